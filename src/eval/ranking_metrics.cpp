@@ -1,0 +1,1 @@
+// Ranking metrics: written with the eval module.

@@ -1,0 +1,63 @@
+#include "test_support.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+
+namespace taskscout::testing {
+
+namespace fs = std::filesystem;
+
+fs::path shared_dir() {
+  fs::path p = TASKSCOUT_SHARED_DIR;
+  return fs::is_directory(p / "reference") ? p : fs::path();
+}
+
+fs::path fixtures_dir() { return TASKSCOUT_FIXTURES_DIR; }
+
+fs::path taskscout_binary() { return TASKSCOUT_BINARY; }
+
+TempDir::TempDir() {
+  std::random_device rd;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    path_ = fs::temp_directory_path() / ("taskscout-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    if (fs::create_directory(path_)) return;
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+void write_text(const fs::path& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  if (!f) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+CommandResult run_taskscout(const std::string& args) {
+  TempDir tmp;
+  const std::string cmd = "'" + taskscout_binary().string() + "' " + args + " </dev/null >'" +
+                          (tmp / "out").string() + "' 2>'" + (tmp / "err").string() + "'";
+  const int status = std::system(cmd.c_str());
+  CommandResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_text(tmp / "out");
+  r.err = read_text(tmp / "err");
+  return r;
+}
+
+}  // namespace taskscout::testing
