@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "taskscout/core/lapack.hpp"
+
 namespace taskscout {
 
 int hardware_threads() {
@@ -11,7 +13,11 @@ int hardware_threads() {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-void set_thread_count(int n) { at::set_num_threads(n <= 0 ? hardware_threads() : n); }
+void set_thread_count(int n) {
+  const int threads = n <= 0 ? hardware_threads() : n;
+  at::set_num_threads(threads);
+  lapack::set_blas_threads(threads);  // OpenBLAS keeps a pool of its own
+}
 
 int thread_count() { return at::get_num_threads(); }
 

@@ -1,0 +1,187 @@
+// LogME (You et al., "LogME: Practical Assessment of Pre-trained Models for Transfer
+// Learning", ICML 2021), computed exactly for every N and D.
+//
+// For one target column y (a one-vs-rest class indicator, or a regression target) the
+// model is y = F w + ε with w ~ N(0, I/α), ε ~ N(0, I/β), so y ~ N(0, FFᵀ/α + I/β).
+// Write t = α/β. For fixed t the log evidence is maximized by β = N/Q(t), which leaves a
+// one-dimensional profile (c = N/2·(log N − 1 − log 2π)):
+//   dual,   K = FFᵀ (N×N):  L(t) = −½ logdet(K + tI) − N/2 log(yᵀ(K + tI)⁻¹y) + c
+//   primal, G = FᵀF (D×D):  L(t) = D/2 log t − ½ logdet(G + tI) − N/2 log(‖y‖² − bᵀ(G + tI)⁻¹b) + c,
+//                           b = Fᵀy
+// The two agree (matrix determinant lemma, Woodbury); we use the smaller Gram matrix.
+// Both count all D eigenvalues of FᵀF, including the D − rank zero ones, each of which
+// contributes log α to log|A|: the widely copied reference code sums only the nonzero
+// ones and so is wrong whenever N < D (or F is rank deficient).
+//
+// One Householder tridiagonalization Qᵀ·Gram·Q = T (O(m³), m = min(N, D)) makes every
+// later evaluation O(m): logdet(T + tI) and cᵀ(T + tI)⁻¹c (c = Qᵀy or Qᵀb) come out of
+// one LDLᵀ sweep of the tridiagonal T + tI, which is positive definite for t > 0.
+//
+// Maximization and stopping rule: L is evaluated on a grid of u = log t with step 0.25
+// over t ∈ [s·1e-11, s·1e12], s = trace(Gram) ≥ largest eigenvalue (below s·1e-11 the
+// matrix is at the rounding level of the tridiagonal reduction), then the best grid
+// bracket is refined by golden-section search until it is narrower than 1e-10 in u;
+// since L is smooth at its maximum the value is then exact to rounding. The grid makes
+// the search global over the range, unlike the reference fixed-point iteration, which
+// stops at a relative change of 1e-3 in t. At an end of the range L is at its supremum:
+// for t → ∞ (useless features) it is within s/t ≈ 1e-12 of the limit; in the dual form
+// t = 0 is evaluated exactly when K is positive definite (perfect interpolation, N ≤ D);
+// in the primal form an exact linear fit of y makes the evidence unbounded, and the
+// value at s·1e-11 is reported.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <limits>
+#include <numbers>
+#include <vector>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/lapack.hpp"
+#include "taskscout/core/tensor.hpp"
+#include "taskscout/estimate/estimators.hpp"
+
+namespace taskscout {
+
+namespace {
+
+// Gram matrix of the rows (dual) or columns (primal) of F, in float64, tridiagonalized,
+// with the target projections rotated by Qᵀ.
+struct TridiagonalProblem {
+  bool dual = false;
+  std::int64_t n = 0, d = 0, m = 0;  // m = size of the Gram matrix
+  std::vector<double> diag, offdiag;
+  at::Tensor rotated;                // m×C, column-major storage as C×m rows
+  std::vector<double> target_norm2;  // ‖y‖² per column
+  double trace = 0;
+};
+
+// Rows converted to float64 per block: large enough for GEMM efficiency, small enough to
+// stay in cache-friendly memory (N×D float64 copies of big feature matrices are avoided).
+constexpr std::int64_t kRowBlock = 2048;
+
+TridiagonalProblem build(const at::Tensor& features, const at::Tensor& targets) {
+  TridiagonalProblem p;
+  p.n = features.size(0);
+  p.d = features.size(1);
+  p.dual = p.n <= p.d;
+  p.m = p.dual ? p.n : p.d;
+  const std::int64_t c = targets.size(1);
+  const int m = static_cast<int>(p.m);
+
+  // gram: column-major m×m, lower triangle filled. rhs: column-major m×C (as C×m rows).
+  at::Tensor gram = at::zeros({p.m, p.m}, at::kDouble);
+  at::Tensor rhs;
+  if (p.dual) {
+    // K = F Fᵀ: F row-major N×D is column-major D×N, so K = AᵀA with A = that matrix.
+    at::Tensor f64 = features.to(at::kDouble).contiguous();
+    lapack::syrk_lower(true, m, static_cast<int>(p.d), f64.data_ptr<double>(), static_cast<int>(p.d),
+                       gram.data_ptr<double>(), m);
+    rhs = targets.t().contiguous();  // C×N rows = column-major N×C
+  } else {
+    // G = FᵀF accumulated over row blocks: G += A_b A_bᵀ with A_b the D×rows column-major
+    // view of the block; b = Fᵀy accumulated alongside.
+    at::Tensor b = at::zeros({c, p.d}, at::kDouble);
+    for (std::int64_t r = 0; r < p.n; r += kRowBlock) {
+      const std::int64_t rows = std::min(kRowBlock, p.n - r);
+      at::Tensor block = features.narrow(0, r, rows).to(at::kDouble).contiguous();
+      lapack::syrk_lower(false, m, static_cast<int>(rows), block.data_ptr<double>(), static_cast<int>(p.d),
+                         gram.data_ptr<double>(), m);
+      b.addmm_(targets.narrow(0, r, rows).t(), block);
+    }
+    rhs = b;
+  }
+  p.trace = gram.diagonal().sum().item<double>();
+  p.target_norm2.resize(static_cast<std::size_t>(c));
+  at::Tensor norms = targets.pow(2).sum(0);
+  for (std::int64_t j = 0; j < c; ++j) {
+    p.target_norm2[j] = norms[j].item<double>();
+    // y = 0 is fitted exactly by β → ∞: the evidence is unbounded.
+    if (p.target_norm2[j] == 0)
+      throw InputError("logme: regression target column " + std::to_string(j) +
+                       " is all zeros, for which the evidence is unbounded; drop that column");
+  }
+
+  p.diag.resize(static_cast<std::size_t>(p.m));
+  p.offdiag.resize(static_cast<std::size_t>(std::max<std::int64_t>(p.m - 1, 1)));
+  lapack::tridiagonalize(m, gram.data_ptr<double>(), p.diag.data(), p.offdiag.data(), static_cast<int>(c),
+                         rhs.data_ptr<double>());
+  p.rotated = rhs;
+  return p;
+}
+
+// The profiled log evidence L(t) of column j (without the constant c); −∞ when T + tI is
+// not numerically positive definite.
+double profile(const TridiagonalProblem& p, const double* rotated, double norm2, double t) {
+  constexpr double kInvalid = -std::numeric_limits<double>::infinity();
+  double logdet = 0, quad = 0, pivot = 0, w = 0;
+  for (std::int64_t i = 0; i < p.m; ++i) {
+    const double coupling = i == 0 ? 0.0 : p.offdiag[i - 1];
+    // LDLᵀ of the tridiagonal T + tI: pivot_i = T_ii + t − e²/pivot_{i−1}; forward
+    // substitution w_i = c_i − (e/pivot_{i−1})·w_{i−1}; cᵀ(T+tI)⁻¹c = Σ w_i²/pivot_i.
+    const double next_pivot = p.diag[i] + t - (i == 0 ? 0.0 : coupling * coupling / pivot);
+    w = rotated[i] - (i == 0 ? 0.0 : coupling / pivot * w);
+    pivot = next_pivot;
+    if (!(pivot > 0)) return kInvalid;
+    logdet += std::log(pivot);
+    quad += w * w / pivot;
+  }
+  const double n = static_cast<double>(p.n);
+  if (p.dual) return quad > 0 ? -0.5 * logdet - 0.5 * n * std::log(quad) : kInvalid;
+  const double residual = norm2 - quad;
+  if (!(residual > 0)) return kInvalid;
+  return 0.5 * static_cast<double>(p.d) * std::log(t) - 0.5 * logdet - 0.5 * n * std::log(residual);
+}
+
+// max over t of L(t) for one column, per the stopping rule in the file comment.
+double max_profile(const TridiagonalProblem& p, const double* rotated, double norm2) {
+  // All-zero features: the evidence no longer depends on α; this is the t → ∞ value.
+  if (p.trace <= 0) return -0.5 * static_cast<double>(p.n) * std::log(norm2);
+  auto f = [&](double u) { return profile(p, rotated, norm2, std::exp(u)); };
+  const double lo = std::log(p.trace) + std::log(1e-11), hi = std::log(p.trace) + std::log(1e12);
+  constexpr double kStep = 0.25;
+  const int steps = static_cast<int>(std::ceil((hi - lo) / kStep));
+  int best_i = 0;
+  double best = -std::numeric_limits<double>::infinity();
+  for (int i = 0; i <= steps; ++i) {
+    const double v = f(lo + i * kStep);
+    if (v > best) best = v, best_i = i;
+  }
+  // Golden-section refinement inside [best − step, best + step].
+  double a = lo + (best_i - 1) * kStep, b = lo + (best_i + 1) * kStep;
+  const double g = (std::sqrt(5.0) - 1) / 2;
+  double x1 = b - g * (b - a), x2 = a + g * (b - a), f1 = f(x1), f2 = f(x2);
+  while (b - a > 1e-10) {
+    if (f1 < f2) {
+      a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a), f2 = f(x2);
+    } else {
+      b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a), f1 = f(x1);
+    }
+  }
+  best = std::max({best, f1, f2});
+  if (p.dual) best = std::max(best, profile(p, rotated, norm2, 0.0));  // t → 0 limit, exact
+  return best;
+}
+
+at::Tensor target_matrix(const Targets& targets) {
+  if (targets.kind == TaskKind::Regression) return as_tensor(targets.values).to(at::kDouble);
+  at::Tensor ids = at::from_blob(const_cast<std::int64_t*>(targets.classes.data()),
+                                 {static_cast<std::int64_t>(targets.classes.size())}, at::kLong);
+  return at::one_hot(ids, targets.num_classes).to(at::kDouble);
+}
+
+}  // namespace
+
+double logme(const EstimationInput& in, const EstimatorOptions&) {
+  const at::Tensor features = as_tensor(in.features);
+  const at::Tensor targets = target_matrix(in.targets);
+  const TridiagonalProblem p = build(features, targets);
+  const double n = static_cast<double>(p.n);
+  const double constant = 0.5 * n * (std::log(n) - 1 - std::log(2 * std::numbers::pi));
+  const at::Tensor rotated = p.rotated.contiguous();
+  double sum = 0;
+  for (std::int64_t j = 0; j < rotated.size(0); ++j)
+    sum += (max_profile(p, rotated[j].data_ptr<double>(), p.target_norm2[j]) + constant) / n;
+  return sum / static_cast<double>(rotated.size(0));
+}
+
+}  // namespace taskscout
