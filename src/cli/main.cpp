@@ -1,1 +1,40 @@
-int main() { return 0; }
+// The taskscout command: parses arguments and hands each subcommand to its module.
+// Every failure the user can act on ends as one "error: …" line and a non-zero exit.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <exception>
+
+#include "command.hpp"
+#include "taskscout/core/error.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "taskscout: choose what to transfer from. Scores how well features transfer to a labeled target "
+      "(transferability estimators) and evaluates rankings against measured transfer."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "taskscout 0.1.0");
+  taskscout::cli::add_score_command(app);
+  taskscout::cli::add_eval_command(app);
+  taskscout::cli::add_synth_command(app);
+  try {
+    app.parse(argc, argv);
+    return 0;
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s; run 'taskscout --help' or 'taskscout <command> --help'\n", e.what());
+    return 2;
+  } catch (const taskscout::Error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    // A library failure we did not anticipate; still one line, never a trace.
+    std::fprintf(stderr, "error: internal: %s\n", e.what());
+    return 3;
+  }
+}

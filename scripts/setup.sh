@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets up everything taskscout needs on Debian 12 and builds build/taskscout (Release).
+# Idempotent: installs only missing packages, and the build is incremental (ccache).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libtorch-dev libopenblas0-pthread liblapack-dev libblas-dev   # libtorch + OpenBLAS as libblas.so.3
+  libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# libtorch does its GEMMs through libblas.so.3: make sure OpenBLAS, not the slow
+# reference BLAS, provides it.
+blas=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 || true)
+case "$blas" in
+  *openblas*) ;;
+  *) echo "setup: warning: libblas.so.3 is $blas, not OpenBLAS; matrix products will be slow" >&2 ;;
+esac
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$(nproc)"
+echo "setup: built $(pwd)/build/taskscout" >&2

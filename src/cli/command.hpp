@@ -1,0 +1,38 @@
+#pragma once
+// What every subcommand shares: the common flags, and how results reach stdout.
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace taskscout::cli {
+
+struct CommonOptions {
+  int threads = 0;  // 0: all cores
+  std::uint64_t seed = 0;
+  bool json = false;
+  bool csv = false;
+};
+
+// Adds --threads, --seed, --json and --csv to `cmd`.
+void add_common_options(CLI::App& cmd, CommonOptions& options);
+// Applies --threads (libtorch starts with one thread here) and checks the flags.
+void apply_common_options(const CommonOptions& options);
+
+// Each subcommand adds itself to the app; its callback does the work.
+void add_score_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
+
+// A results table printed as aligned columns (default) or RFC 4180 CSV (--csv).
+struct ResultTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+void print_table(const ResultTable& table, bool csv);
+
+// Shortest text that reads back as the same double ("nan" for NaN).
+std::string format_number(double value);
+
+}  // namespace taskscout::cli

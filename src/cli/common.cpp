@@ -1,0 +1,73 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+
+#include "command.hpp"
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/threads.hpp"
+
+namespace taskscout::cli {
+
+void add_common_options(CLI::App& cmd, CommonOptions& options) {
+  cmd.add_option("--threads", options.threads, "Worker threads (default: all cores)")->check(CLI::NonNegativeNumber);
+  cmd.add_option("--seed", options.seed, "Seed for every random choice")->capture_default_str();
+  cmd.add_flag("--json", options.json, "Print results as one JSON object");
+  cmd.add_flag("--csv", options.csv, "Print results as CSV");
+}
+
+void apply_common_options(const CommonOptions& options) {
+  if (options.json && options.csv) throw UsageError("--json and --csv exclude each other; pick one");
+  set_thread_count(options.threads);
+}
+
+namespace {
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+void print_table(const ResultTable& table, bool csv) {
+  std::string out;
+  if (csv) {
+    auto line = [&](const std::vector<std::string>& cells) {
+      for (std::size_t i = 0; i < cells.size(); ++i) out += (i ? "," : "") + csv_field(cells[i]);
+      out += "\n";
+    };
+    line(table.columns);
+    for (const auto& row : table.rows) line(row);
+  } else {
+    std::vector<std::size_t> width(table.columns.size());
+    for (std::size_t i = 0; i < width.size(); ++i) {
+      width[i] = table.columns[i].size();
+      for (const auto& row : table.rows) width[i] = std::max(width[i], row[i].size());
+    }
+    auto line = [&](const std::vector<std::string>& cells) {
+      for (std::size_t i = 0; i < cells.size(); ++i)
+        out += fmt::format("{}{:<{}}", i ? "  " : "", cells[i], i + 1 < cells.size() ? width[i] : 0);
+      out += "\n";
+    };
+    line(table.columns);
+    for (const auto& row : table.rows) line(row);
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
+std::string format_number(double value) {
+  if (std::isnan(value)) return "nan";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  return std::string(buf, end);
+}
+
+}  // namespace taskscout::cli
