@@ -1,0 +1,35 @@
+#pragma once
+// A read-only memory mapping of a whole file (RAII). Arrays viewing a mapped file hold
+// a shared_ptr to it, so the mapping lives as long as any view does.
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace taskscout {
+
+class MappedFile {
+ public:
+  // Throws IoError naming the path when the file cannot be opened or mapped.
+  explicit MappedFile(const std::filesystem::path& path);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  static std::shared_ptr<const MappedFile> open(const std::filesystem::path& path) {
+    return std::make_shared<const MappedFile>(path);
+  }
+
+  const std::string& path() const { return path_; }
+  const std::byte* data() const { return data_; }  // nullptr for an empty file
+  std::size_t size() const { return size_; }
+  std::string_view text() const { return {reinterpret_cast<const char*>(data_), size_}; }
+
+ private:
+  std::string path_;
+  const std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+}  // namespace taskscout
