@@ -21,7 +21,12 @@ AtomicFile::AtomicFile(std::filesystem::path target) : target_(std::move(target)
   std::random_device rd;
   const auto dir = target_.has_parent_path() ? target_.parent_path() : std::filesystem::path(".");
   for (int attempt = 0; attempt < 16 && fd_ < 0; ++attempt) {
-    temp_ = dir / ("." + target_.filename().string() + ".tmp-" + std::to_string(rd()));
+    // Appended piecewise: GCC 12 warns falsely (-Wrestrict) on "." + string + ....
+    std::string name = target_.filename().string();
+    name.insert(0, 1, '.');
+    name += ".tmp-";
+    name += std::to_string(rd());
+    temp_ = dir / name;
     fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0 && errno != EEXIST) break;
   }
