@@ -1,9 +1,11 @@
 # taskscout_module(<name> [TORCH] DEPS ...): the static library taskscout_<name> built from
-# src/<name>/*.cpp. Modules that use libtorch (TORCH) reuse one precompiled header, built
-# once, so no translation unit re-parses ATen (~40 s each here).
+# src/<name>/*.cpp ("core/torch" gives taskscout_core_torch). Modules that use libtorch
+# (TORCH) reuse one precompiled header, built once, so no translation unit re-parses
+# ATen (~40 s each here).
 function(taskscout_module name)
   cmake_parse_arguments(M "TORCH" "" "DEPS" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  string(REPLACE "/" "_" name ${name})
   add_library(taskscout_${name} STATIC ${sources})
   target_include_directories(taskscout_${name} PUBLIC ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(taskscout_${name} PUBLIC ${M_DEPS})
