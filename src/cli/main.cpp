@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
@@ -18,6 +19,16 @@ int main(int argc, char** argv) {
   taskscout::cli::add_eval_command(app);
   taskscout::cli::add_synth_command(app);
   try {
+    if (argc > 1 && argv[1][0] != '-') {
+      std::string names;
+      bool known = false;
+      for (const CLI::App* sub : app.get_subcommands({})) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+        known = known || sub->get_name() == argv[1];
+      }
+      if (!known)
+        throw taskscout::UsageError(std::string("unknown command '") + argv[1] + "'; choose from " + names);
+    }
     app.parse(argc, argv);
     return 0;
   } catch (const CLI::CallForHelp& e) {
