@@ -30,6 +30,7 @@ case "$blas" in
   *) echo "setup: warning: libblas.so.3 is $blas, not OpenBLAS; matrix products will be slow" >&2 ;;
 esac
 
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j "$(nproc)"
+# Build output goes to stderr: stdout carries results only.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
+cmake --build build -j "$(nproc)" >&2
 echo "setup: built $(pwd)/build/taskscout" >&2
