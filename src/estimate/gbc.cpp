@@ -16,7 +16,7 @@ double gbc(const EstimationInput& in, const EstimatorOptions& opt) {
   detail::require_classification(in, "gbc");
   if (!(opt.gbc_variance_floor > 0))
     throw UsageError(fmt::format("gbc: the variance floor must be positive, got {}", opt.gbc_variance_floor));
-  const detail::ClassGroups g = detail::group_by_class(detail::features_f64(in), in.targets);
+  const detail::ClassGroups g = detail::group_by_class(in);
   std::vector<at::Tensor> means, vars;
   for (std::int64_t c = 0; c < g.num_classes(); ++c) {
     const at::Tensor x = g.rows(c);

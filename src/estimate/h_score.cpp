@@ -34,17 +34,15 @@ struct Stats {
 };
 
 Stats statistics(const EstimationInput& in) {
-  at::Tensor f = detail::centre_(detail::features_f64(in));
-  const detail::ClassGroups g = detail::group_by_class(f, in.targets);
-  std::vector<at::Tensor> rows;
-  for (std::int64_t c = 0; c < g.num_classes(); ++c) {
-    const at::Tensor fc = g.rows(c);
-    rows.push_back(fc.sum(0) / std::sqrt(static_cast<double>(fc.size(0))));  // √n_c·m_c = Σ f / √n_c
-  }
+  const at::Tensor f = detail::centre_(detail::features_f64(in));
+  const std::vector<std::int64_t> counts = detail::class_counts(in.targets);
+  const at::Tensor n_c = at::tensor(counts, at::TensorOptions().dtype(at::kLong)).to(at::kDouble);
+  const at::Tensor sums = at::zeros({in.targets.num_classes, f.size(1)}, f.options())
+                              .index_add_(0, detail::class_tensor(in.targets), f);  // Σ_{i∈c} f_i
   Stats s;
   s.n = static_cast<double>(f.size(0));
   s.gram = at::matmul(f.t(), f);
-  s.weighted = at::stack(rows);
+  s.weighted = sums / n_c.sqrt().unsqueeze(1);  // √n_c·m_c = Σ f / √n_c
   s.row_norm4 = f.square().sum(1).square().sum();
   return s;
 }

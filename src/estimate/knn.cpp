@@ -12,7 +12,8 @@
 // cancellation small), one block of query rows against all N at a time: a GEMM per block,
 // memory O(block·N) with block·N ≤ 2²³, never N×N. Neighbours are picked by k argmin
 // passes over the block (argmin returns the first minimum: the lower-index tie rule).
-// Needs 1 ≤ k ≤ N − 1.
+// Needs 1 ≤ k ≤ N − 1. A class with a single example is no special case: that example's
+// neighbours are all of other classes, so (for k = 1) it counts as an error.
 #include "linalg.hpp"
 #include "taskscout/estimate/estimators.hpp"
 

@@ -41,9 +41,10 @@ inline std::vector<std::int64_t> class_counts(const Targets& t) {
   return n;
 }
 
-// Rows regrouped so that each class is one contiguous slice: class c is
-// x.narrow(0, begin[c], count[c]), rows kept in their original order. Lets per-class
-// statistics be plain GEMMs over slices instead of masks or gathers per class.
+// The features as float64 with rows regrouped so that each class is one contiguous slice:
+// class c is x.narrow(0, begin[c], count[c]), rows kept in their original order. Lets
+// per-class statistics be plain GEMMs over slices instead of masks or gathers per class.
+// Rows are gathered in float32 and then converted: one float64 copy, not two.
 struct ClassGroups {
   at::Tensor x;
   std::vector<std::int64_t> begin, count;
@@ -51,14 +52,15 @@ struct ClassGroups {
   std::int64_t num_classes() const { return static_cast<std::int64_t>(count.size()); }
 };
 
-inline ClassGroups group_by_class(const at::Tensor& x, const Targets& t) {
+inline ClassGroups group_by_class(const EstimationInput& in) {
+  const Targets& t = in.targets;
   ClassGroups g;
   g.count = class_counts(t);
   g.begin.assign(g.count.size(), 0);
   for (std::size_t c = 1; c < g.count.size(); ++c) g.begin[c] = g.begin[c - 1] + g.count[c - 1];
   std::vector<std::int64_t> order(t.classes.size()), next = g.begin;
   for (std::size_t i = 0; i < t.classes.size(); ++i) order[next[t.classes[i]]++] = static_cast<std::int64_t>(i);
-  g.x = x.index_select(0, at::tensor(order, at::TensorOptions().dtype(at::kLong)));
+  g.x = as_tensor(in.features).index_select(0, at::tensor(order, at::TensorOptions().dtype(at::kLong))).to(at::kDouble);
   return g;
 }
 

@@ -30,7 +30,8 @@ double transrate(const EstimationInput& in, const EstimatorOptions& opt) {
   detail::require_classification(in, "transrate");
   if (!(opt.transrate_epsilon > 0))
     throw UsageError(fmt::format("transrate: epsilon must be positive, got {}", opt.transrate_epsilon));
-  const detail::ClassGroups g = detail::group_by_class(detail::centre_(detail::features_f64(in)), in.targets);
+  detail::ClassGroups g = detail::group_by_class(in);
+  detail::centre_(g.x);  // once, by the column means of all rows
   double classes = 0;
   for (std::int64_t c = 0; c < g.num_classes(); ++c) classes += coding_rate(g.rows(c), opt.transrate_epsilon);
   return coding_rate(g.x, opt.transrate_epsilon) - classes / static_cast<double>(g.num_classes());

@@ -65,11 +65,11 @@ double brute_accuracy(const EstimationInput& in, int k) {
 }
 
 std::pair<at::Tensor, std::vector<std::int64_t>> problem(std::int64_t n, std::int64_t d, std::int64_t c,
-                                                         std::uint64_t seed) {
+                                                         std::uint64_t seed, double spread = 1.5) {
   at::manual_seed(seed);
   std::vector<std::int64_t> y(n);
   for (std::int64_t i = 0; i < n; ++i) y[i] = (i * 7 + i / 5) % c;
-  const at::Tensor centres = 1.5 * at::randn({c, d}, at::kDouble);
+  const at::Tensor centres = spread * at::randn({c, d}, at::kDouble);
   return {at::randn({n, d}, at::kDouble) + centres.index_select(0, at::tensor(y, at::kLong)), y};
 }
 
@@ -96,9 +96,12 @@ TEST(Knn, MatchesBruteForceAcrossBlocks) {
 
 TEST(Knn, TwoNeighboursTieLikeOne) {
   // With k = 2 a split vote goes to the nearer neighbour: the same prediction as k = 1.
-  auto [f, y] = problem(300, 6, 3, 2);
+  // Overlapping classes, so many votes split.
+  auto [f, y] = problem(300, 6, 3, 2, 0.4);
   const EstimationInput in = make_input(f, y);
-  EXPECT_EQ(knn(in, with_k(2)), knn(in, with_k(1)));
+  const double acc = knn(in, with_k(1));
+  EXPECT_EQ(knn(in, with_k(2)), acc);
+  EXPECT_LT(acc, 0.8);
 }
 
 TEST(Knn, EqualDistancesGoToTheLowerIndex) {
