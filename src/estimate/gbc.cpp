@@ -11,9 +11,9 @@
 
 namespace taskscout {
 
-double gbc(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "gbc");
-  detail::require_classification(in, "gbc");
+double gbc(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "gbc");
+  const EstimationInput in = detail::classification_input(input, "gbc");
   if (!(opt.gbc_variance_floor > 0))
     throw UsageError(fmt::format("gbc: the variance floor must be positive, got {}", opt.gbc_variance_floor));
   const detail::ClassGroups g = detail::group_by_class(in);

@@ -56,17 +56,17 @@ double trace_pinv_times(const at::Tensor& values, const at::Tensor& vectors, con
 
 }  // namespace
 
-double h_score(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "h_score");
-  detail::require_classification(in, "h_score");
+double h_score(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "h_score");
+  const EstimationInput in = detail::classification_input(input, "h_score");
   const Stats s = statistics(in);
   const detail::Eigen e = detail::eigh_truncated(s.gram);  // Σ_f·(N−1): the scale cancels
   return trace_pinv_times(e.values, e.vectors, s.weighted);
 }
 
-double regularized_h_score(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "regularized_h_score");
-  detail::require_classification(in, "regularized_h_score");
+double regularized_h_score(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "regularized_h_score");
+  const EstimationInput in = detail::classification_input(input, "regularized_h_score");
   const Stats s = statistics(in);
   const double n = s.n, d = static_cast<double>(s.gram.size(0));
   const at::Tensor cov = s.gram / n;  // S

@@ -45,8 +45,10 @@ at::Tensor nearest_neighbours(const EstimationInput& in, std::int64_t k) {
 
 }  // namespace
 
-double knn(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "knn");
+double knn(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "knn");
+  const EstimationInput in =
+      input.targets.kind == TaskKind::Classification ? detail::classification_input(input, "knn") : input;
   const std::int64_t n = in.features.rows(), k = opt.knn_k;
   if (k < 1) throw UsageError(fmt::format("knn: k must be at least 1, got {}", k));
   if (k > n - 1)

@@ -33,9 +33,9 @@ at::Tensor one_hot(const Targets& t) {
 
 }  // namespace
 
-double leep(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "leep");
-  detail::require_classification(in, "leep");
+double leep(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "leep");
+  const EstimationInput in = detail::classification_input(input, "leep");
   const at::Tensor theta = source_probs_f64(in, "leep");  // N×Z
   const double n = static_cast<double>(theta.size(0));
   const at::Tensor joint = at::matmul(one_hot(in.targets).t(), theta) / n;  // C×Z
@@ -46,9 +46,9 @@ double leep(const EstimationInput& in, const EstimatorOptions& opt) {
   return picked.log().mean().item<double>();
 }
 
-double nce(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "nce");
-  detail::require_classification(in, "nce");
+double nce(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "nce");
+  const EstimationInput in = detail::classification_input(input, "nce");
   const at::Tensor theta = source_probs_f64(in, "nce");
   const std::int64_t zs = theta.size(1);
   const at::Tensor z = theta.argmax(1);

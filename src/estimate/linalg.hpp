@@ -5,6 +5,8 @@
 // several digits in float32.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -22,6 +24,35 @@ inline void require_classification(const EstimationInput& in, std::string_view n
                                  "knn or linear_probe", name));
 }
 
+// Examples per class.
+inline std::vector<std::int64_t> class_counts(const Targets& t) {
+  std::vector<std::int64_t> n(static_cast<std::size_t>(t.num_classes), 0);
+  for (auto c : t.classes) ++n[static_cast<std::size_t>(c)];
+  return n;
+}
+
+// The input of a classification-only estimator: UsageError for regression targets, and
+// class ids renumbered over the classes that have examples. Targets::from_class_labels
+// never declares an empty class, but a hand-built Targets may (a label vocabulary larger
+// than the sample); such classes carry no information and would otherwise turn into 0/0
+// means or an unbounded logistic intercept, so they are dropped. Cheap: the arrays are
+// shared, only the class ids are copied.
+inline EstimationInput classification_input(const EstimationInput& in, std::string_view name) {
+  require_classification(in, name);
+  const std::vector<std::int64_t> n = class_counts(in.targets);
+  if (std::find(n.begin(), n.end(), 0) == n.end()) return in;
+  std::vector<std::int64_t> renumber(n.size(), -1);
+  std::int64_t present = 0;
+  for (std::size_t c = 0; c < n.size(); ++c)
+    if (n[c] > 0) renumber[c] = present++;
+  if (present < 2)
+    throw InputError(fmt::format("{}: only {} class has examples; transferability needs at least 2", name, present));
+  EstimationInput out = in;
+  for (auto& c : out.targets.classes) c = renumber[c];
+  out.targets.num_classes = present;
+  return out;
+}
+
 // N×D float64 copy of the features (callers may modify it in place).
 inline at::Tensor features_f64(const EstimationInput& in) {
   return as_tensor(in.features).to(at::kDouble).contiguous();
@@ -32,13 +63,6 @@ inline at::Tensor centre_(at::Tensor x) { return x.sub_(x.mean(0, /*keepdim=*/tr
 
 inline at::Tensor class_tensor(const Targets& t) {
   return at::tensor(t.classes, at::TensorOptions().dtype(at::kLong));
-}
-
-// Examples per class.
-inline std::vector<std::int64_t> class_counts(const Targets& t) {
-  std::vector<std::int64_t> n(static_cast<std::size_t>(t.num_classes), 0);
-  for (auto c : t.classes) ++n[static_cast<std::size_t>(c)];
-  return n;
 }
 
 // The features as float64 with rows regrouped so that each class is one contiguous slice:

@@ -169,8 +169,11 @@ double r2(const at::Tensor& pred, const at::Tensor& y) {
 
 }  // namespace
 
-double linear_probe(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "linear_probe");
+double linear_probe(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "linear_probe");
+  const EstimationInput in = input.targets.kind == TaskKind::Classification
+                                 ? detail::classification_input(input, "linear_probe")
+                                 : input;
   if (opt.probe_folds < 2)
     throw UsageError(fmt::format("linear_probe: needs at least 2 folds, got {}", opt.probe_folds));
   const Targets& t = in.targets;

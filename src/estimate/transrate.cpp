@@ -25,9 +25,9 @@ double coding_rate(const at::Tensor& z, double eps) {
 
 }  // namespace
 
-double transrate(const EstimationInput& in, const EstimatorOptions& opt) {
-  validate(in, "transrate");
-  detail::require_classification(in, "transrate");
+double transrate(const EstimationInput& input, const EstimatorOptions& opt) {
+  validate(input, "transrate");
+  const EstimationInput in = detail::classification_input(input, "transrate");
   if (!(opt.transrate_epsilon > 0))
     throw UsageError(fmt::format("transrate: epsilon must be positive, got {}", opt.transrate_epsilon));
   detail::ClassGroups g = detail::group_by_class(in);

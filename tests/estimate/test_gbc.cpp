@@ -123,5 +123,19 @@ TEST(Gbc, ClassificationOnly) {
   EXPECT_THROW(gbc(in), UsageError);
 }
 
+TEST(Gbc, DeclaredClassesWithoutExamplesAreDropped) {
+  at::manual_seed(5);
+  std::vector<std::int64_t> y(30);
+  for (int i = 0; i < 30; ++i) y[i] = i % 3;
+  const at::Tensor f = at::randn({30, 4}, at::kDouble) + 0.5 * at::tensor(y, at::kDouble).unsqueeze(1);
+  EstimationInput in = make_input(f, y);
+  const double g = gbc(in);
+  for (auto& c : in.targets.classes) c = c == 2 ? 4 : c;  // classes 2 and 3 declared, never used
+  in.targets.num_classes = 5;
+  EXPECT_NEAR(gbc(in), g, 1e-12 * std::abs(g));
+  for (auto& c : in.targets.classes) c = 4;  // only one class has examples
+  EXPECT_THROW(gbc(in), InputError);
+}
+
 }  // namespace
 }  // namespace taskscout

@@ -162,5 +162,14 @@ TEST(HScore, ClassificationOnly) {
   EXPECT_THROW(regularized_h_score(in), UsageError);
 }
 
+TEST(HScore, DeclaredClassesWithoutExamplesAreDropped) {
+  auto [f, y] = problem(60, 5, 3, 10);
+  EstimationInput in = make_input(f, y);
+  const double h = h_score(in), r = regularized_h_score(in);
+  in.targets.num_classes = 7;  // classes 3..6 declared, never used
+  EXPECT_NEAR(h_score(in), h, 1e-12 * h);
+  EXPECT_NEAR(regularized_h_score(in), r, 1e-12 * r);
+}
+
 }  // namespace
 }  // namespace taskscout

@@ -156,5 +156,13 @@ TEST(LinearProbe, RegressionR2) {
   EXPECT_THROW(linear_probe(tiny), InputError);
 }
 
+TEST(LinearProbe, DeclaredClassesWithoutExamplesAreDropped) {
+  const Fixture fx;
+  EstimationInput in = make_input(fx.x, fx.y);
+  const double acc = linear_probe(in);
+  in.targets.num_classes = 4;  // class 3 declared, never used: no unbounded intercept
+  EXPECT_EQ(linear_probe(in), acc);
+}
+
 }  // namespace
 }  // namespace taskscout

@@ -104,5 +104,16 @@ TEST(TransRate, RefusesRegressionAndBadEpsilon) {
   EXPECT_THROW(transrate(in), UsageError);
 }
 
+TEST(TransRate, DeclaredClassesWithoutExamplesAreDropped) {
+  at::manual_seed(4);
+  std::vector<std::int64_t> y(30);
+  for (int i = 0; i < 30; ++i) y[i] = i % 3;
+  EstimationInput in = make_input(at::randn({30, 4}, at::kDouble), y);
+  const double t = transrate(in);
+  for (auto& c : in.targets.classes) c = c == 0 ? 5 : c;  // class 0 declared, never used
+  in.targets.num_classes = 6;
+  EXPECT_NEAR(transrate(in), t, 1e-12 * std::abs(t));
+}
+
 }  // namespace
 }  // namespace taskscout
