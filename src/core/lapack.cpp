@@ -27,22 +27,22 @@ void syrk_lower(bool trans, int n, int k, const double* a, int lda, double* c, i
   dsyrk_("L", trans ? "T" : "N", &n, &k, &one, a, &lda, &one, c, &ldc, 1, 1);
 }
 
-void tridiagonalize(int n, double* a, double* d, double* e, int m, double* b) {
+void tridiagonalize(int n, double* a, int lda, double* d, double* e, int m, double* b) {
   if (n == 0) return;
   std::vector<double> tau(static_cast<std::size_t>(n > 1 ? n - 1 : 1));
   int info = 0, lwork = -1;
   double query = 0;
-  dsytrd_("L", &n, a, &n, d, e, tau.data(), &query, &lwork, &info, 1);
+  dsytrd_("L", &n, a, &lda, d, e, tau.data(), &query, &lwork, &info, 1);
   lwork = static_cast<int>(query);
   std::vector<double> work(static_cast<std::size_t>(std::max(lwork, 1)));
-  dsytrd_("L", &n, a, &n, d, e, tau.data(), work.data(), &lwork, &info, 1);
+  dsytrd_("L", &n, a, &lda, d, e, tau.data(), work.data(), &lwork, &info, 1);
   if (info != 0) throw Error("internal: LAPACK dsytrd failed with info " + std::to_string(info));
   if (m == 0) return;
   lwork = -1;
-  dormtr_("L", "L", "T", &n, &m, a, &n, tau.data(), b, &n, &query, &lwork, &info, 1, 1, 1);
+  dormtr_("L", "L", "T", &n, &m, a, &lda, tau.data(), b, &n, &query, &lwork, &info, 1, 1, 1);
   lwork = static_cast<int>(query);
   work.assign(static_cast<std::size_t>(std::max(lwork, 1)), 0.0);
-  dormtr_("L", "L", "T", &n, &m, a, &n, tau.data(), b, &n, work.data(), &lwork, &info, 1, 1, 1);
+  dormtr_("L", "L", "T", &n, &m, a, &lda, tau.data(), b, &n, work.data(), &lwork, &info, 1, 1, 1);
   if (info != 0) throw Error("internal: LAPACK dormtr failed with info " + std::to_string(info));
 }
 

@@ -12,10 +12,11 @@ namespace taskscout::lapack {
 // A is column-major with leading dimension lda; k is the inner dimension.
 void syrk_lower(bool trans, int n, int k, const double* a, int lda, double* c, int ldc);
 
-// Reduces the symmetric n×n matrix A (lower triangle used, overwritten) to tridiagonal
-// form Qᵀ A Q = T, with diagonal d (n) and off-diagonal e (n−1); then overwrites the
-// column-major n×m matrix B with Qᵀ·B. Throws Error if LAPACK reports a failure.
-void tridiagonalize(int n, double* a, double* d, double* e, int m, double* b);
+// Reduces the symmetric n×n matrix A (leading dimension lda; lower triangle used and
+// overwritten) to tridiagonal form Qᵀ A Q = T, with diagonal d (n) and off-diagonal e
+// (n−1); then overwrites the column-major n×m matrix B with Qᵀ·B. Throws Error if LAPACK
+// reports a failure.
+void tridiagonalize(int n, double* a, int lda, double* d, double* e, int m, double* b);
 
 // Sets the thread count of OpenBLAS's own pool when OpenBLAS provides the BLAS.
 void set_blas_threads(int n);
