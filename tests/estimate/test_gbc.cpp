@@ -9,16 +9,10 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
+#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
-
-EstimationInput make_input(const at::Tensor& f, const std::vector<std::int64_t>& labels) {
-  EstimationInput in;
-  in.features = to_array(f.to(at::kFloat).contiguous());
-  in.targets = Targets::from_class_labels(labels);
-  return in;
-}
 
 at::Tensor column(std::initializer_list<double> v) { return at::tensor(std::vector<double>(v), at::kDouble).view({-1, 1}); }
 

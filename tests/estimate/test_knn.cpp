@@ -11,16 +11,10 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
+#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
-
-EstimationInput make_input(const at::Tensor& f, const std::vector<std::int64_t>& labels) {
-  EstimationInput in;
-  in.features = to_array(f.to(at::kFloat).contiguous());
-  in.targets = Targets::from_class_labels(labels);
-  return in;
-}
 
 EstimatorOptions with_k(int k) {
   EstimatorOptions opt;

@@ -14,17 +14,11 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
+#include "estimation_input.hpp"
 #include "test_support.hpp"
 
 namespace taskscout {
 namespace {
-
-EstimationInput make_input(const at::Tensor& f, const std::vector<std::int64_t>& labels) {
-  EstimationInput in;
-  in.features = to_array(f.to(at::kFloat).contiguous());
-  in.targets = Targets::from_class_labels(labels);
-  return in;
-}
 
 at::Tensor matrix(const nlohmann::json& rows) {
   std::vector<double> v;

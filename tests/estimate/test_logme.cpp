@@ -12,6 +12,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
+#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
@@ -51,13 +52,6 @@ double brute_force_logme(const at::Tensor& f32, const at::Tensor& y_matrix) {
   return total / static_cast<double>(y_matrix.size(1));
 }
 
-EstimationInput classification(const at::Tensor& features, const std::vector<int64_t>& labels) {
-  EstimationInput in;
-  in.features = to_array(features.to(at::kFloat));
-  in.targets = Targets::from_class_labels(labels);
-  return in;
-}
-
 std::vector<int64_t> random_labels(int64_t n, int64_t classes, uint64_t seed) {
   at::manual_seed(seed);
   at::Tensor ids = at::randint(classes, {n}, at::kLong);
@@ -91,7 +85,7 @@ TEST_P(LogmeBruteForce, MatchesDenseEvidenceMaximization) {
   const auto labels = random_labels(s.n, s.classes, 7);
   const at::Tensor f = signal_features(labels, s.d, 1.5, 11);
   const double expected = brute_force_logme(f, one_hot(labels));
-  const double got = logme(classification(f, labels));
+  const double got = logme(make_input(f, labels));
   EXPECT_NEAR(got, expected, 1e-6 * std::abs(expected) + 1e-9) << "N=" << s.n << " D=" << s.d;
 }
 
@@ -107,7 +101,7 @@ TEST(Logme, RankDeficientFeaturesMatchBruteForce) {
   // 12 columns spanning only a 4-dimensional space.
   at::manual_seed(9);
   const at::Tensor f = base.matmul(at::randn({4, 12}));
-  EXPECT_NEAR(logme(classification(f, labels)), brute_force_logme(f, one_hot(labels)), 1e-6);
+  EXPECT_NEAR(logme(make_input(f, labels)), brute_force_logme(f, one_hot(labels)), 1e-6);
 }
 
 TEST(Logme, RegressionMatchesBruteForce) {
@@ -127,7 +121,7 @@ TEST(Logme, InvariantUnderOrthogonalRotationOfFeatures) {
   at::manual_seed(4);
   const at::Tensor q = std::get<0>(at::linalg_qr(at::randn({16, 16}, at::kDouble)));
   const at::Tensor rotated = f.to(at::kDouble).matmul(q).to(at::kFloat);
-  EXPECT_NEAR(logme(classification(f, labels)), logme(classification(rotated, labels)), 1e-5);
+  EXPECT_NEAR(logme(make_input(f, labels)), logme(make_input(rotated, labels)), 1e-5);
 }
 
 TEST(Logme, InvariantUnderRelabelingClasses) {
@@ -135,7 +129,7 @@ TEST(Logme, InvariantUnderRelabelingClasses) {
   const at::Tensor f = signal_features(labels, 10, 1.0, 9);
   std::vector<int64_t> permuted;
   for (auto c : labels) permuted.push_back((c + 1) % 3 + 10);  // renamed and reordered
-  EXPECT_DOUBLE_EQ(logme(classification(f, labels)), logme(classification(f, permuted)));
+  EXPECT_DOUBLE_EQ(logme(make_input(f, labels)), logme(make_input(f, permuted)));
 }
 
 TEST(Logme, DuplicatedColumnsLeaveTheEvidenceUnchanged) {
@@ -144,7 +138,7 @@ TEST(Logme, DuplicatedColumnsLeaveTheEvidenceUnchanged) {
   for (auto [n, d] : {std::pair<int64_t, int64_t>{40, 8}, {10, 8}}) {
     const auto labels = random_labels(n, 2, 5);
     const at::Tensor f = signal_features(labels, d, 1.0, 6);
-    EXPECT_NEAR(logme(classification(f, labels)), logme(classification(at::cat({f, f}, 1), labels)), 1e-9)
+    EXPECT_NEAR(logme(make_input(f, labels)), logme(make_input(at::cat({f, f}, 1), labels)), 1e-9)
         << "N=" << n << " D=" << d;
   }
 }
@@ -152,13 +146,13 @@ TEST(Logme, DuplicatedColumnsLeaveTheEvidenceUnchanged) {
 TEST(Logme, InvariantUnderScalingFeatures) {
   const auto labels = random_labels(30, 2, 12);
   const at::Tensor f = signal_features(labels, 5, 1.0, 13);
-  EXPECT_NEAR(logme(classification(f, labels)), logme(classification(f * 100, labels)), 1e-8);
+  EXPECT_NEAR(logme(make_input(f, labels)), logme(make_input(f * 100, labels)), 1e-8);
 }
 
 TEST(Logme, MoreSignalScoresHigher) {
   const auto labels = random_labels(200, 2, 14);
-  const double clear = logme(classification(signal_features(labels, 8, 0.2, 15), labels));
-  const double weak = logme(classification(signal_features(labels, 8, 5.0, 15), labels));
+  const double clear = logme(make_input(signal_features(labels, 8, 0.2, 15), labels));
+  const double weak = logme(make_input(signal_features(labels, 8, 5.0, 15), labels));
   EXPECT_GT(clear, weak);
 }
 
@@ -168,7 +162,7 @@ TEST(Logme, ZeroFeaturesGiveTheNoModelEvidence) {
   const double n = 6;
   double expected = 0;
   for (double ones : {2.0, 4.0}) expected += -0.5 * (std::log(2 * std::numbers::pi * ones / n) + 1);
-  EXPECT_NEAR(logme(classification(at::zeros({6, 3}), labels)), expected / 2, 1e-12);
+  EXPECT_NEAR(logme(make_input(at::zeros({6, 3}), labels)), expected / 2, 1e-12);
 }
 
 TEST(Logme, AllZeroRegressionTargetIsAnError) {

@@ -9,16 +9,10 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
+#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
-
-EstimationInput make_input(const at::Tensor& f, const std::vector<std::int64_t>& labels) {
-  EstimationInput in;
-  in.features = to_array(f.to(at::kFloat).contiguous());
-  in.targets = Targets::from_class_labels(labels);
-  return in;
-}
 
 // ½ logdet(I_D + ZᵀZ/(nε)) always in the D×D form, with LU-based slogdet.
 double rate(const at::Tensor& z, double eps) {

@@ -4,10 +4,13 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/npy.hpp"
+#include "array_values.hpp"
 #include "test_support.hpp"
 
 using namespace taskscout;
 using taskscout::testing::fixtures_dir;
+using taskscout::testing::make;
+using taskscout::testing::values_of;
 using taskscout::testing::read_text;
 using taskscout::testing::TempDir;
 using taskscout::testing::write_text;
@@ -15,20 +18,6 @@ using taskscout::testing::write_text;
 namespace {
 
 std::filesystem::path fixture(const std::string& name) { return fixtures_dir() / "io" / name; }
-
-template <class T>
-Array make(std::vector<std::int64_t> shape, std::vector<T> values) {
-  Array a(dtype_of<T>(), std::move(shape));
-  auto v = a.mutable_values<T>();
-  std::copy(values.begin(), values.end(), v.begin());
-  return a;
-}
-
-template <class T>
-std::vector<T> values_of(const Array& a) {
-  auto v = a.values<T>();
-  return {v.begin(), v.end()};
-}
 
 std::string error_reading(const std::filesystem::path& path) {
   try {

@@ -5,29 +5,18 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/safetensors.hpp"
+#include "array_values.hpp"
 #include "test_support.hpp"
 
 using namespace taskscout;
 using taskscout::testing::fixtures_dir;
+using taskscout::testing::make;
+using taskscout::testing::values_of;
 using taskscout::testing::read_text;
 using taskscout::testing::TempDir;
 using taskscout::testing::write_text;
 
 namespace {
-
-template <class T>
-Array make(std::vector<std::int64_t> shape, std::vector<T> values) {
-  Array a(dtype_of<T>(), std::move(shape));
-  auto v = a.mutable_values<T>();
-  std::copy(values.begin(), values.end(), v.begin());
-  return a;
-}
-
-template <class T>
-std::vector<T> values_of(const Array& a) {
-  auto v = a.values<T>();
-  return {v.begin(), v.end()};
-}
 
 // A safetensors file from a header text and data, with the real header length unless
 // `claimed_length` says otherwise.
