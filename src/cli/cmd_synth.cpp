@@ -41,9 +41,7 @@ void run(SynthOptions o) {
     for (const auto& s : pool.sources)
       table.rows.push_back({t.name, s.name, std::to_string(shared_factors(s, t)), std::to_string(t.factors.size()),
                             fmt::format("{:.3f}", s.noise)});
-  std::string csv = fmt::format("{}\n", fmt::join(table.columns, ","));
-  for (const auto& r : table.rows) csv += fmt::format("{}\n", fmt::join(r, ","));
-  write_file_atomically(dir / "pool.csv", csv);
+  write_file_atomically(dir / "pool.csv", format_table(table, /*csv=*/true));
   std::cerr << fmt::format("wrote {} sources and {} targets ({} examples, {} dims) to {}\n", pool.sources.size(),
                            pool.targets.size(), o.spec.examples, o.spec.dim, dir.string());
 }

@@ -30,6 +30,7 @@ struct ResultTable {
   std::vector<std::string> columns;
   std::vector<std::vector<std::string>> rows;
 };
+std::string format_table(const ResultTable& table, bool csv);
 void print_table(const ResultTable& table, bool csv);
 
 // Shortest text that reads back as the same double ("nan" for NaN).

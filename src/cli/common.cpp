@@ -37,7 +37,7 @@ std::string csv_field(const std::string& s) {
 
 }  // namespace
 
-void print_table(const ResultTable& table, bool csv) {
+std::string format_table(const ResultTable& table, bool csv) {
   std::string out;
   if (csv) {
     auto line = [&](const std::vector<std::string>& cells) {
@@ -60,6 +60,11 @@ void print_table(const ResultTable& table, bool csv) {
     line(table.columns);
     for (const auto& row : table.rows) line(row);
   }
+  return out;
+}
+
+void print_table(const ResultTable& table, bool csv) {
+  const std::string out = format_table(table, csv);
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
