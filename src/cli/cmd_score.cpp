@@ -11,17 +11,39 @@
 #include "taskscout/core/timer.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/array_file.hpp"
+#include "taskscout/io/dataset.hpp"
 
 namespace taskscout::cli {
 namespace {
 
 struct ScoreOptions {
   CommonOptions common;
-  std::string features, labels, source_probs, task = "auto", methods = "all";
+  std::string features, labels, label_column = "label", source_probs, task = "auto", methods = "all";
   int knn_k = 1, folds = 5;
 };
 
-Targets load_targets(const std::string& spec, const std::string& task) {
+// Labels from a table (CSV, TSV, JSONL): the named column, class names ordered as
+// io/dataset.hpp documents.
+Targets load_table_targets(const std::string& path, const std::string& column, const std::string& task) {
+  DatasetOptions options;
+  options.text_column = "";
+  options.label_column = column;
+  options.kind = task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  const Dataset d = load_dataset(path, options);
+  if (d.kind == LabelKind::Classification) return Targets::from_class_labels(d.label_ids);
+  Array values(DType::F64, {static_cast<std::int64_t>(d.values.size())});
+  std::copy(d.values.begin(), d.values.end(), values.mutable_values<double>().begin());
+  return Targets::from_values(values);
+}
+
+bool is_table(const std::string& spec) {
+  for (const char* ext : {".csv", ".tsv", ".jsonl", ".ndjson"})
+    if (spec.ends_with(ext)) return true;
+  return false;
+}
+
+Targets load_targets(const std::string& spec, const std::string& column, const std::string& task) {
+  if (is_table(spec)) return load_table_targets(spec, column, task);
   const Array labels = load_array(spec);
   const bool integer = labels.dtype() == DType::I64 || labels.dtype() == DType::I32;
   const bool regression = task == "regression" || (task == "auto" && !integer);
@@ -82,7 +104,7 @@ void run(const ScoreOptions& o) {
     throw InputError(location(o.features) + "features must be a 2-D matrix (N×D), got " +
                      shape_string(in.features.shape()));
   in.features = in.features.to(DType::F32);
-  in.targets = load_targets(o.labels, o.task);
+  in.targets = load_targets(o.labels, o.label_column, o.task);
   if (!o.source_probs.empty()) in.source_probs = load_array(o.source_probs).to(DType::F32);
   validate(in, o.features + " with " + o.labels);
 
@@ -123,9 +145,14 @@ void add_score_command(CLI::App& app) {
   cmd->footer(
       "Example:\n  taskscout score --features feats.npy --labels labels.npy --method logme,knn\n"
       "Arrays are .npy or .safetensors (FILE.safetensors:TENSOR when the file holds several).\n"
-      "Integer labels are class ids; float labels are regression targets (override with --task).");
+      "Integer labels are class ids; float labels are regression targets (override with --task).\n"
+      "A table's label column holds class names (ordered numerically if all are integers, else by code\n"
+      "point) or, with --task regression, numbers.");
   cmd->add_option("--features", o->features, "Target features, N×D (.npy or .safetensors[:name])")->required();
-  cmd->add_option("--labels", o->labels, "Target labels: N class ids, or N / N×T regression targets")->required();
+  cmd->add_option("--labels", o->labels,
+                  "Target labels: N class ids, or N / N×T regression targets; or a .csv/.tsv/.jsonl table")
+      ->required();
+  cmd->add_option("--label-column", o->label_column, "Label column when --labels is a table")->capture_default_str();
   cmd->add_option("--source-probs", o->source_probs, "A source model's class probabilities, N×Z (LEEP, NCE)");
   cmd->add_option("--task", o->task, "classification, regression or auto (from the label dtype)")
       ->check(CLI::IsMember({"auto", "classification", "regression"}))

@@ -72,9 +72,11 @@ Dataset make_dataset(const Table& table, const DatasetOptions& options) {
   d.path = table.path;
   d.kind = kind;
   const std::size_t n = table.rows.size();
-  const std::size_t text_col = table.require_column(options.text_column);
-  d.texts.reserve(n);
-  for (const auto& row : table.rows) d.texts.push_back(row[text_col]);
+  if (!options.text_column.empty()) {
+    const std::size_t text_col = table.require_column(options.text_column);
+    d.texts.reserve(n);
+    for (const auto& row : table.rows) d.texts.push_back(row[text_col]);
+  }
   if (!options.text_pair_column.empty()) {
     const std::size_t pair_col = table.require_column(options.text_pair_column);
     d.text_pairs.reserve(n);

@@ -171,7 +171,8 @@ TEST_F(Cli, ClassWithOneExampleStillScoresWithLogme) {
 TEST_F(Cli, RegressionLabelsScoreWithRegressionMethods) {
   Array t(DType::F64, {40});
   auto v = t.mutable_values<double>();
-  auto f = make_problem().features.values<float>();
+  const Problem problem = make_problem();
+  auto f = problem.features.values<float>();
   for (int i = 0; i < 40; ++i) v[i] = 3.0 * f[i * 4] - f[i * 4 + 1];
   write_npy(dir / "t.npy", t);
   auto r = run_taskscout("score --features " + path("f.npy") + " --labels " + path("t.npy") + " --json");
@@ -182,6 +183,24 @@ TEST_F(Cli, RegressionLabelsScoreWithRegressionMethods) {
   expect_one_error_line(
       run_taskscout("score --features " + path("f.npy") + " --labels " + path("t.npy") + " --method h_score"),
       "classification only");
+}
+
+TEST_F(Cli, LabelsFromATableScoreLikeClassIds) {
+  // The same labels as y.npy, as names in a CSV column ("neg" < "pos,itive" by code point).
+  const Problem problem = make_problem();
+  std::string csv = "id,sentiment\n";
+  for (auto v : problem.labels.values<std::int64_t>()) csv += v ? "1,\"pos,itive\"\n" : "0,neg\n";
+  testing::write_text(dir / "y.csv", csv);
+  auto a = run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.npy") + " --method logme,knn --json");
+  auto b = run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.csv") +
+                         " --label-column sentiment --method logme,knn --json");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_EQ(nlohmann::json::parse(a.out)["scores"], nlohmann::json::parse(b.out)["scores"]);
+  testing::write_text(dir / "gap.csv", csv + "9,\n");  // line 42: an empty label
+  expect_one_error_line(run_taskscout("score --features " + path("f.npy") + " --labels " + path("gap.csv") +
+                                      " --label-column sentiment --method logme"),
+                        "gap.csv:42:");
 }
 
 TEST_F(Cli, EvalPrintsPerTargetAndMean) {

@@ -58,10 +58,13 @@ class Array {
   std::byte* mutable_bytes();
 
   template <class T>
-  std::span<const T> values() const {
+  std::span<const T> values() const& {
     check_dtype(dtype_of<T>());
     return {reinterpret_cast<const T*>(data_), static_cast<std::size_t>(numel())};
   }
+  // A span into a temporary array would dangle: keep the array in a variable first.
+  template <class T>
+  std::span<const T> values() const&& = delete;
   template <class T>
   std::span<T> mutable_values() {
     check_dtype(dtype_of<T>());

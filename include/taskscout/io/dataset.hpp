@@ -13,6 +13,7 @@
 // - With fixed label_names (e.g. those of a training set) a label's id is its position in
 //   that list and a label outside it is an error.
 // - Regression labels must parse as finite numbers.
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -27,7 +28,7 @@ namespace taskscout {
 enum class LabelKind { Classification, Regression };
 
 struct DatasetOptions {
-  std::string text_column = "text";
+  std::string text_column = "text";  // empty = labels only (e.g. targets for `score`)
   std::string text_pair_column;  // empty = single texts
   std::string label_column = "label";  // empty = unlabelled (texts only)
   std::optional<LabelKind> kind;  // empty = classification
@@ -42,7 +43,7 @@ struct Dataset {
   std::vector<std::string> label_names;
   std::vector<double> values;  // regression: one value per row
 
-  std::size_t size() const { return texts.size(); }
+  std::size_t size() const { return std::max({texts.size(), label_ids.size(), values.size()}); }
 };
 
 // Reads `path` with read_table and builds the dataset. Throws InputError (with the file
