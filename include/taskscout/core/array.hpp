@@ -66,10 +66,12 @@ class Array {
   template <class T>
   std::span<const T> values() const&& = delete;
   template <class T>
-  std::span<T> mutable_values() {
+  std::span<T> mutable_values() & {
     check_dtype(dtype_of<T>());
     return {reinterpret_cast<T*>(mutable_bytes()), static_cast<std::size_t>(numel())};
   }
+  template <class T>
+  std::span<T> mutable_values() && = delete;
 
   // A converted copy (or this array, shared, when the dtype already matches).
   // F16/BF16 decode exactly to F32/F64; integer ↔ float conversions are value casts.
