@@ -8,6 +8,7 @@
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/progress.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/array_file.hpp"
@@ -113,11 +114,17 @@ void run(const ScoreOptions& o) {
   eo.probe_folds = o.folds;
   eo.seed = o.common.seed;
   std::vector<std::pair<std::string, double>> scores, seconds;
-  for (const EstimatorInfo* e : choose_methods(o.methods, in)) {
-    Stopwatch watch;
-    const double score = e->fn(in, eo);
-    seconds.emplace_back(e->name, watch.seconds());
-    scores.emplace_back(e->name, score);
+  const std::vector<const EstimatorInfo*> methods = choose_methods(o.methods, in);
+  {
+    ProgressBar progress("scoring", static_cast<std::int64_t>(methods.size()));
+    for (const EstimatorInfo* e : methods) {
+      progress.show(e->name);
+      Stopwatch watch;
+      const double score = e->fn(in, eo);
+      seconds.emplace_back(e->name, watch.seconds());
+      scores.emplace_back(e->name, score);
+      progress.advance();
+    }
   }
 
   if (o.common.json) {
