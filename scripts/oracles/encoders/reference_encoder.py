@@ -62,8 +62,8 @@ def _linear(x, p, name):
     return torch.nn.functional.linear(x, p[name + ".weight"], p[name + ".bias"])
 
 
-def _ln(x, p, name, eps):
-    return torch.nn.functional.layer_norm(x, (x.shape[-1],), p[name + ".weight"], p[name + ".bias"], eps)
+def _ln(x, p, name, eps, width):
+    return torch.nn.functional.layer_norm(x, (width,), p[name + ".weight"], p[name + ".bias"], eps)
 
 
 def _gelu(x):
@@ -109,6 +109,7 @@ def forward(params: dict, config: dict, input_ids, attention_mask, token_type_id
     input_ids = torch.as_tensor(input_ids, dtype=torch.long)
     mask = torch.as_tensor(attention_mask, dtype=torch.long)
     B, S = input_ids.shape
+    width = config["dim"] if fam == "distilbert" else config["hidden_size"]  # a Python int (ONNX tracing)
 
     if fam == "distilbert":
         n_layers, n_heads = config["n_layers"], config["n_heads"]
@@ -118,7 +119,7 @@ def forward(params: dict, config: dict, input_ids, attention_mask, token_type_id
             raise ValueError("sinusoidal_pos_embds is not used by the fixtures")
         pos = torch.arange(S)[None, :].expand(B, S)
         x = p["embeddings.word_embeddings.weight"][input_ids] + p["embeddings.position_embeddings.weight"][pos]
-        x = _ln(x, p, "embeddings.LayerNorm", eps)
+        x = _ln(x, p, "embeddings.LayerNorm", eps, width)
     else:
         n_layers, n_heads = config["num_hidden_layers"], config["num_attention_heads"]
         eps = config["layer_norm_eps"]
@@ -136,7 +137,7 @@ def forward(params: dict, config: dict, input_ids, attention_mask, token_type_id
         x = p["embeddings.word_embeddings.weight"][input_ids]
         x = x + p["embeddings.token_type_embeddings.weight"][tt]
         x = x + p["embeddings.position_embeddings.weight"][pos]
-        x = _ln(x, p, "embeddings.LayerNorm", eps)
+        x = _ln(x, p, "embeddings.LayerNorm", eps, width)
 
     hidden = [x]
     for i in range(n_layers):
@@ -144,16 +145,16 @@ def forward(params: dict, config: dict, input_ids, attention_mask, token_type_id
             L = f"transformer.layer.{i}."
             ctx = _attention(x, mask, n_heads, _linear(x, p, L + "attention.q_lin"),
                              _linear(x, p, L + "attention.k_lin"), _linear(x, p, L + "attention.v_lin"))
-            a = _ln(_linear(ctx, p, L + "attention.out_lin") + x, p, L + "sa_layer_norm", eps)
+            a = _ln(_linear(ctx, p, L + "attention.out_lin") + x, p, L + "sa_layer_norm", eps, width)
             f = _linear(act(_linear(a, p, L + "ffn.lin1")), p, L + "ffn.lin2")
-            x = _ln(f + a, p, L + "output_layer_norm", eps)
+            x = _ln(f + a, p, L + "output_layer_norm", eps, width)
         else:
             L = f"encoder.layer.{i}."
             ctx = _attention(x, mask, n_heads, _linear(x, p, L + "attention.self.query"),
                              _linear(x, p, L + "attention.self.key"), _linear(x, p, L + "attention.self.value"))
-            a = _ln(_linear(ctx, p, L + "attention.output.dense") + x, p, L + "attention.output.LayerNorm", eps)
+            a = _ln(_linear(ctx, p, L + "attention.output.dense") + x, p, L + "attention.output.LayerNorm", eps, width)
             f = _linear(act(_linear(a, p, L + "intermediate.dense")), p, L + "output.dense")
-            x = _ln(f + a, p, L + "output.LayerNorm", eps)
+            x = _ln(f + a, p, L + "output.LayerNorm", eps, width)
         hidden.append(x)
 
     out = {"last_hidden_state": x, "hidden_states": torch.stack(hidden)}
