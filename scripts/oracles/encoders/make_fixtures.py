@@ -24,7 +24,9 @@ of the independent reference forward (reference_encoder.py):
 Fixtures (hidden 32, 2 layers, 4 heads, intermediate 64, vocab 120, max positions 64):
   bert          BertModel, bare names (embeddings..., encoder.layer.N..., pooler...)
   bert_prefixed the same weights saved as BertForSequenceClassification: `bert.` prefix plus
-                classifier.weight [2,32] / classifier.bias [2]; same expected outputs
+                classifier.weight [2,32] / classifier.bias [2]; same expected outputs. Like
+                checkpoints saved by transformers < 4.31 it also holds the int64 buffer
+                bert.embeddings.position_ids [1,64] (= 0..63), which a loader must ignore
   bert_sharded  the same weights as bert split over two shards with an index; same outputs
   roberta       RobertaModel, bare names, pad 1, type_vocab_size 1, layer_norm_eps 1e-5,
                 position ids from the input ids (cumsum of non-pad + pad)
@@ -373,6 +375,9 @@ def main():
                  "vocab_layer_norm.weight": r.normal((H,), 0.1, 1.0), "vocab_layer_norm.bias": r.normal((H,), 0.1),
                  "vocab_projector.bias": r.normal((V,), 0.1)}
 
+    # transformers < 4.31 also saved the position-id buffer (int64 [1, max_positions])
+    legacy_pos_ids = {"bert.embeddings.position_ids": torch.arange(P, dtype=torch.int64)[None, :]}
+
     def pre(prefix, d):
         return {prefix + k: v for k, v in d.items()}
 
@@ -380,8 +385,8 @@ def main():
                      "problem_type": "single_label_classification"}
     fixtures = [
         ("bert", bert_config("BertModel"), bert_w, bert_inputs()),
-        ("bert_prefixed", bert_config("BertForSequenceClassification", seq_cls_extra),
-         {**pre("bert.", bert_w), **cls_head}, bert_inputs()),
+        ("bert_prefixed", bert_config("BertForSequenceClassification", {**seq_cls_extra, "transformers_version": "4.30.2"}),
+         {**pre("bert.", bert_w), **cls_head, **legacy_pos_ids}, bert_inputs()),
         ("bert_sharded", bert_config("BertModel"), bert_w, bert_inputs()),
         ("roberta", roberta_config("RobertaModel", "roberta"), rob_w, roberta_inputs()),
         ("xlmr", roberta_config("XLMRobertaForMaskedLM", "xlm-roberta"), {**pre("roberta.", xlmr_w), **xlmr_head},
