@@ -1,0 +1,50 @@
+#pragma once
+// The encoder hyper-parameters read from a Hugging Face config.json. BERT, RoBERTa and
+// XLM-RoBERTa share one config layout; DistilBERT names the same quantities differently
+// (dim, n_layers, n_heads, hidden_dim, activation), so both are read into one struct.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace taskscout {
+
+enum class Architecture { Bert, Roberta, XlmRoberta, DistilBert };
+
+// The activation of the feed-forward block: "gelu" is the exact erf form.
+enum class Activation { Gelu, GeluTanh, Relu };
+
+struct EncoderConfig {
+  Architecture architecture = Architecture::Bert;
+  std::string model_type;  // as config.json spells it
+  std::int64_t vocab_size = 0;
+  std::int64_t hidden_size = 0;
+  std::int64_t num_layers = 0;
+  std::int64_t num_heads = 0;
+  std::int64_t intermediate_size = 0;
+  std::int64_t max_position_embeddings = 0;
+  std::int64_t type_vocab_size = 0;  // 0: no token type embeddings (DistilBERT)
+  std::int64_t pad_token_id = 0;
+  double layer_norm_eps = 1e-12;
+  Activation activation = Activation::Gelu;
+
+  std::int64_t head_dim() const { return hidden_size / num_heads; }
+  // RoBERTa and XLM-R number positions from pad_token_id + 1, skipping padding tokens.
+  bool positions_after_padding() const {
+    return architecture == Architecture::Roberta || architecture == Architecture::XlmRoberta;
+  }
+};
+
+// "bert, roberta, xlm-roberta, distilbert"
+std::string supported_model_types();
+
+// Parses config.json text; `source` (the file) prefixes every error. Throws InputError for
+// malformed JSON, an unsupported model_type (naming the supported ones), a missing or
+// non-positive size, hidden size not divisible by the head count, an unknown activation,
+// or a position_embedding_type other than "absolute".
+EncoderConfig parse_encoder_config(std::string_view json_text, const std::string& source);
+
+// Reads and parses `path` (IoError when it cannot be read).
+EncoderConfig read_encoder_config(const std::filesystem::path& path);
+
+}  // namespace taskscout

@@ -1,0 +1,35 @@
+#pragma once
+// Sentence embeddings from token states: the first ([CLS] / <s>) token, the mean over
+// real tokens, or BERT's pooler tanh(dense(CLS)). Any layer can be pooled.
+#include <ATen/ATen.h>
+
+#include <string_view>
+
+#include "taskscout/model/encoder.hpp"
+#include "taskscout/model/parameters.hpp"
+
+namespace taskscout {
+
+enum class Pooling { Cls, Mean, Pooler };
+
+// "cls", "mean" or "pooler"; anything else is a UsageError listing them.
+Pooling parse_pooling(std::string_view name);
+std::string_view pooling_name(Pooling pooling);
+
+// hidden_states[index] (index 0: the embeddings; negative counts from the end, −1 is the
+// last layer). Throws UsageError for an index out of range; without all_hidden_states
+// only the last layer (−1 or num_layers) is available.
+const at::Tensor& select_layer(const EncoderOutput& output, int index);
+
+// [B, L, D] → [B, D]: the states of the first token.
+at::Tensor pool_cls(const at::Tensor& hidden);
+// [B, L, D] → [B, D]: the mean over positions where attention_mask is 1.
+at::Tensor pool_mean(const at::Tensor& hidden, const at::Tensor& attention_mask);
+// [B, L, D] → [B, D]: tanh(pooler.dense(first token)). Throws InputError when the
+// checkpoint has no pooler (DistilBERT, most task models).
+at::Tensor pool_pooler(const ParameterMap& parameters, const at::Tensor& hidden);
+
+at::Tensor pool(Pooling pooling, const ParameterMap& parameters, const at::Tensor& hidden,
+                const at::Tensor& attention_mask);
+
+}  // namespace taskscout

@@ -1,0 +1,82 @@
+#include "taskscout/model/checkpoint.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/io/mapped_file.hpp"
+#include "taskscout/io/safetensors.hpp"
+
+namespace taskscout {
+
+namespace fs = std::filesystem;
+
+Checkpoint Checkpoint::open(const fs::path& folder) {
+  Checkpoint c;
+  const fs::path single = folder / "model.safetensors";
+  const fs::path index = folder / "model.safetensors.index.json";
+  if (fs::exists(single)) {
+    auto file = std::make_shared<const SafetensorsFile>(single);
+    c.source_ = single.string();
+    for (const auto& e : file->entries()) c.where_[e.name] = file;
+    return c;
+  }
+  if (!fs::exists(index)) {
+    const bool bin = fs::exists(folder / "pytorch_model.bin") || fs::exists(folder / "pytorch_model.bin.index.json");
+    throw InputError(location(folder.string()) +
+                     (bin ? "only pytorch_model.bin weights; taskscout reads safetensors: convert them "
+                            "(e.g. model.save_pretrained(dir, safe_serialization=True))"
+                          : "no model.safetensors or model.safetensors.index.json in this folder"));
+  }
+
+  c.source_ = index.string();
+  const MappedFile text(index);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text.text());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(location(c.source_) + "not valid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
+    throw InputError(location(c.source_) + "no \"weight_map\" object mapping tensor names to shard files");
+
+  std::map<std::string, std::shared_ptr<const SafetensorsFile>> shards;
+  for (const auto& [name, file_json] : j["weight_map"].items()) {
+    if (!file_json.is_string())
+      throw InputError(location(c.source_) + fmt::format("weight_map[\"{}\"] is not a file name", name));
+    const std::string file = file_json.get<std::string>();
+    auto& shard = shards[file];
+    if (!shard) {
+      const fs::path path = folder / file;
+      if (file.empty() || fs::path(file).has_parent_path() || !fs::is_regular_file(path))
+        throw InputError(location(c.source_) +
+                         fmt::format("shard \"{}\" (holding \"{}\") is missing from the folder", file, name));
+      shard = std::make_shared<const SafetensorsFile>(path);
+    }
+    if (!shard->contains(name))
+      throw InputError(location(shard->path()) +
+                       fmt::format("has no tensor \"{}\", which {} places there", name, c.source_));
+    c.where_[name] = shard;
+  }
+  return c;
+}
+
+std::vector<std::string> Checkpoint::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, file] : where_) out.push_back(name);
+  return out;
+}
+
+const std::string& Checkpoint::file_of(const std::string& name) const {
+  auto it = where_.find(name);
+  return it == where_.end() ? source_ : it->second->path();
+}
+
+Array Checkpoint::get(const std::string& name) const {
+  auto it = where_.find(name);
+  if (it == where_.end()) throw InputError(location(source_) + fmt::format("no tensor \"{}\"", name));
+  return it->second->get(name);
+}
+
+}  // namespace taskscout

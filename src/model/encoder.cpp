@@ -1,0 +1,123 @@
+#include "taskscout/model/encoder.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+#include "taskscout/core/array.hpp"
+#include "taskscout/core/error.hpp"
+#include "taskscout/model/parameter_names.hpp"
+
+namespace taskscout {
+
+namespace {
+
+at::Tensor weight(const ParameterMap& p, const std::string& module) { return parameter(p, module + ".weight"); }
+at::Tensor bias(const ParameterMap& p, const std::string& module) { return parameter(p, module + ".bias"); }
+
+at::Tensor linear(const ParameterMap& p, const std::string& module, const at::Tensor& x) {
+  return at::linear(x, weight(p, module), bias(p, module));
+}
+
+at::Tensor layer_norm(const ParameterMap& p, const std::string& module, const at::Tensor& x, double eps) {
+  return at::layer_norm(x, {x.size(-1)}, weight(p, module), bias(p, module), eps);
+}
+
+at::Tensor activate(Activation a, const at::Tensor& x) {
+  switch (a) {
+    case Activation::Gelu: return at::gelu(x);  // exact: x·Φ(x) through erf
+    case Activation::GeluTanh: return at::gelu(x, "tanh");
+    case Activation::Relu: return at::relu(x);
+  }
+  return x;
+}
+
+// Ids must index their embedding table: an out-of-range id would otherwise surface as an
+// opaque libtorch error.
+void check_ids(const at::Tensor& ids, std::int64_t table_size, const char* what) {
+  if (ids.numel() == 0) return;
+  const std::int64_t lo = ids.min().item<std::int64_t>(), hi = ids.max().item<std::int64_t>();
+  if (lo < 0 || hi >= table_size)
+    throw InputError(fmt::format("{} range over [{}, {}], outside the model's [0, {})", what, lo, hi, table_size));
+}
+
+at::Tensor embed(const EncoderConfig& c, const ParameterMap& p, const at::Tensor& ids, const at::Tensor& types) {
+  const EmbeddingNames n = embedding_names(c.architecture);
+  const at::Tensor positions = position_ids(c, ids);
+  check_ids(positions, c.max_position_embeddings,
+            c.positions_after_padding() ? "position ids (pad_token_id + 1 + sequence length)" : "position ids");
+  at::Tensor x = at::embedding(weight(p, n.word), ids);
+  if (!n.token_type.empty()) x = x + at::embedding(weight(p, n.token_type), types);  // Hugging Face's order
+  x = x + at::embedding(weight(p, n.position), positions);
+  return layer_norm(p, n.norm, x, c.layer_norm_eps);
+}
+
+// Multi-head self-attention: [B, L, D] → [B, L, D]. `mask` is additive, [B, 1, 1, L].
+at::Tensor attention(const EncoderConfig& c, const ParameterMap& p, const LayerNames& n, const at::Tensor& x,
+                     const at::Tensor& mask) {
+  const std::int64_t b = x.size(0), l = x.size(1), h = c.num_heads, dh = c.head_dim();
+  auto heads = [&](const at::Tensor& t) { return t.view({b, l, h, dh}).transpose(1, 2); };  // [B, H, L, dh]
+  const at::Tensor q = heads(linear(p, n.query, x));
+  const at::Tensor k = heads(linear(p, n.key, x));
+  const at::Tensor v = heads(linear(p, n.value, x));
+  const at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(dh)) + mask;
+  const at::Tensor context = at::matmul(at::softmax(scores, -1), v);  // [B, H, L, dh]
+  return linear(p, n.attention_out, context.transpose(1, 2).reshape({b, l, c.hidden_size}));
+}
+
+// A post-norm transformer layer (the same arithmetic in BERT and DistilBERT).
+at::Tensor layer(const EncoderConfig& c, const ParameterMap& p, const LayerNames& n, const at::Tensor& x,
+                 const at::Tensor& mask) {
+  const at::Tensor h = layer_norm(p, n.attention_norm, attention(c, p, n, x, mask) + x, c.layer_norm_eps);
+  const at::Tensor f = linear(p, n.ffn_out, activate(c.activation, linear(p, n.ffn_in, h)));
+  return layer_norm(p, n.output_norm, f + h, c.layer_norm_eps);
+}
+
+}  // namespace
+
+at::Tensor position_ids(const EncoderConfig& c, const at::Tensor& input_ids) {
+  const std::int64_t b = input_ids.size(0), l = input_ids.size(1);
+  if (!c.positions_after_padding()) return at::arange(l, input_ids.options().dtype(at::kLong)).expand({b, l});
+  const at::Tensor not_pad = input_ids.ne(c.pad_token_id).to(at::kLong);
+  return at::cumsum(not_pad, 1) * not_pad + c.pad_token_id;
+}
+
+EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Tensor& input_ids,
+                     const at::Tensor& attention_mask, const at::Tensor& token_type_ids,
+                     const EncodeOptions& options) {
+  if (!input_ids.defined() || input_ids.dim() != 2 || at::isFloatingType(input_ids.scalar_type()))
+    throw InputError("input_ids must be a [batch, length] integer tensor");
+  const at::Tensor ids = input_ids.to(at::kLong);
+  auto same_shape = [&](const at::Tensor& t, const char* what) {
+    if (t.defined() && t.sizes() != ids.sizes())
+      throw InputError(fmt::format("{} has shape {} but input_ids has {}", what, shape_string(t.sizes().vec()),
+                                   shape_string(ids.sizes().vec())));
+  };
+  same_shape(attention_mask, "attention_mask");
+  same_shape(token_type_ids, "token_type_ids");
+  check_ids(ids, c.vocab_size, "input ids");
+
+  at::Tensor types;
+  if (c.type_vocab_size > 0) {
+    types = token_type_ids.defined() ? token_type_ids.to(at::kLong) : at::zeros_like(ids);
+    check_ids(types, c.type_vocab_size, "token type ids");
+  }
+  // Hugging Face's extended mask: 0 where attended, the lowest float where padded, so
+  // padded keys get exactly zero probability (and a fully padded row stays finite).
+  const at::Tensor keep = attention_mask.defined() ? attention_mask.to(at::kFloat) : at::ones(ids.sizes(), at::kFloat);
+  const at::Tensor mask =
+      ((1.0 - keep) * std::numeric_limits<float>::lowest()).view({ids.size(0), 1, 1, ids.size(1)});
+
+  EncoderOutput out;
+  at::Tensor x = embed(c, p, ids, types);
+  if (options.all_hidden_states) out.hidden_states.push_back(x);
+  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    x = layer(c, p, layer_names(c.architecture, i), x, mask);
+    if (options.all_hidden_states) out.hidden_states.push_back(x);
+  }
+  out.last_hidden_state = x;
+  return out;
+}
+
+}  // namespace taskscout
