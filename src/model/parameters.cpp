@@ -32,11 +32,14 @@ void check_shape(const std::string& where, const std::string& name, const std::v
 }
 
 // Layers the config does not have mean the config and the weights describe different models.
-void check_layer_count(const std::string& where, const std::string& name, const EncoderConfig& c) {
+// `name` is without the prefix, `shown` as the file spells it.
+void check_layer_count(const std::string& where, const std::string& name, const std::string& shown,
+                       const EncoderConfig& c) {
   const long long layer = layer_index(name, layer_prefix(c.architecture));
   if (layer >= c.num_layers)
-    throw InputError(location(where) + fmt::format("tensor \"{}\" belongs to layer {}, but the config has {} layers",
-                                                   name, layer, c.num_layers));
+    throw InputError(location(where) + fmt::format("tensor \"{}\" belongs to layer {}, but the config's layer "
+                                                   "count is {}: config and weights describe different models",
+                                                   shown, layer, c.num_layers));
 }
 
 }  // namespace
@@ -49,7 +52,7 @@ ParameterMap load_parameters(const Checkpoint& checkpoint, const EncoderConfig& 
     if (starts_with(name, prefix)) strip = prefix;
 
   for (const std::string& full : checkpoint.names())
-    if (starts_with(full, strip)) check_layer_count(checkpoint.file_of(full), full.substr(strip.size()), config);
+    if (starts_with(full, strip)) check_layer_count(checkpoint.file_of(full), full.substr(strip.size()), full, config);
 
   ParameterMap out;
   const std::vector<ParameterSpec> specs = parameter_specs(config);
@@ -78,7 +81,7 @@ ParameterMap load_parameters(const Checkpoint& checkpoint, const EncoderConfig& 
 }
 
 void check_parameters(const ParameterMap& parameters, const EncoderConfig& config, const std::string& source) {
-  for (const auto& [name, tensor] : parameters) check_layer_count(source, name, config);
+  for (const auto& [name, tensor] : parameters) check_layer_count(source, name, name, config);
   for (const ParameterSpec& spec : parameter_specs(config)) {
     auto it = parameters.find(spec.name);
     if (it == parameters.end()) {
