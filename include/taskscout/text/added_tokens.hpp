@@ -1,0 +1,45 @@
+#pragma once
+// Added tokens (tokenizer.json "added_tokens"): strings such as "[CLS]" that are matched in
+// the text before the model sees it and map straight to their id. Tokens with
+// normalized=false are found in the raw text, the others in the normalized text. At each
+// position the longest token starting there wins (HF: Aho-Corasick, leftmost-longest).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "taskscout/text/pre_tokenizer.hpp"
+
+namespace taskscout::text {
+
+struct AddedToken {
+  std::string content;
+  std::int32_t id = 0;
+  bool single_word = false;  // only match when not inside a word
+  bool lstrip = false;       // also swallow whitespace on the left
+  bool rstrip = false;       // ... and on the right
+  bool normalized = true;
+  bool special = false;
+};
+
+struct Segment {
+  Span span;
+  std::int32_t id = -1;  // the added token's id, or -1 for ordinary text
+};
+
+class AddedTokens {
+ public:
+  void add(const AddedToken& token);
+  bool empty(bool normalized) const { return (normalized ? normal_ : raw_).empty(); }
+  // Splits text[span] into ordinary text and added tokens.
+  void split(const std::u32string& text, Span span, bool normalized,
+             std::vector<Segment>& out) const;
+
+ private:
+  struct Pattern {
+    std::u32string chars;
+    AddedToken token;
+  };
+  std::vector<Pattern> raw_, normal_;  // each sorted longest first
+};
+
+}  // namespace taskscout::text

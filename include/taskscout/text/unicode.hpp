@@ -1,0 +1,54 @@
+#pragma once
+// The Unicode operations the tokenizers need: UTF-8 to code points and back, general
+// categories, canonical decomposition (NFD) and lowercasing.
+//
+// Versions: category() is Unicode 15.0. The Hugging Face tokenizers crate sees older data
+// for some operations, and ids only match when we do the same: hf_category() is Unicode
+// 8.0 (the unicode_categories crate), nfd() leaves out decompositions added after 12.1,
+// lowercase() is Rust's char::to_lowercase (Unicode 16.0). scripts/gen_unicode_tables.py
+// explains and builds the tables.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace taskscout::text {
+
+// The code points of valid UTF-8 text; throws InputError naming the byte offset of the
+// first invalid sequence (`what` names the text, e.g. "data.csv:12: text").
+std::u32string decode_utf8(std::string_view text, std::string_view what = "text");
+void append_utf8(std::string& out, char32_t code_point);
+std::string encode_utf8(std::u32string_view code_points);
+
+enum class Category : std::uint8_t {
+  Cn, Lu, Ll, Lt, Lm, Lo, Mn, Mc, Me, Nd, Nl, No, Pc, Pd, Ps, Pe, Pi, Pf, Po,
+  Sm, Sc, Sk, So, Zs, Zl, Zp, Cc, Cf, Cs, Co
+};
+
+Category category(char32_t c);     // Unicode 15.0; unassigned → Cn
+Category hf_category(char32_t c);  // as the unicode_categories crate (Unicode 8.0) has it
+
+inline bool is_letter(Category k) { return k >= Category::Lu && k <= Category::Lo; }
+inline bool is_mark(Category k) { return k >= Category::Mn && k <= Category::Me; }
+inline bool is_number(Category k) { return k >= Category::Nd && k <= Category::No; }
+inline bool is_punctuation(Category k) { return k >= Category::Pc && k <= Category::Po; }
+inline bool is_symbol(Category k) { return k >= Category::Sm && k <= Category::So; }
+inline bool is_separator(Category k) { return k >= Category::Zs && k <= Category::Zp; }
+// Control, format or private use (Cn and Cs excluded): unicode_categories' is_other.
+inline bool is_other(Category k) {
+  return k == Category::Cc || k == Category::Cf || k == Category::Co;
+}
+
+// The White_Space property, as Rust's char::is_whitespace.
+bool is_white_space(char32_t c);
+
+// Canonical decomposition with canonical ordering of combining marks.
+void append_nfd(std::u32string& out, char32_t c);  // one code point, not reordered
+std::u32string nfd(std::u32string_view text);
+std::uint8_t combining_class(char32_t c);
+
+// Rust's char::to_lowercase: simple mappings plus unconditional SpecialCasing
+// (U+0130 İ → "i̇"); no final-sigma rule.
+void append_lowercase(std::u32string& out, char32_t c);
+std::u32string lowercase(std::u32string_view text);
+
+}  // namespace taskscout::text

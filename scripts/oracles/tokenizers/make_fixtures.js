@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+// Oracle fixtures for taskscout's C++ tokenizers, made with the official Hugging Face
+// `tokenizers` (npm, the Rust library prebuilt; version pinned in package.json).
+//
+//   cd scripts/oracles/tokenizers && npm install && node make_fixtures.js [SHARED_DIR]
+//
+// SHARED_DIR defaults to ../../../../shared (beside the checkout). Rerunnable: every
+// output is rewritten, and training is deterministic for the same data. Writes, under
+// tests/fixtures/text/:
+//   wordpiece/tokenizer.json           a BERT WordPiece tokenizer (BertNormalizer lowercase +
+//                                      strip accents, BertPreTokenizer, BertProcessing with
+//                                      [CLS]/[SEP]) trained on every task's train.csv; the
+//                                      trainer's default vocabulary is cut to its first 8000
+//                                      entries (special tokens, alphabet, then merges in order)
+//   wordpiece/tokenizer_template.json  the same with the equivalent TemplateProcessing
+//   hard_strings_ids.jsonl             per line of hard_strings.jsonl ({"text", "pair"?}):
+//                                      ids, type_ids, offsets, and ids with truncation to 16
+//                                      (longest_first)
+//   task_hashes.json                   per task and split: the number of texts and SHA-256
+//                                      of the id sequences in file order, whole and per chunk
+//                                      of 1000 texts (see hashIds), with special tokens
+// The tests compare the C++ tokenizer against these files and need neither npm nor data.
+'use strict';
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+const crypto = require('crypto');
+const tk = require('tokenizers');
+
+const ROOT = path.resolve(__dirname, '../../..');
+const SHARED = path.resolve(process.argv[2] || path.join(ROOT, '..', 'shared'));
+const OUT = path.join(ROOT, 'tests/fixtures/text');
+const VOCAB_SIZE = 8000;
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+const CHUNK = 1000;
+
+// RFC 4180 as taskscout reads it (io/table.hpp): quoted fields may hold commas, newlines
+// and doubled quotes; LF or CRLF; a leading BOM is skipped; blank lines are skipped.
+function readCsv(file) {
+  let s = fs.readFileSync(file, 'utf8');
+  if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+  const rows = [];
+  let row = [], field = '', i = 0, quoted = false, any = false;
+  const endField = () => { row.push(field); field = ''; };
+  const endRow = () => {
+    endField();
+    if (any || row.length > 1 || row[0] !== '') rows.push(row);
+    row = []; any = false;
+  };
+  while (i < s.length) {
+    const c = s[i];
+    if (quoted) {
+      if (c === '"') {
+        if (s[i + 1] === '"') { field += '"'; i += 2; continue; }
+        quoted = false; i++; continue;
+      }
+      field += c; i++; continue;
+    }
+    if (c === '"' && field === '') { quoted = true; any = true; i++; continue; }
+    if (c === ',') { endField(); any = true; i++; continue; }
+    if (c === '\r' && s[i + 1] === '\n') { endRow(); i += 2; continue; }
+    if (c === '\n') { endRow(); i++; continue; }
+    field += c; i++;
+  }
+  if (field !== '' || row.length > 0 || any) endRow();
+  const header = rows.shift();
+  const col = header.indexOf('text');
+  if (col < 0) throw new Error(`${file}: no text column`);
+  return rows.map(r => r[col]);
+}
+
+// The hash input for one text: its token count, then its ids, all uint32 little-endian.
+function hashIds(hash, ids) {
+  const buf = Buffer.alloc(4 * (ids.length + 1));
+  buf.writeUInt32LE(ids.length, 0);
+  ids.forEach((id, k) => buf.writeUInt32LE(id, 4 * (k + 1)));
+  hash.update(buf);
+}
+
+function bertPipeline(tokenizer) {
+  tokenizer.setNormalizer(tk.bertNormalizer({ cleanText: true, handleChineseChars: true,
+                                             stripAccents: true, lowercase: true }));
+  tokenizer.setPreTokenizer(tk.bertPreTokenizer());
+}
+
+async function main() {
+  const tasks = fs.readdirSync(path.join(SHARED, 'data/tasks'))
+    .filter(t => fs.existsSync(path.join(SHARED, 'data/tasks', t, 'train.csv'))).sort();
+
+  // (a) Train on the texts of every train split (one text per line for the trainer).
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oracle-'));
+  const corpus = path.join(tmp, 'train.txt');
+  fs.writeFileSync(corpus, tasks.flatMap(t =>
+    readCsv(path.join(SHARED, 'data/tasks', t, 'train.csv'))).join('\n') + '\n');
+  const trainer = new tk.Tokenizer(tk.WordPiece.empty());
+  bertPipeline(trainer);
+  trainer.train([corpus]);
+  fs.rmSync(tmp, { recursive: true });
+  const trained = Object.entries(trainer.getVocab()).sort((a, b) => a[1] - b[1]);
+  const vocab = {};
+  SPECIALS.forEach((t, k) => { vocab[t] = k; });
+  for (const [t] of trained) {
+    if (Object.keys(vocab).length >= VOCAB_SIZE) break;
+    if (!(t in vocab)) vocab[t] = Object.keys(vocab).length;
+  }
+  const make = (processor) => {
+    const t = new tk.Tokenizer(tk.WordPiece.init(vocab, { unkToken: '[UNK]',
+      continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }));
+    bertPipeline(t);
+    t.addSpecialTokens(SPECIALS);
+    t.setPostProcessor(processor);
+    return t;
+  };
+  const cls = vocab['[CLS]'], sep = vocab['[SEP]'];
+  const tokenizer = make(tk.bertProcessing(['[SEP]', sep], ['[CLS]', cls]));
+  const template = make(tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
+                                              [['[CLS]', cls], ['[SEP]', sep]]));
+  fs.mkdirSync(path.join(OUT, 'wordpiece'), { recursive: true });
+  tokenizer.save(path.join(OUT, 'wordpiece/tokenizer.json'), true);
+  template.save(path.join(OUT, 'wordpiece/tokenizer_template.json'), true);
+
+  // (b) The hard strings, in full.
+  const lines = fs.readFileSync(path.join(OUT, 'hard_strings.jsonl'), 'utf8')
+    .split('\n').filter(l => l.trim() !== '').map(l => JSON.parse(l));
+  const truncating = tk.Tokenizer.fromString(fs.readFileSync(
+    path.join(OUT, 'wordpiece/tokenizer.json'), 'utf8'));
+  truncating.setTruncation(16, { strategy: 'LongestFirst' });
+  const out = [];
+  for (const h of lines) {
+    const pair = h.pair === undefined ? null : h.pair;
+    const e = await tokenizer.encode(h.text, pair);
+    const t = await truncating.encode(h.text, pair);
+    out.push(JSON.stringify({ ids: e.getIds(), type_ids: e.getTypeIds(),
+                              offsets: e.getOffsets(), truncated_16: t.getIds() }));
+  }
+  fs.writeFileSync(path.join(OUT, 'hard_strings_ids.jsonl'), out.join('\n') + '\n');
+
+  // (c) Every text of every split of every task: hashes only (the ids would be too big).
+  const result = { tokenizer: 'wordpiece/tokenizer.json', chunk: CHUNK, tasks: {} };
+  for (const t of tasks) {
+    result.tasks[t] = {};
+    for (const split of ['train', 'dev', 'test']) {
+      const file = path.join(SHARED, 'data/tasks', t, `${split}.csv`);
+      if (!fs.existsSync(file)) continue;
+      const texts = readCsv(file);
+      const encodings = await tokenizer.encodeBatch(texts);
+      const whole = crypto.createHash('sha256');
+      const chunks = [];
+      let tokens = 0;
+      for (let i = 0; i < encodings.length; i += CHUNK) {
+        const h = crypto.createHash('sha256');
+        for (const e of encodings.slice(i, i + CHUNK)) {
+          const ids = e.getIds();
+          tokens += ids.length;
+          hashIds(h, ids);
+          hashIds(whole, ids);
+        }
+        chunks.push(h.digest('hex'));
+      }
+      result.tasks[t][split] = { texts: texts.length, tokens, sha256: whole.digest('hex'),
+                                 chunks };
+      console.error(`${t}/${split}: ${texts.length} texts, ${tokens} tokens`);
+    }
+  }
+  fs.writeFileSync(path.join(OUT, 'task_hashes.json'), JSON.stringify(result, null, 1) + '\n');
+}
+
+main().catch(e => { console.error(e); process.exit(1); });

@@ -1,0 +1,342 @@
+// Loading a Tokenizer from tokenizer.json, or from a BERT folder's vocab.txt and
+// tokenizer_config.json (what transformers' BertTokenizerFast builds from them).
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/io/utf8.hpp"
+#include "taskscout/text/tokenizer.hpp"
+#include "taskscout/text/wordpiece.hpp"
+
+namespace taskscout::text {
+
+namespace {
+
+using nlohmann::json;
+
+const char* const kNormalizers = "BertNormalizer, Lowercase, NFD, StripAccents, Sequence";
+const char* const kPreTokenizers = "BertPreTokenizer, WhitespaceSplit, Sequence";
+const char* const kModels = "WordPiece";
+const char* const kProcessors = "BertProcessing, TemplateProcessing";
+
+// A JSON value with its path ("model.vocab") for messages: "file: path: what; fix".
+struct Node {
+  const json& value;
+  std::string path;
+  const std::string& file;
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw InputError(file + ": " + path + ": " + what);
+  }
+  bool has(const char* key) const {
+    return value.is_object() && value.contains(key) && !value[key].is_null();
+  }
+  Node at(const char* key) const {
+    if (!value.is_object()) fail("expected an object");
+    if (!value.contains(key)) fail(std::string("missing \"") + key + "\"");
+    return {value[key], path.empty() ? key : path + "." + key, file};
+  }
+  Node at(std::size_t i) const { return {value[i], path + "[" + std::to_string(i) + "]", file}; }
+  std::string str() const {
+    if (!value.is_string()) fail("expected a string");
+    return value.get<std::string>();
+  }
+  bool boolean() const {
+    if (!value.is_boolean()) fail("expected true or false");
+    return value.get<bool>();
+  }
+  std::int64_t integer() const {
+    if (!value.is_number_integer()) fail("expected an integer");
+    return value.get<std::int64_t>();
+  }
+  std::int32_t id() const {
+    auto v = integer();
+    if (v < 0 || v > INT32_MAX) fail("token id " + std::to_string(v) + " is out of range");
+    return static_cast<std::int32_t>(v);
+  }
+  const json::array_t& array() const {
+    if (!value.is_array()) fail("expected an array");
+    return value.get_ref<const json::array_t&>();
+  }
+  std::string type(const char* supported) const {
+    if (!has("type")) fail(std::string("missing \"type\"; supported: ") + supported);
+    return at("type").str();
+  }
+  [[noreturn]] void unsupported(const std::string& type, const char* supported) const {
+    Node{value, path + ".type", file}.fail("unsupported type \"" + type + "\"; supported: " +
+                                           supported);
+  }
+  bool flag(const char* key, bool fallback) const {
+    return has(key) ? at(key).boolean() : fallback;
+  }
+};
+
+std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
+  const std::string type = n.type(kNormalizers);
+  if (type == "BertNormalizer") {
+    BertNormalizerOptions o;
+    o.clean_text = n.flag("clean_text", true);
+    o.handle_chinese_chars = n.flag("handle_chinese_chars", true);
+    if (n.has("strip_accents")) o.strip_accents = n.at("strip_accents").boolean();
+    o.lowercase = n.flag("lowercase", true);
+    return std::make_unique<BertNormalizer>(o);
+  }
+  if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
+  if (type == "NFD") return std::make_unique<NfdNormalizer>();
+  if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
+  if (type == "Sequence") {
+    Node list = n.at("normalizers");
+    std::vector<std::unique_ptr<Normalizer>> steps;
+    for (std::size_t i = 0; i < list.array().size(); ++i)
+      steps.push_back(load_normalizer(list.at(i)));
+    return std::make_unique<SequenceNormalizer>(std::move(steps));
+  }
+  n.unsupported(type, kNormalizers);
+}
+
+std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
+  const std::string type = n.type(kPreTokenizers);
+  if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
+  if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplit>();
+  if (type == "Sequence") {
+    Node list = n.at("pretokenizers");
+    std::vector<std::unique_ptr<PreTokenizer>> steps;
+    for (std::size_t i = 0; i < list.array().size(); ++i)
+      steps.push_back(load_pre_tokenizer(list.at(i)));
+    return std::make_unique<SequencePreTokenizer>(std::move(steps));
+  }
+  n.unsupported(type, kPreTokenizers);
+}
+
+std::unique_ptr<Model> load_model(const Node& n) {
+  const std::string type = n.type(kModels);
+  if (type != "WordPiece") n.unsupported(type, kModels);
+  Node vocab = n.at("vocab");
+  if (!vocab.value.is_object()) vocab.fail("expected an object of token: id");
+  Vocab v;
+  for (const auto& [token, id] : vocab.value.items())
+    v.add(token, Node{id, vocab.path + "[\"" + token + "\"]", n.file}.id(),
+          n.file + ": " + vocab.path + ": ");
+  WordPieceOptions o;
+  if (n.has("unk_token")) o.unk_token = n.at("unk_token").str();
+  if (n.has("continuing_subword_prefix"))
+    o.continuing_subword_prefix = n.at("continuing_subword_prefix").str();
+  if (n.has("max_input_chars_per_word")) {
+    auto m = n.at("max_input_chars_per_word").integer();
+    if (m < 0) n.at("max_input_chars_per_word").fail("must not be negative");
+    o.max_input_chars_per_word = static_cast<std::size_t>(m);
+  }
+  return std::make_unique<WordPiece>(std::move(v), o, n.file + ": " + n.path + ": ");
+}
+
+// A template item: {"SpecialToken": {"id": "[CLS]", "type_id": 0}} or
+// {"Sequence": {"id": "A", "type_id": 0}}.
+TemplatePiece load_piece(const Node& n, const Node* specials) {
+  TemplatePiece p;
+  if (n.has("Sequence")) {
+    Node s = n.at("Sequence");
+    std::string id = s.at("id").str();
+    if (id != "A" && id != "B") s.at("id").fail("expected \"A\" or \"B\", got \"" + id + "\"");
+    p.sequence = id == "A" ? 0 : 1;
+    p.type_id = s.at("type_id").id();
+    return p;
+  }
+  if (!n.has("SpecialToken")) n.fail("expected {\"Sequence\": …} or {\"SpecialToken\": …}");
+  Node s = n.at("SpecialToken");
+  std::string name = s.at("id").str();
+  p.type_id = s.at("type_id").id();
+  if (!specials || !specials->value.contains(name))
+    s.at("id").fail("special token \"" + name + "\" is not in special_tokens");
+  Node ids = specials->at(name.c_str()).at("ids");
+  for (std::size_t i = 0; i < ids.array().size(); ++i) p.ids.push_back(ids.at(i).id());
+  return p;
+}
+
+TemplateProcessing load_processor(const Node& n) {
+  const std::string type = n.type(kProcessors);
+  if (type == "BertProcessing") {
+    Node cls = n.at("cls"), sep = n.at("sep");
+    if (cls.array().size() != 2) cls.fail("expected [token, id]");
+    if (sep.array().size() != 2) sep.fail("expected [token, id]");
+    return TemplateProcessing::bert(cls.at(1).id(), sep.at(1).id());
+  }
+  if (type != "TemplateProcessing") n.unsupported(type, kProcessors);
+  std::optional<Node> specials;
+  if (n.has("special_tokens")) specials.emplace(n.at("special_tokens"));
+  auto pieces = [&](const char* key) {
+    Node list = n.at(key);
+    std::vector<TemplatePiece> out;
+    for (std::size_t i = 0; i < list.array().size(); ++i)
+      out.push_back(load_piece(list.at(i), specials ? &*specials : nullptr));
+    return out;
+  };
+  return TemplateProcessing(pieces("single"), pieces("pair"));
+}
+
+Side load_side(const Node& n) {
+  std::string s = n.str();
+  if (s == "Right") return Side::Right;
+  if (s == "Left") return Side::Left;
+  n.fail("expected \"Right\" or \"Left\", got \"" + s + "\"");
+}
+
+TruncationOptions load_truncation(const Node& n) {
+  TruncationOptions t;
+  t.max_length = static_cast<std::size_t>(n.at("max_length").id());
+  if (n.has("direction")) t.side = load_side(n.at("direction"));
+  if (n.has("strategy")) {
+    std::string s = n.at("strategy").str();
+    using S = TruncationOptions::Strategy;
+    if (s == "LongestFirst") t.strategy = S::LongestFirst;
+    else if (s == "OnlyFirst") t.strategy = S::OnlyFirst;
+    else if (s == "OnlySecond") t.strategy = S::OnlySecond;
+    else n.at("strategy").fail("expected LongestFirst, OnlyFirst or OnlySecond, got \"" + s + "\"");
+  }
+  return t;
+}
+
+PaddingOptions load_padding(const Node& n) {
+  PaddingOptions p;
+  if (n.has("strategy")) {
+    Node s = n.at("strategy");
+    if (s.value.is_object() && s.has("Fixed")) {
+      p.strategy = PaddingOptions::Strategy::Fixed;
+      p.length = static_cast<std::size_t>(s.at("Fixed").id());
+    } else if (!(s.value.is_string() && s.value == "BatchLongest")) {
+      s.fail("expected \"BatchLongest\" or {\"Fixed\": length}");
+    }
+  }
+  if (n.has("direction")) p.side = load_side(n.at("direction"));
+  if (n.has("pad_to_multiple_of")) p.multiple_of = static_cast<std::size_t>(n.at("pad_to_multiple_of").id());
+  if (n.has("pad_id")) p.pad_id = n.at("pad_id").id();
+  if (n.has("pad_type_id")) p.pad_type_id = n.at("pad_type_id").id();
+  if (n.has("pad_token")) p.pad_token = n.at("pad_token").str();
+  return p;
+}
+
+std::string read_file(const std::filesystem::path& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path.string() + ": cannot open " + what + "; check the path");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+json parse(std::string_view text, const std::string& file) {
+  if (auto bad = find_invalid_utf8(text))
+    throw InputError(file + ": invalid UTF-8 at byte " + std::to_string(*bad));
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    throw InputError(file + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+}  // namespace
+
+Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
+  const json doc = parse(text, file);
+  Node root{doc, "", file};
+  if (!doc.is_object()) root.fail("expected a JSON object (a tokenizer.json)");
+
+  AddedTokens added;
+  std::vector<AddedToken> list;
+  if (root.has("added_tokens")) {
+    Node a = root.at("added_tokens");
+    for (std::size_t i = 0; i < a.array().size(); ++i) {
+      Node t = a.at(i);
+      AddedToken k;
+      k.id = t.at("id").id();
+      k.content = t.at("content").str();
+      k.single_word = t.flag("single_word", false);
+      k.lstrip = t.flag("lstrip", false);
+      k.rstrip = t.flag("rstrip", false);
+      k.normalized = t.flag("normalized", true);
+      k.special = t.flag("special", false);
+      added.add(k);
+      list.push_back(k);
+    }
+  }
+  Tokenizer tok(load_model(root.at("model")),
+                root.has("normalizer") ? load_normalizer(root.at("normalizer")) : nullptr,
+                root.has("pre_tokenizer") ? load_pre_tokenizer(root.at("pre_tokenizer")) : nullptr,
+                root.has("post_processor")
+                    ? std::optional<TemplateProcessing>(load_processor(root.at("post_processor")))
+                    : std::nullopt,
+                std::move(added), std::move(list));
+  if (root.has("truncation")) tok.set_truncation(load_truncation(root.at("truncation")));
+  if (root.has("padding")) tok.set_padding(load_padding(root.at("padding")));
+  return tok;
+}
+
+Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
+  return from_json(read_file(path, "the tokenizer"), path.string());
+}
+
+Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt,
+                                const std::filesystem::path& config_path) {
+  json config = json::object();
+  const std::string file = config_path.string();
+  if (!config_path.empty()) config = parse(read_file(config_path, "the tokenizer config"), file);
+  Node c{config, "", file};
+  // Special tokens are strings or {"content": …} objects (AddedToken) in the config.
+  auto token = [&](const char* key, const char* fallback) {
+    if (!c.has(key)) return std::string(fallback);
+    Node t = c.at(key);
+    return t.value.is_object() ? t.at("content").str() : t.str();
+  };
+  BertNormalizerOptions o;
+  o.lowercase = c.flag("do_lower_case", true);
+  o.handle_chinese_chars = c.flag("tokenize_chinese_chars", true);
+  if (c.has("strip_accents")) o.strip_accents = c.at("strip_accents").boolean();
+
+  Vocab vocab = read_vocab_txt(vocab_txt);
+  const std::string where = vocab_txt.string() + ": ";
+  auto id_of = [&](const std::string& t) {
+    auto id = vocab.find(t);
+    if (!id)
+      throw InputError(where + "the special token \"" + t +
+                       "\" is not in the vocabulary; add it or name another in " +
+                       (file.empty() ? "tokenizer_config.json" : file));
+    return *id;
+  };
+  AddedTokens added;
+  std::vector<AddedToken> list;
+  for (const char* key : {"pad_token", "unk_token", "cls_token", "sep_token", "mask_token"}) {
+    static const std::map<std::string, const char*> defaults = {
+        {"pad_token", "[PAD]"}, {"unk_token", "[UNK]"}, {"cls_token", "[CLS]"},
+        {"sep_token", "[SEP]"}, {"mask_token", "[MASK]"}};
+    AddedToken k;
+    k.content = token(key, defaults.at(key));
+    k.id = id_of(k.content);
+    k.normalized = false;
+    k.special = true;
+    k.lstrip = std::string(key) == "mask_token";  // BertTokenizerFast: lstrip for [MASK]
+    added.add(k);
+    list.push_back(k);
+  }
+  const auto cls = id_of(token("cls_token", "[CLS]")), sep = id_of(token("sep_token", "[SEP]"));
+  WordPieceOptions w;
+  w.unk_token = token("unk_token", "[UNK]");
+  Tokenizer tok(std::make_unique<WordPiece>(std::move(vocab), w, where),
+                std::make_unique<BertNormalizer>(o), std::make_unique<BertPreTokenizer>(),
+                TemplateProcessing::bert(cls, sep), std::move(added), std::move(list));
+  PaddingOptions p;
+  p.pad_token = token("pad_token", "[PAD]");
+  p.pad_id = *tok.token_to_id(p.pad_token);
+  tok.set_padding(p);
+  return tok;
+}
+
+Tokenizer Tokenizer::from_folder(const std::filesystem::path& dir) {
+  if (std::filesystem::exists(dir / "tokenizer.json")) return from_file(dir / "tokenizer.json");
+  if (!std::filesystem::exists(dir / "vocab.txt"))
+    throw IoError(dir.string() + ": no tokenizer.json or vocab.txt; a model folder needs one");
+  auto config = dir / "tokenizer_config.json";
+  return from_vocab(dir / "vocab.txt", std::filesystem::exists(config) ? config : "");
+}
+
+}  // namespace taskscout::text
