@@ -109,10 +109,14 @@ EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Te
   const at::Tensor mask =
       ((1.0 - keep) * std::numeric_limits<float>::lowest()).view({ids.size(0), 1, 1, ids.size(1)});
 
+  if (options.layers < -1 || options.layers > c.num_layers)
+    throw UsageError(fmt::format("cannot run {} layers of an encoder with {}", options.layers, c.num_layers));
+  const std::int64_t layers = options.layers == -1 ? c.num_layers : options.layers;
+
   EncoderOutput out;
   at::Tensor x = embed(c, p, ids, types);
   if (options.all_hidden_states) out.hidden_states.push_back(x);
-  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+  for (std::int64_t i = 0; i < layers; ++i) {
     x = layer(c, p, layer_names(c.architecture, i), x, mask);
     if (options.all_hidden_states) out.hidden_states.push_back(x);
   }

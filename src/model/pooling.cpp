@@ -22,18 +22,22 @@ std::string_view pooling_name(Pooling pooling) {
   return "";
 }
 
+std::int64_t resolve_layer(std::int64_t num_layers, int layer) {
+  const std::int64_t i = layer < 0 ? num_layers + 1 + layer : layer;
+  if (i < 0 || i > num_layers)
+    throw UsageError(fmt::format("layer {} does not exist: 0 is the embeddings, 1..{} the layers, and negative "
+                                 "numbers count from the end (-1 = {})",
+                                 layer, num_layers, num_layers));
+  return i;
+}
+
 const at::Tensor& select_layer(const EncoderOutput& output, int index) {
   if (output.hidden_states.empty()) {
     if (index == -1) return output.last_hidden_state;
     throw UsageError(fmt::format("layer {} needs all hidden states; only the last layer (-1) was kept", index));
   }
-  const int n = static_cast<int>(output.hidden_states.size());
-  const int i = index < 0 ? n + index : index;
-  if (i < 0 || i >= n)
-    throw UsageError(fmt::format("layer {} does not exist: there are {} hidden states (0 = embeddings, "
-                                 "{} = last layer, negative counts from the end)",
-                                 index, n, n - 1));
-  return output.hidden_states[static_cast<std::size_t>(i)];
+  const auto last = static_cast<std::int64_t>(output.hidden_states.size()) - 1;
+  return output.hidden_states[static_cast<std::size_t>(resolve_layer(last, index))];
 }
 
 at::Tensor pool_cls(const at::Tensor& hidden) { return hidden.select(1, 0); }

@@ -15,11 +15,14 @@ namespace taskscout {
 
 struct EncodeOptions {
   bool all_hidden_states = false;  // keep the embeddings and every layer's output
+  // Run only the first `layers` layers (−1: all of them; 0: embeddings only), so that
+  // pooling an inner layer costs no more than reaching it.
+  std::int64_t layers = -1;
 };
 
 struct EncoderOutput {
-  at::Tensor last_hidden_state;  // [B, L, D]
-  // With all_hidden_states: num_layers + 1 tensors [B, L, D], the embeddings first
+  at::Tensor last_hidden_state;  // [B, L, D], the output of the last layer run
+  // With all_hidden_states: layers run + 1 tensors [B, L, D], the embeddings first
   // (Hugging Face's hidden_states tuple); otherwise empty.
   std::vector<at::Tensor> hidden_states;
 };
@@ -29,7 +32,7 @@ struct EncoderOutput {
 // DistilBERT has none and ignores them). Padding may sit anywhere in a row; outputs at
 // padding positions are computed but meaningless. Throws InputError for mismatched
 // shapes, ids outside the vocabulary or token types, or sequences longer than the
-// position embeddings allow.
+// position embeddings allow, and UsageError for options.layers beyond num_layers.
 EncoderOutput encode(const EncoderConfig& config, const ParameterMap& parameters, const at::Tensor& input_ids,
                      const at::Tensor& attention_mask, const at::Tensor& token_type_ids = {},
                      const EncodeOptions& options = {});

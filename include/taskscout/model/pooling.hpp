@@ -16,9 +16,13 @@ enum class Pooling { Cls, Mean, Pooler };
 Pooling parse_pooling(std::string_view name);
 std::string_view pooling_name(Pooling pooling);
 
+// A layer choice as a hidden_states index in [0, num_layers]: 0 is the embeddings,
+// negative counts from the end (−1: the last layer). Throws UsageError naming the range.
+std::int64_t resolve_layer(std::int64_t num_layers, int layer);
+
 // hidden_states[index] (index 0: the embeddings; negative counts from the end, −1 is the
 // last layer). Throws UsageError for an index out of range; without all_hidden_states
-// only the last layer (−1 or num_layers) is available.
+// only the last layer (−1) is available.
 const at::Tensor& select_layer(const EncoderOutput& output, int index);
 
 // [B, L, D] → [B, D]: the states of the first token.
