@@ -14,9 +14,8 @@ std::size_t TemplateProcessing::added_tokens(bool pair) const {
   return n;
 }
 
-Encoding TemplateProcessing::process(const Encoding& a, const Encoding* b) const {
+Encoding TemplateProcessing::process(const Encoding& a, const Encoding* b, bool offsets) const {
   Encoding out;
-  const bool offsets = !a.offsets.empty() || (b && !b->offsets.empty());
   out.truncated = a.truncated + (b ? b->truncated : 0);
   for (const auto& p : b ? pair_ : single_) {
     if (p.sequence < 0) {

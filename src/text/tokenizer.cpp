@@ -139,7 +139,7 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options,
                        " special tokens; use a larger max_length");
     truncate_pair(a, nullptr, *truncation_, truncation_->max_length - added, what);
   }
-  return special ? post_processor_->process(a, nullptr) : a;
+  return special ? post_processor_->process(a, nullptr, options.offsets) : a;
 }
 
 Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
@@ -156,7 +156,7 @@ Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
                        " special tokens; use a larger max_length");
     truncate_pair(a, &b, *truncation_, truncation_->max_length - added, what);
   }
-  if (special) return post_processor_->process(a, &b);
+  if (special) return post_processor_->process(a, &b, options.offsets);
   Encoding out = std::move(a);  // no processor: plain concatenation, as HF does
   out.ids.insert(out.ids.end(), b.ids.begin(), b.ids.end());
   out.type_ids.insert(out.type_ids.end(), b.type_ids.begin(), b.type_ids.end());

@@ -25,8 +25,8 @@ class TemplateProcessing {
   static TemplateProcessing bert(std::int32_t cls_id, std::int32_t sep_id);
 
   std::size_t added_tokens(bool pair) const;
-  // Joins `a` (and `b` when given) as the template says.
-  Encoding process(const Encoding& a, const Encoding* b) const;
+  // Joins `a` (and `b` when given) as the template says; `offsets`: they carry offsets.
+  Encoding process(const Encoding& a, const Encoding* b, bool offsets) const;
 
  private:
   std::vector<TemplatePiece> single_, pair_;
