@@ -45,8 +45,11 @@ void check_ids(const at::Tensor& ids, std::int64_t table_size, const char* what)
 at::Tensor embed(const EncoderConfig& c, const ParameterMap& p, const at::Tensor& ids, const at::Tensor& types) {
   const EmbeddingNames n = embedding_names(c.architecture);
   const at::Tensor positions = position_ids(c, ids);
-  check_ids(positions, c.max_position_embeddings,
-            c.positions_after_padding() ? "position ids (pad_token_id + 1 + sequence length)" : "position ids");
+  // Only RoBERTa can fall short of max_position_embeddings: its positions start at pad + 1.
+  if (positions.numel() > 0 && positions.max().item<std::int64_t>() >= c.max_position_embeddings)
+    throw InputError(fmt::format("a sequence is longer than the model's maximum of {} tokens "
+                                 "(max_position_embeddings {}): truncate it",
+                                 c.max_length(), c.max_position_embeddings));
   at::Tensor x = at::embedding(weight(p, n.word), ids);
   if (!n.token_type.empty()) x = x + at::embedding(weight(p, n.token_type), types);  // Hugging Face's order
   x = x + at::embedding(weight(p, n.position), positions);
@@ -86,6 +89,9 @@ at::Tensor position_ids(const EncoderConfig& c, const at::Tensor& input_ids) {
 EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Tensor& input_ids,
                      const at::Tensor& attention_mask, const at::Tensor& token_type_ids,
                      const EncodeOptions& options) {
+  if (options.layers < -1 || options.layers > c.num_layers)
+    throw UsageError(fmt::format("cannot run {} layers of an encoder with {}", options.layers, c.num_layers));
+  const std::int64_t layers = options.layers == -1 ? c.num_layers : options.layers;
   if (!input_ids.defined() || input_ids.dim() != 2 || at::isFloatingType(input_ids.scalar_type()))
     throw InputError("input_ids must be a [batch, length] integer tensor");
   const at::Tensor ids = input_ids.to(at::kLong);
@@ -108,10 +114,6 @@ EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Te
   const at::Tensor keep = attention_mask.defined() ? attention_mask.to(at::kFloat) : at::ones(ids.sizes(), at::kFloat);
   const at::Tensor mask =
       ((1.0 - keep) * std::numeric_limits<float>::lowest()).view({ids.size(0), 1, 1, ids.size(1)});
-
-  if (options.layers < -1 || options.layers > c.num_layers)
-    throw UsageError(fmt::format("cannot run {} layers of an encoder with {}", options.layers, c.num_layers));
-  const std::int64_t layers = options.layers == -1 ? c.num_layers : options.layers;
 
   EncoderOutput out;
   at::Tensor x = embed(c, p, ids, types);

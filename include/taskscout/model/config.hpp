@@ -29,6 +29,10 @@ struct EncoderConfig {
   Activation activation = Activation::Gelu;
 
   std::int64_t head_dim() const { return hidden_size / num_heads; }
+  // The longest sequence (special tokens included) the position embeddings can number.
+  std::int64_t max_length() const {
+    return positions_after_padding() ? max_position_embeddings - pad_token_id - 1 : max_position_embeddings;
+  }
   // RoBERTa and XLM-R number positions from pad_token_id + 1, skipping padding tokens.
   bool positions_after_padding() const {
     return architecture == Architecture::Roberta || architecture == Architecture::XlmRoberta;
