@@ -12,16 +12,12 @@ void Vocab::add(std::string token, std::int32_t id, const std::string& where) {
     throw InputError(where + "token \"" + token + "\" has negative id " + std::to_string(id) +
                      "; ids start at 0");
   if (static_cast<std::size_t>(id) >= tokens_.size()) tokens_.resize(id + 1);
-  if (!tokens_[id].empty())
-    throw InputError(where + "id " + std::to_string(id) + " is given to both \"" +
-                     tokens_[id] + "\" and \"" + token + "\"; every token needs its own id");
-  tokens_[id] = token;
-  ids_.emplace(std::move(token), id);  // a repeated token keeps its first id, as HF does
+  if (!tokens_[id]) tokens_[id] = token;
+  ids_.insert_or_assign(std::move(token), id);
 }
 
 std::optional<std::string> Vocab::token(std::int32_t id) const {
-  if (id < 0 || static_cast<std::size_t>(id) >= tokens_.size() || tokens_[id].empty())
-    return std::nullopt;
+  if (id < 0 || static_cast<std::size_t>(id) >= tokens_.size()) return std::nullopt;
   return tokens_[id];
 }
 
@@ -35,8 +31,6 @@ Vocab read_vocab_txt(const std::filesystem::path& path) {
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     std::string where = location(path.string(), n);
-    if (line.empty())
-      throw InputError(where + "empty token; vocab.txt needs one token per line");
     if (!is_valid_utf8(line)) throw InputError(where + "invalid UTF-8; re-encode the file");
     vocab.add(line, static_cast<std::int32_t>(n - 1), where);
   }

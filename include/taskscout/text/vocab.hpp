@@ -13,7 +13,8 @@ namespace taskscout::text {
 class Vocab {
  public:
   Vocab() = default;
-  // Ids must be unique; `where` names the source in errors.
+  // A token added again takes its new id (as a Rust HashMap insert does); id_to_token
+  // keeps the first token given an id. Negative ids → InputError (`where` names the source).
   void add(std::string token, std::int32_t id, const std::string& where);
   std::optional<std::int32_t> find(std::string_view token) const {
     auto it = ids_.find(token);
@@ -28,11 +29,12 @@ class Vocab {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> ids_;
-  std::vector<std::string> tokens_;  // by id; empty where no token has the id
+  std::vector<std::optional<std::string>> tokens_;  // by id
 };
 
-// vocab.txt: one token per line, the id is the line number from 0. A trailing "\r" is
-// removed; an empty line is an error (HF would give it the empty token, never matched).
+// vocab.txt as transformers reads it (load_vocab): one token per line, the id is the line
+// number from 0, a later duplicate wins. Only the line end is removed ("\n", and "\r" of
+// CRLF files); an empty line is the empty token, which never matches.
 Vocab read_vocab_txt(const std::filesystem::path& path);
 
 }  // namespace taskscout::text
