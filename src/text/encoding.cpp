@@ -40,6 +40,15 @@ BatchEncoding pad(std::span<const Encoding* const> encodings, const PaddingOptio
   return b;
 }
 
+std::vector<std::size_t> order_by_length(std::span<const Encoding> encodings) {
+  std::vector<std::size_t> order(encodings.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return encodings[a].size() < encodings[b].size();
+  });
+  return order;
+}
+
 BatchEncoding pad(std::span<const Encoding> encodings, const PaddingOptions& options) {
   std::vector<const Encoding*> rows;
   rows.reserve(encodings.size());

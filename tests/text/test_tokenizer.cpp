@@ -162,6 +162,17 @@ TEST(Tokenizer, PaddingBatches) {
   EXPECT_EQ(t.encode_batch(texts).truncated_texts, 1u);
 }
 
+TEST(Tokenizer, BucketsByLength) {
+  auto t = from_json(small_tokenizer());
+  std::vector<text::Encoding> e = {t.encode("a b c"), t.encode("a"), t.encode("b c"), t.encode("c")};
+  auto order = text::order_by_length(e);
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 3, 2, 0}));
+  std::vector<const text::Encoding*> bucket = {&e[order[0]], &e[order[1]]};
+  auto b = text::pad(bucket, {});
+  EXPECT_EQ(b.length, 3u);
+  EXPECT_EQ(b.input_ids, (std::vector<std::int64_t>{1, 4, 2, 1, 6, 2}));
+}
+
 TEST(Tokenizer, ReadsTruncationAndPaddingSections) {
   auto j = small_tokenizer();
   j["truncation"] = {{"max_length", 4}, {"strategy", "LongestFirst"}, {"direction", "Right"}, {"stride", 0}};

@@ -45,6 +45,10 @@ struct BatchEncoding {
   std::size_t truncated_texts = 0;     // rows whose encoding was truncated
 };
 
+// Row indices ordered by encoding size (ties keep input order): consecutive runs of this
+// order make batches with little padding; results go back to input order by index.
+std::vector<std::size_t> order_by_length(std::span<const Encoding> encodings);
+
 // Pads `encodings` into one batch. Throws UsageError when a row is longer than a Fixed
 // length (truncate first).
 BatchEncoding pad(std::span<const Encoding* const> encodings, const PaddingOptions& options);

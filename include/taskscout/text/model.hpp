@@ -1,6 +1,8 @@
 #pragma once
 // A tokenization model turns one word (a run of normalized code points) into tokens.
-// WordPiece is the first; byte-level BPE and Unigram plug in through the same interface.
+// WordPiece is the first; byte-level BPE and Unigram plug in through the same interface
+// (byte-level BPE maps each word's UTF-8 bytes to its alphabet inside the model, so
+// pre-tokenizers only ever split and offsets stay in code points of the normalized text).
 #include <cstdint>
 #include <optional>
 #include <string>

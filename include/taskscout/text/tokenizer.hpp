@@ -54,6 +54,8 @@ class Tokenizer {
                               const std::filesystem::path& config = {});
 
   // `text` must be valid UTF-8 (InputError otherwise; `what` names it, e.g. "data.csv:7").
+  // An empty text (or one the normalizer empties) gives just the special tokens.
+  // Truncation, when set, drops tokens and counts them in Encoding::truncated.
   Encoding encode(std::string_view text, const EncodeOptions& options = {},
                   std::string_view what = "text") const;
   Encoding encode_pair(std::string_view first, std::string_view second,
