@@ -49,7 +49,10 @@ Checkpoint Checkpoint::open(const fs::path& folder) {
     auto& shard = shards[file];
     if (!shard) {
       const fs::path path = folder / file;
-      if (file.empty() || fs::path(file).has_parent_path() || !fs::is_regular_file(path))
+      if (file.empty() || fs::path(file).has_parent_path())
+        throw InputError(location(c.source_) +
+                         fmt::format("shard \"{}\" (holding \"{}\") is not a file name in the folder", file, name));
+      if (!fs::is_regular_file(path))
         throw InputError(location(c.source_) +
                          fmt::format("shard \"{}\" (holding \"{}\") is missing from the folder", file, name));
       shard = std::make_shared<const SafetensorsFile>(path);
