@@ -254,3 +254,12 @@ TEST(Encoder, BadInputs) {
   EXPECT_NO_THROW(encode(r.config, r.parameters, at::full({1, fits}, 5, at::kLong), {}));
   EXPECT_THROW(encode(r.config, r.parameters, at::full({1, fits + 1}, 5, at::kLong), {}), InputError);
 }
+
+TEST(Encoder, DefaultsAreAllTokensAndSegmentZero) {
+  c10::InferenceMode guard;
+  const Encoder& m = model("bert");
+  const at::Tensor ids = at::tensor({101, 7, 23, 102, 101, 9, 8, 102}, at::kLong).view({2, 4});
+  const at::Tensor explicit_ = encode(m.config, m.parameters, ids, at::ones({2, 4}, at::kLong),
+                                      at::zeros({2, 4}, at::kLong)).last_hidden_state;
+  EXPECT_TRUE(at::equal(encode(m.config, m.parameters, ids, {}).last_hidden_state, explicit_));
+}
