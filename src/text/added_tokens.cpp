@@ -18,6 +18,7 @@ bool is_space(char32_t c) { return c == '\t' || c == '\n' || c == '\r' || is_whi
 }  // namespace
 
 void AddedTokens::add(const AddedToken& token) {
+  tokens_.push_back(token);
   auto& list = token.normalized ? normal_ : raw_;
   list.push_back({decode_utf8(token.content, "added token"), token});
   std::stable_sort(list.begin(), list.end(), [](const Pattern& a, const Pattern& b) {

@@ -45,22 +45,7 @@ void to_nfd(NormalizedText& text) {
     append_nfd(one, c);
     for (char32_t d : one) emit(d);
   });
-  // Canonical reordering of mark runs, keeping each char's origin with it.
-  auto& s = text.chars;
-  for (std::size_t i = 0; i < s.size();) {
-    if (combining_class(s[i]) == 0) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < s.size() && combining_class(s[j]) != 0) ++j;
-    for (std::size_t a = i + 1; a < j; ++a)  // insertion sort: runs are tiny and it is stable
-      for (std::size_t b = a; b > i && combining_class(s[b - 1]) > combining_class(s[b]); --b) {
-        std::swap(s[b - 1], s[b]);
-        std::swap(text.origin[b - 1], text.origin[b]);
-      }
-    i = j;
-  }
+  order_marks(text.chars, text.origin);
 }
 
 void to_lowercase(NormalizedText& text) {

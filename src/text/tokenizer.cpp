@@ -9,14 +9,12 @@ namespace taskscout::text {
 
 Tokenizer::Tokenizer(std::unique_ptr<Model> model, std::unique_ptr<Normalizer> normalizer,
                      std::unique_ptr<PreTokenizer> pre_tokenizer,
-                     std::optional<TemplateProcessing> post_processor, AddedTokens added,
-                     std::vector<AddedToken> added_list)
+                     std::optional<TemplateProcessing> post_processor, AddedTokens added)
     : model_(std::move(model)),
       normalizer_(std::move(normalizer)),
       pre_tokenizer_(std::move(pre_tokenizer)),
       post_processor_(std::move(post_processor)),
-      added_(std::move(added)),
-      added_list_(std::move(added_list)) {}
+      added_(std::move(added)) {}
 
 namespace {
 
@@ -175,20 +173,20 @@ BatchEncoding Tokenizer::encode_batch(std::span<const std::string> texts) const 
 }
 
 std::optional<std::int32_t> Tokenizer::token_to_id(std::string_view token) const {
-  for (const auto& a : added_list_)
+  for (const auto& a : added_.tokens())
     if (a.content == token) return a.id;
   return model_->token_to_id(token);
 }
 
 std::optional<std::string> Tokenizer::id_to_token(std::int32_t id) const {
-  for (const auto& a : added_list_)
+  for (const auto& a : added_.tokens())
     if (a.id == id) return a.content;
   return model_->id_to_token(id);
 }
 
 std::size_t Tokenizer::vocab_size() const {
   std::size_t n = model_->vocab_size();
-  for (const auto& a : added_list_)
+  for (const auto& a : added_.tokens())
     if (!model_->id_to_token(a.id)) ++n;
   return n;
 }

@@ -1,7 +1,6 @@
 // Loading a Tokenizer from tokenizer.json, or from a BERT folder's vocab.txt and
 // tokenizer_config.json (what transformers' BertTokenizerFast builds from them).
 #include <fstream>
-#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -243,7 +242,6 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
   if (!doc.is_object()) root.fail("expected a JSON object (a tokenizer.json)");
 
   AddedTokens added;
-  std::vector<AddedToken> list;
   if (root.has("added_tokens")) {
     Node a = root.at("added_tokens");
     for (std::size_t i = 0; i < a.array().size(); ++i) {
@@ -257,7 +255,6 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
       k.normalized = t.flag("normalized", true);
       k.special = t.flag("special", false);
       added.add(k);
-      list.push_back(k);
     }
   }
   Tokenizer tok(load_model(root.at("model")),
@@ -266,7 +263,7 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
                 root.has("post_processor")
                     ? std::optional<TemplateProcessing>(load_processor(root.at("post_processor")))
                     : std::nullopt,
-                std::move(added), std::move(list));
+                std::move(added));
   if (root.has("truncation")) tok.set_truncation(load_truncation(root.at("truncation")));
   if (root.has("padding")) tok.set_padding(load_padding(root.at("padding")));
   return tok;
@@ -304,26 +301,24 @@ Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt,
     return *id;
   };
   AddedTokens added;
-  std::vector<AddedToken> list;
-  for (const char* key : {"pad_token", "unk_token", "cls_token", "sep_token", "mask_token"}) {
-    static const std::map<std::string, const char*> defaults = {
-        {"pad_token", "[PAD]"}, {"unk_token", "[UNK]"}, {"cls_token", "[CLS]"},
-        {"sep_token", "[SEP]"}, {"mask_token", "[MASK]"}};
+  const std::pair<const char*, const char*> specials[] = {
+      {"pad_token", "[PAD]"}, {"unk_token", "[UNK]"}, {"cls_token", "[CLS]"},
+      {"sep_token", "[SEP]"}, {"mask_token", "[MASK]"}};
+  for (auto [key, fallback] : specials) {
     AddedToken k;
-    k.content = token(key, defaults.at(key));
+    k.content = token(key, fallback);
     k.id = id_of(k.content);
     k.normalized = false;
     k.special = true;
-    k.lstrip = std::string(key) == "mask_token";  // BertTokenizerFast: lstrip for [MASK]
+    k.lstrip = std::string_view(key) == "mask_token";  // as BertTokenizerFast has it
     added.add(k);
-    list.push_back(k);
   }
   const auto cls = id_of(token("cls_token", "[CLS]")), sep = id_of(token("sep_token", "[SEP]"));
   WordPieceOptions w;
   w.unk_token = token("unk_token", "[UNK]");
   Tokenizer tok(std::make_unique<WordPiece>(std::move(vocab), w, where),
                 std::make_unique<BertNormalizer>(o), std::make_unique<BertPreTokenizer>(),
-                TemplateProcessing::bert(cls, sep), std::move(added), std::move(list));
+                TemplateProcessing::bert(cls, sep), std::move(added));
   PaddingOptions p;
   p.pad_token = token("pad_token", "[PAD]");
   p.pad_id = *tok.token_to_id(p.pad_token);

@@ -97,6 +97,7 @@ bool is_white_space(char32_t c) {
 }
 
 std::uint8_t combining_class(char32_t c) {
+  if (c < 0x300) return 0;  // the first non-starter is U+0300
   const auto* end = tables::combining_classes + tables::combining_classes_size;
   auto it = std::lower_bound(tables::combining_classes, end, c,
                              [](const tables::CombiningClass& k, char32_t x) {
@@ -123,24 +124,28 @@ void append_nfd(std::u32string& out, char32_t c) {
     out.push_back(c);
 }
 
-std::u32string nfd(std::u32string_view text) {
-  std::u32string out;
-  out.reserve(text.size());
-  for (char32_t c : text) append_nfd(out, c);
-  // Canonical ordering: stable sort of each run of non-starters by combining class.
-  for (std::size_t i = 0; i < out.size();) {
-    if (out[i] < 0x300 || combining_class(out[i]) == 0) {
+void order_marks(std::u32string& s, std::span<std::uint32_t> carry) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (combining_class(s[i]) == 0) {
       ++i;
       continue;
     }
     std::size_t j = i;
-    while (j < out.size() && out[j] >= 0x300 && combining_class(out[j]) != 0) ++j;
-    if (j - i > 1)
-      std::stable_sort(out.begin() + i, out.begin() + j, [](char32_t a, char32_t b) {
-        return combining_class(a) < combining_class(b);
-      });
+    while (j < s.size() && combining_class(s[j]) != 0) ++j;
+    for (std::size_t a = i + 1; a < j; ++a)  // insertion sort: runs are short; it is stable
+      for (std::size_t b = a; b > i && combining_class(s[b - 1]) > combining_class(s[b]); --b) {
+        std::swap(s[b - 1], s[b]);
+        if (!carry.empty()) std::swap(carry[b - 1], carry[b]);
+      }
     i = j;
   }
+}
+
+std::u32string nfd(std::u32string_view text) {
+  std::u32string out;
+  out.reserve(text.size());
+  for (char32_t c : text) append_nfd(out, c);
+  order_marks(out);
   return out;
 }
 

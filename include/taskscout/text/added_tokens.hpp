@@ -29,7 +29,7 @@ struct Segment {
 class AddedTokens {
  public:
   void add(const AddedToken& token);
-  bool empty(bool normalized) const { return (normalized ? normal_ : raw_).empty(); }
+  const std::vector<AddedToken>& tokens() const { return tokens_; }  // in order added
   // Splits text[span] into ordinary text and added tokens.
   void split(const std::u32string& text, Span span, bool normalized,
              std::vector<Segment>& out) const;
@@ -40,6 +40,7 @@ class AddedTokens {
     AddedToken token;
   };
   std::vector<Pattern> raw_, normal_;  // each sorted longest first
+  std::vector<AddedToken> tokens_;
 };
 
 }  // namespace taskscout::text

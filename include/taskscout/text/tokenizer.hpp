@@ -75,8 +75,7 @@ class Tokenizer {
   // Assembly, for loaders and tests; a null normalizer/pre-tokenizer/processor is skipped.
   Tokenizer(std::unique_ptr<Model> model, std::unique_ptr<Normalizer> normalizer,
             std::unique_ptr<PreTokenizer> pre_tokenizer,
-            std::optional<TemplateProcessing> post_processor, AddedTokens added = {},
-            std::vector<AddedToken> added_list = {});
+            std::optional<TemplateProcessing> post_processor, AddedTokens added = {});
 
  private:
   Encoding encode_one(std::string_view text, bool offsets, std::string_view what) const;
@@ -86,7 +85,6 @@ class Tokenizer {
   std::unique_ptr<PreTokenizer> pre_tokenizer_;
   std::optional<TemplateProcessing> post_processor_;
   AddedTokens added_;
-  std::vector<AddedToken> added_list_;  // for id_to_token of added tokens
   std::optional<TruncationOptions> truncation_;
   std::optional<PaddingOptions> padding_;
 };

@@ -8,6 +8,7 @@
 // lowercase() is Rust's char::to_lowercase (Unicode 16.0). scripts/gen_unicode_tables.py
 // explains and builds the tables.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -45,6 +46,9 @@ bool is_white_space(char32_t c);
 void append_nfd(std::u32string& out, char32_t c);  // one code point, not reordered
 std::u32string nfd(std::u32string_view text);
 std::uint8_t combining_class(char32_t c);
+// Canonical ordering: each run of non-starters stably sorted by combining class;
+// `carry` (empty, or one value per char) is permuted along with the chars.
+void order_marks(std::u32string& chars, std::span<std::uint32_t> carry = {});
 
 // Rust's char::to_lowercase: simple mappings plus unconditional SpecialCasing
 // (U+0130 İ → "i̇"); no final-sigma rule.
