@@ -83,6 +83,7 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
   ASSERT_GT(strings.size(), 50u);
   Tokenizer truncating = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer.json");
   truncating.set_truncation(text::TruncationOptions{16});
+  const Tokenizer cased = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_cased.json");
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
     auto e = encode(wordpiece(), strings[i], {.offsets = true});
@@ -94,6 +95,7 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
     }
     EXPECT_EQ(encode(truncating, strings[i]).ids,
               expected[i]["truncated_16"].get<std::vector<std::int32_t>>());
+    EXPECT_EQ(encode(cased, strings[i]).ids, expected[i]["cased"].get<std::vector<std::int32_t>>());
   }
 }
 

@@ -2,20 +2,24 @@
 // Oracle fixtures for taskscout's C++ tokenizers, made with the official Hugging Face
 // `tokenizers` (npm, the Rust library prebuilt; version pinned in package.json).
 //
-//   cd scripts/oracles/tokenizers && npm install && node make_fixtures.js [SHARED_DIR]
+//   cd scripts/oracles/tokenizers && npm install && node make_fixtures.js [--retrain] [SHARED_DIR]
 //
 // SHARED_DIR defaults to ../../../../shared (beside the checkout). Rerunnable: every
-// output is rewritten, and training is deterministic for the same data. Writes, under
-// tests/fixtures/text/:
+// output is rewritten. Training is not deterministic (the trainer breaks ties between
+// equally frequent merges in hash order), so the vocabulary of the committed
+// wordpiece/tokenizer.json is reused and a rerun reproduces the fixtures exactly; pass
+// --retrain to train a new one. Writes, under tests/fixtures/text/:
 //   wordpiece/tokenizer.json           a BERT WordPiece tokenizer (BertNormalizer lowercase +
 //                                      strip accents, BertPreTokenizer, BertProcessing with
 //                                      [CLS]/[SEP]) trained on every task's train.csv; the
 //                                      trainer's default vocabulary is cut to its first 8000
 //                                      entries (special tokens, alphabet, then merges in order)
 //   wordpiece/tokenizer_template.json  the same with the equivalent TemplateProcessing
+//   wordpiece/tokenizer_cased.json     the same vocabulary with a cased BertNormalizer (no
+//                                      lowercase, no accent stripping, as bert-base-cased)
 //   hard_strings_ids.jsonl             per line of hard_strings.jsonl ({"text", "pair"?}):
-//                                      ids, type_ids, offsets, and ids with truncation to 16
-//                                      (longest_first)
+//                                      ids, type_ids, offsets, ids with truncation to 16
+//                                      (longest_first), and the cased tokenizer's ids
 //   task_hashes.json                   per task and split: the number of texts and SHA-256
 //                                      of the id sequences in file order, whole and per chunk
 //                                      of 1000 texts (see hashIds), with special tokens
@@ -28,7 +32,9 @@ const crypto = require('crypto');
 const tk = require('tokenizers');
 
 const ROOT = path.resolve(__dirname, '../../..');
-const SHARED = path.resolve(process.argv[2] || path.join(ROOT, '..', 'shared'));
+const ARGS = process.argv.slice(2);
+const RETRAIN = ARGS.includes('--retrain');
+const SHARED = path.resolve(ARGS.find(a => a !== '--retrain') || path.join(ROOT, '..', 'shared'));
 const OUT = path.join(ROOT, 'tests/fixtures/text');
 const VOCAB_SIZE = 8000;
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
@@ -77,17 +83,13 @@ function hashIds(hash, ids) {
   hash.update(buf);
 }
 
-function bertPipeline(tokenizer) {
+function bertPipeline(tokenizer, cased = false) {
   tokenizer.setNormalizer(tk.bertNormalizer({ cleanText: true, handleChineseChars: true,
-                                             stripAccents: true, lowercase: true }));
+                                             stripAccents: !cased, lowercase: !cased }));
   tokenizer.setPreTokenizer(tk.bertPreTokenizer());
 }
 
-async function main() {
-  const tasks = fs.readdirSync(path.join(SHARED, 'data/tasks'))
-    .filter(t => fs.existsSync(path.join(SHARED, 'data/tasks', t, 'train.csv'))).sort();
-
-  // (a) Train on the texts of every train split (one text per line for the trainer).
+function trainVocab(tasks) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'oracle-'));
   const corpus = path.join(tmp, 'train.txt');
   fs.writeFileSync(corpus, tasks.flatMap(t =>
@@ -103,10 +105,23 @@ async function main() {
     if (Object.keys(vocab).length >= VOCAB_SIZE) break;
     if (!(t in vocab)) vocab[t] = Object.keys(vocab).length;
   }
-  const make = (processor) => {
+  return vocab;
+}
+
+async function main() {
+  const tasks = fs.readdirSync(path.join(SHARED, 'data/tasks'))
+    .filter(t => fs.existsSync(path.join(SHARED, 'data/tasks', t, 'train.csv'))).sort();
+
+  // (a) Train on the texts of every train split (one text per line for the trainer), or
+  // reuse the committed vocabulary.
+  const saved = path.join(OUT, 'wordpiece/tokenizer.json');
+  const vocab = !RETRAIN && fs.existsSync(saved)
+    ? JSON.parse(fs.readFileSync(saved, 'utf8')).model.vocab
+    : trainVocab(tasks);
+  const make = (processor, cased = false) => {
     const t = new tk.Tokenizer(tk.WordPiece.init(vocab, { unkToken: '[UNK]',
       continuingSubwordPrefix: '##', maxInputCharsPerWord: 100 }));
-    bertPipeline(t);
+    bertPipeline(t, cased);
     t.addSpecialTokens(SPECIALS);
     t.setPostProcessor(processor);
     return t;
@@ -115,7 +130,9 @@ async function main() {
   const tokenizer = make(tk.bertProcessing(['[SEP]', sep], ['[CLS]', cls]));
   const template = make(tk.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1',
                                               [['[CLS]', cls], ['[SEP]', sep]]));
+  const cased = make(tk.bertProcessing(['[SEP]', sep], ['[CLS]', cls]), true);
   fs.mkdirSync(path.join(OUT, 'wordpiece'), { recursive: true });
+  cased.save(path.join(OUT, 'wordpiece/tokenizer_cased.json'), true);
   tokenizer.save(path.join(OUT, 'wordpiece/tokenizer.json'), true);
   template.save(path.join(OUT, 'wordpiece/tokenizer_template.json'), true);
 
@@ -130,8 +147,10 @@ async function main() {
     const pair = h.pair === undefined ? null : h.pair;
     const e = await tokenizer.encode(h.text, pair);
     const t = await truncating.encode(h.text, pair);
+    const c = await cased.encode(h.text, pair);
     out.push(JSON.stringify({ ids: e.getIds(), type_ids: e.getTypeIds(),
-                              offsets: e.getOffsets(), truncated_16: t.getIds() }));
+                              offsets: e.getOffsets(), truncated_16: t.getIds(),
+                              cased: c.getIds() }));
   }
   fs.writeFileSync(path.join(OUT, 'hard_strings_ids.jsonl'), out.join('\n') + '\n');
 
