@@ -24,6 +24,7 @@ void apply_common_options(const CommonOptions& options);
 void add_score_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_embed_command(CLI::App& app);
 
 // A results table printed as aligned columns (default) or RFC 4180 CSV (--csv).
 struct ResultTable {

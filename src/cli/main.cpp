@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_score_command(app);
   taskscout::cli::add_eval_command(app);
   taskscout::cli::add_synth_command(app);
+  taskscout::cli::add_embed_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;

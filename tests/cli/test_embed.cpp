@@ -1,0 +1,119 @@
+// End-to-end tests of `taskscout embed` on the project's small BERT and DistilBERT
+// checkpoints (tests/fixtures/model) with a vocab.txt made here.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "taskscout/io/safetensors.hpp"
+#include "test_support.hpp"
+
+namespace taskscout {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_taskscout;
+using testing::TempDir;
+
+// A 120-token WordPiece vocabulary (the fixtures' vocab_size): specials, letters, words.
+std::string vocab() {
+  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  int n = 5;
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
+  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
+    v += std::string(w) + "\n";
+    ++n;
+  }
+  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
+  return v;
+}
+
+class Embed : public ::testing::Test {
+ protected:
+  fs::path model(const std::string& fixture) {
+    const fs::path dir = tmp / fixture;
+    fs::create_directories(dir);
+    for (const char* f : {"config.json", "model.safetensors"})
+      fs::copy_file(testing::fixtures_dir() / "model" / fixture / f, dir / f);
+    testing::write_text(dir / "vocab.txt", vocab());
+    return dir;
+  }
+  std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }
+  std::vector<float> rows(const fs::path& file) const {
+    const Array a = SafetensorsFile(file).get("embeddings");
+    auto v = a.values<float>();
+    return {v.begin(), v.end()};
+  }
+  TempDir tmp;
+};
+
+TEST_F(Embed, RowsKeepInputOrderAndMatchEmbeddingEachTextAlone) {
+  const fs::path bert = model("bert");
+  const std::vector<std::string> texts = {"the movie was very good !", "bad", "",
+                                          "a film , not a movie . the film was bad ?", "good good"};
+  std::string csv = "label,text\n";
+  for (const auto& t : texts) csv += "x,\"" + t + "\"\n";
+  testing::write_text(tmp / "data.csv", csv);
+  auto r = run_taskscout("embed --model " + q(bert) + " --data " + q(tmp / "data.csv") + " --pooling mean --out " +
+                         q(tmp / "out.safetensors") + " --batch-size 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n"], 5);
+  EXPECT_EQ(j["d"], 32);
+  EXPECT_EQ(j["truncated"], 0);
+  const std::vector<float> batched = rows(tmp / "out.safetensors");
+  ASSERT_EQ(batched.size(), 5u * 32);
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    testing::write_text(tmp / "one.csv", "text\n\"" + texts[i] + "\"\n");
+    auto one = run_taskscout("embed --model " + q(bert) + " --data " + q(tmp / "one.csv") +
+                             " --pooling mean --out " + q(tmp / "one.safetensors"));
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    const std::vector<float> alone = rows(tmp / "one.safetensors");
+    for (int k = 0; k < 32; ++k) EXPECT_NEAR(batched[i * 32 + k], alone[k], 1e-5) << "text " << i;
+  }
+  // Different texts give different embeddings (the rows are not all one vector).
+  EXPECT_GT(std::abs(batched[0] - batched[32]) + std::abs(batched[1] - batched[33]), 1e-4);
+}
+
+TEST_F(Embed, TruncationIsReportedAndPoolerNeedsAPooler) {
+  const fs::path bert = model("bert");
+  testing::write_text(tmp / "d.csv", "text\nthe movie was very very very good\nbad\n");
+  auto r = run_taskscout("embed --model " + q(bert) + " --data " + q(tmp / "d.csv") +
+                         " --max-length 5 --pooling pooler --out " + q(tmp / "o.npy") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["truncated"], 1);
+  EXPECT_NE(r.err.find("1 of 2 texts were longer than 5 tokens"), std::string::npos) << r.err;
+
+  const fs::path distil = model("distilbert");
+  auto e = run_taskscout("embed --model " + q(distil) + " --data " + q(tmp / "d.csv") + " --pooling pooler --out " +
+                         q(tmp / "p.npy"));
+  EXPECT_NE(e.exit_code, 0);
+  EXPECT_NE(e.err.find("no pooler"), std::string::npos) << e.err;
+  EXPECT_FALSE(fs::exists(tmp / "p.npy"));
+  auto ok = run_taskscout("embed --model " + q(distil) + " --data " + q(tmp / "d.csv") + " --out " + q(tmp / "p.npy"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(Embed, BadModelFoldersAndLimitsAreOneErrorLine) {
+  const fs::path bert = model("bert");
+  testing::write_text(tmp / "d.csv", "text\nhello\n");
+  std::string config = testing::read_text(bert / "config.json");
+  config.replace(config.find("\"bert\""), 6, "\"gpt2\"");
+  testing::write_text(bert / "config.json", config);
+  for (const auto& [args, needle] : std::vector<std::pair<std::string, std::string>>{
+           {"--model " + q(bert), "gpt2"},
+           {"--model " + q(tmp / "nowhere"), "nowhere"},
+           {"--model " + q(model("distilbert")) + " --max-length 100", "exceeds"}}) {
+    auto r = run_taskscout("embed " + args + " --data " + q(tmp / "d.csv") + " --out " + q(tmp / "x.npy"));
+    EXPECT_NE(r.exit_code, 0) << args;
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(tmp / "x.npy"));
+  }
+}
+
+}  // namespace
+}  // namespace taskscout
