@@ -14,7 +14,9 @@ Tokenizer::Tokenizer(std::unique_ptr<Model> model, std::unique_ptr<Normalizer> n
       normalizer_(std::move(normalizer)),
       pre_tokenizer_(std::move(pre_tokenizer)),
       post_processor_(std::move(post_processor)),
-      added_(std::move(added)) {}
+      added_(std::move(added)) {
+  if (normalizer_) added_.normalize_patterns(*normalizer_);
+}
 
 namespace {
 

@@ -84,6 +84,7 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
   Tokenizer truncating = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer.json");
   truncating.set_truncation(text::TruncationOptions{16});
   const Tokenizer cased = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_cased.json");
+  const Tokenizer added = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_added.json");
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
     auto e = encode(wordpiece(), strings[i], {.offsets = true});
@@ -96,6 +97,7 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
     EXPECT_EQ(encode(truncating, strings[i]).ids,
               expected[i]["truncated_16"].get<std::vector<std::int32_t>>());
     EXPECT_EQ(encode(cased, strings[i]).ids, expected[i]["cased"].get<std::vector<std::int32_t>>());
+    EXPECT_EQ(encode(added, strings[i]).ids, expected[i]["added"].get<std::vector<std::int32_t>>());
   }
 }
 

@@ -17,9 +17,12 @@
 //   wordpiece/tokenizer_template.json  the same with the equivalent TemplateProcessing
 //   wordpiece/tokenizer_cased.json     the same vocabulary with a cased BertNormalizer (no
 //                                      lowercase, no accent stripping, as bert-base-cased)
+//   wordpiece/tokenizer_added.json     tokenizer.json plus added tokens (normalized or not,
+//                                      single_word, lstrip/rstrip)
 //   hard_strings_ids.jsonl             per line of hard_strings.jsonl ({"text", "pair"?}):
 //                                      ids, type_ids, offsets, ids with truncation to 16
-//                                      (longest_first), and the cased tokenizer's ids
+//                                      (longest_first), and the ids of the cased and the
+//                                      added-tokens tokenizers
 //   task_hashes.json                   per task and split: the number of texts and SHA-256
 //                                      of the id sequences in file order, whole and per chunk
 //                                      of 1000 texts (see hashIds), with special tokens
@@ -135,6 +138,14 @@ async function main() {
   cased.save(path.join(OUT, 'wordpiece/tokenizer_cased.json'), true);
   tokenizer.save(path.join(OUT, 'wordpiece/tokenizer.json'), true);
   template.save(path.join(OUT, 'wordpiece/tokenizer_template.json'), true);
+  const added = make(tk.bertProcessing(['[SEP]', sep], ['[CLS]', cls]));
+  added.addAddedTokens([
+    new tk.AddedToken('Café au LAIT', false, { normalized: true }),
+    new tk.AddedToken('<x>', false, { normalized: false, leftStrip: true, rightStrip: true }),
+    new tk.AddedToken('zq', false, { normalized: false, singleWord: true }),
+    new tk.AddedToken('Hello', false, { normalized: true, singleWord: true }),
+  ]);
+  added.save(path.join(OUT, 'wordpiece/tokenizer_added.json'), true);
 
   // (b) The hard strings, in full.
   const lines = fs.readFileSync(path.join(OUT, 'hard_strings.jsonl'), 'utf8')
@@ -148,9 +159,10 @@ async function main() {
     const e = await tokenizer.encode(h.text, pair);
     const t = await truncating.encode(h.text, pair);
     const c = await cased.encode(h.text, pair);
+    const a = await added.encode(h.text, pair);
     out.push(JSON.stringify({ ids: e.getIds(), type_ids: e.getTypeIds(),
                               offsets: e.getOffsets(), truncated_16: t.getIds(),
-                              cased: c.getIds() }));
+                              cased: c.getIds(), added: a.getIds() }));
   }
   fs.writeFileSync(path.join(OUT, 'hard_strings_ids.jsonl'), out.join('\n') + '\n');
 
