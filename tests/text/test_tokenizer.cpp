@@ -85,6 +85,12 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
   truncating.set_truncation(text::TruncationOptions{16});
   const Tokenizer cased = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_cased.json");
   const Tokenizer added = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_added.json");
+  // make_fixtures.js TRUNCATIONS, max_length 12.
+  using S = text::TruncationOptions::Strategy;
+  const text::TruncationOptions truncations[] = {{12, S::OnlyFirst, text::Side::Right},
+                                                 {12, S::OnlySecond, text::Side::Right},
+                                                 {12, S::LongestFirst, text::Side::Left},
+                                                 {12, S::OnlySecond, text::Side::Left}};
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
     auto e = encode(wordpiece(), strings[i], {.offsets = true});
@@ -98,6 +104,16 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
               expected[i]["truncated_16"].get<std::vector<std::int32_t>>());
     EXPECT_EQ(encode(cased, strings[i]).ids, expected[i]["cased"].get<std::vector<std::int32_t>>());
     EXPECT_EQ(encode(added, strings[i]).ids, expected[i]["added"].get<std::vector<std::int32_t>>());
+    for (std::size_t k = 0; k < std::size(truncations); ++k) {
+      truncating.set_truncation(truncations[k]);
+      const json& want = expected[i]["truncations"][k];
+      if (want == "error")
+        EXPECT_THROW(encode(truncating, strings[i]), Error) << "truncation " << k;
+      else
+        EXPECT_EQ(encode(truncating, strings[i]).ids, want.get<std::vector<std::int32_t>>())
+            << "truncation " << k;
+    }
+    truncating.set_truncation(text::TruncationOptions{16});
   }
 }
 

@@ -21,8 +21,9 @@
 //                                      single_word, lstrip/rstrip)
 //   hard_strings_ids.jsonl             per line of hard_strings.jsonl ({"text", "pair"?}):
 //                                      ids, type_ids, offsets, ids with truncation to 16
-//                                      (longest_first), and the ids of the cased and the
-//                                      added-tokens tokenizers
+//                                      (longest_first), the ids of the cased and the
+//                                      added-tokens tokenizers, and "truncations": ids (or
+//                                      "error") with max_length 12 for each of TRUNCATIONS
 //   task_hashes.json                   per task and split: the number of texts and SHA-256
 //                                      of the id sequences in file order, whole and per chunk
 //                                      of 1000 texts (see hashIds), with special tokens
@@ -42,6 +43,8 @@ const OUT = path.join(ROOT, 'tests/fixtures/text');
 const VOCAB_SIZE = 8000;
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const CHUNK = 1000;
+const TRUNCATIONS = [['OnlyFirst', 'right'], ['OnlySecond', 'right'], ['LongestFirst', 'left'],
+                     ['OnlySecond', 'left']];
 
 // RFC 4180 as taskscout reads it (io/table.hpp): quoted fields may hold commas, newlines
 // and doubled quotes; LF or CRLF; a leading BOM is skipped; blank lines are skipped.
@@ -153,6 +156,12 @@ async function main() {
   const truncating = tk.Tokenizer.fromString(fs.readFileSync(
     path.join(OUT, 'wordpiece/tokenizer.json'), 'utf8'));
   truncating.setTruncation(16, { strategy: 'LongestFirst' });
+  const truncators = TRUNCATIONS.map(([strategy, direction]) => {
+    const t = tk.Tokenizer.fromString(fs.readFileSync(
+      path.join(OUT, 'wordpiece/tokenizer.json'), 'utf8'));
+    t.setTruncation(12, { strategy, direction });
+    return t;
+  });
   const out = [];
   for (const h of lines) {
     const pair = h.pair === undefined ? null : h.pair;
@@ -160,9 +169,17 @@ async function main() {
     const t = await truncating.encode(h.text, pair);
     const c = await cased.encode(h.text, pair);
     const a = await added.encode(h.text, pair);
+    const truncations = [];
+    for (const tr of truncators) {
+      try {
+        truncations.push((await tr.encode(h.text, pair)).getIds());
+      } catch (err) {
+        truncations.push('error');
+      }
+    }
     out.push(JSON.stringify({ ids: e.getIds(), type_ids: e.getTypeIds(),
                               offsets: e.getOffsets(), truncated_16: t.getIds(),
-                              cased: c.getIds(), added: a.getIds() }));
+                              cased: c.getIds(), added: a.getIds(), truncations }));
   }
   fs.writeFileSync(path.join(OUT, 'hard_strings_ids.jsonl'), out.join('\n') + '\n');
 
