@@ -111,7 +111,11 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
 }
 
 std::unique_ptr<Model> load_model(const Node& n) {
-  const std::string type = n.type(kModels);
+  // Files from old tokenizers versions may leave out the model's type (HF then tries each
+  // model in turn): WordPiece is the one with a continuing_subword_prefix and no merges.
+  const bool untyped_wordpiece =
+      !n.has("type") && n.has("continuing_subword_prefix") && !n.has("merges");
+  const std::string type = untyped_wordpiece ? "WordPiece" : n.type(kModels);
   if (type != "WordPiece") n.unsupported(type, kModels);
   Node vocab = n.at("vocab");
   if (!vocab.value.is_object()) vocab.fail("expected an object of token: id");

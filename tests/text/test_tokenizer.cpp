@@ -225,6 +225,11 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
   j["model"]["vocab"]["b"] = "five";
   EXPECT_EQ(error_of(j), "tok.json: model.vocab[\"b\"]: expected an integer");
   j = small_tokenizer();
+  j["model"].erase("type");
+  EXPECT_EQ(error_of(j), "tok.json: model: missing \"type\"; supported: WordPiece");
+  j["model"]["continuing_subword_prefix"] = "##";  // an old file: recognised as WordPiece
+  EXPECT_EQ(from_json(j).encode("a").ids, (std::vector<std::int32_t>{1, 4, 2}));
+  j = small_tokenizer();
   j["model"].erase("vocab");
   EXPECT_EQ(error_of(j), "tok.json: model: missing \"vocab\"");
   j = small_tokenizer();

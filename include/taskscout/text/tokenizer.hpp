@@ -55,6 +55,7 @@ class Tokenizer {
 
   // `text` must be valid UTF-8 (InputError otherwise; `what` names it, e.g. "data.csv:7").
   // An empty text (or one the normalizer empties) gives just the special tokens.
+  // encode is const and keeps no state: threads may share one Tokenizer.
   // Truncation, when set, drops tokens and counts them in Encoding::truncated.
   Encoding encode(std::string_view text, const EncodeOptions& options = {},
                   std::string_view what = "text") const;
