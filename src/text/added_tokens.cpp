@@ -23,9 +23,8 @@ bool is_space(char32_t c) { return c == '\t' || c == '\n' || c == '\r' || is_whi
 namespace {
 
 void longest_first(std::vector<AddedTokens::Pattern>& list) {
-  std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) {
-    return a.chars.size() > b.chars.size();
-  });
+  std::stable_sort(list.begin(), list.end(),
+                   [](const auto& a, const auto& b) { return a.chars.size() > b.chars.size(); });
 }
 
 }  // namespace
@@ -65,8 +64,8 @@ void AddedTokens::split(const std::u32string& text, Span span, bool normalized,
     }
     std::uint32_t b = i, e = i + static_cast<std::uint32_t>(hit->chars.size());
     i = e;  // a discarded match is still consumed: HF searches on after it
-    if (hit->token.single_word && ((b > span.begin && is_word_char(text[b - 1])) ||
-                                   (e < span.end && is_word_char(text[e]))))
+    if (hit->token.single_word &&
+        ((b > span.begin && is_word_char(text[b - 1])) || (e < span.end && is_word_char(text[e]))))
       continue;
     if (hit->token.lstrip)
       while (b > start && is_space(text[b - 1])) --b;

@@ -3,9 +3,9 @@
 namespace taskscout::text {
 
 TemplateProcessing TemplateProcessing::bert(std::int32_t cls_id, std::int32_t sep_id) {
-  return TemplateProcessing({{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
-                            {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0},
-                             {1, {}, 1}, {-1, {sep_id}, 1}});
+  return TemplateProcessing(
+      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
+      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}, {1, {}, 1}, {-1, {sep_id}, 1}});
 }
 
 std::size_t TemplateProcessing::added_tokens(bool pair) const {

@@ -12,8 +12,7 @@ bool is_space(char32_t c) {
 
 // Splits every span at chars where `drop(c)` (removed) or `isolate(c)` (a word alone).
 template <class Drop, class Isolate>
-void split_spans(const std::u32string& text, std::vector<Span>& words, Drop drop,
-                 Isolate isolate) {
+void split_spans(const std::u32string& text, std::vector<Span>& words, Drop drop, Isolate isolate) {
   std::vector<Span> out;
   out.reserve(words.size());
   for (Span w : words) {

@@ -115,8 +115,7 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
       if (pre_tokenizer_) pre_tokenizer_->split(norm.chars, words);
       for (Span w : words) {
         tokens.clear();
-        model_->tokenize(std::u32string_view(norm.chars).substr(w.begin, w.end - w.begin),
-                         tokens);
+        model_->tokenize(std::u32string_view(norm.chars).substr(w.begin, w.end - w.begin), tokens);
         for (const Token& t : tokens)
           emit(t.id, norm.origin[w.begin + t.begin], norm.origin[w.begin + t.end - 1] + 1);
       }

@@ -1,9 +1,8 @@
 // Loading a Tokenizer from tokenizer.json, or from a BERT folder's vocab.txt and
 // tokenizer_config.json (what transformers' BertTokenizerFast builds from them).
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/utf8.hpp"
@@ -65,8 +64,8 @@ struct Node {
     return at("type").str();
   }
   [[noreturn]] void unsupported(const std::string& type, const char* supported) const {
-    Node{value, path + ".type", file}.fail("unsupported type \"" + type + "\"; supported: " +
-                                           supported);
+    Node{value, path + ".type", file}.fail("unsupported type \"" + type +
+                                           "\"; supported: " + supported);
   }
   bool flag(const char* key, bool fallback) const {
     return has(key) ? at(key).boolean() : fallback;
@@ -193,10 +192,14 @@ TruncationOptions load_truncation(const Node& n) {
   if (n.has("strategy")) {
     std::string s = n.at("strategy").str();
     using S = TruncationOptions::Strategy;
-    if (s == "LongestFirst") t.strategy = S::LongestFirst;
-    else if (s == "OnlyFirst") t.strategy = S::OnlyFirst;
-    else if (s == "OnlySecond") t.strategy = S::OnlySecond;
-    else n.at("strategy").fail("expected LongestFirst, OnlyFirst or OnlySecond, got \"" + s + "\"");
+    if (s == "LongestFirst")
+      t.strategy = S::LongestFirst;
+    else if (s == "OnlyFirst")
+      t.strategy = S::OnlyFirst;
+    else if (s == "OnlySecond")
+      t.strategy = S::OnlySecond;
+    else
+      n.at("strategy").fail("expected LongestFirst, OnlyFirst or OnlySecond, got \"" + s + "\"");
   }
   return t;
 }
@@ -213,7 +216,8 @@ PaddingOptions load_padding(const Node& n) {
     }
   }
   if (n.has("direction")) p.side = load_side(n.at("direction"));
-  if (n.has("pad_to_multiple_of")) p.multiple_of = static_cast<std::size_t>(n.at("pad_to_multiple_of").id());
+  if (n.has("pad_to_multiple_of"))
+    p.multiple_of = static_cast<std::size_t>(n.at("pad_to_multiple_of").id());
   if (n.has("pad_id")) p.pad_id = n.at("pad_id").id();
   if (n.has("pad_type_id")) p.pad_type_id = n.at("pad_type_id").id();
   if (n.has("pad_token")) p.pad_token = n.at("pad_token").str();
@@ -305,9 +309,11 @@ Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt,
     return *id;
   };
   AddedTokens added;
-  const std::pair<const char*, const char*> specials[] = {
-      {"pad_token", "[PAD]"}, {"unk_token", "[UNK]"}, {"cls_token", "[CLS]"},
-      {"sep_token", "[SEP]"}, {"mask_token", "[MASK]"}};
+  const std::pair<const char*, const char*> specials[] = {{"pad_token", "[PAD]"},
+                                                          {"unk_token", "[UNK]"},
+                                                          {"cls_token", "[CLS]"},
+                                                          {"sep_token", "[SEP]"},
+                                                          {"mask_token", "[MASK]"}};
   for (auto [key, fallback] : specials) {
     AddedToken k;
     k.content = token(key, fallback);

@@ -71,9 +71,8 @@ Category find_run(const tables::Run* runs, std::size_t n, char32_t c) {
 }
 
 const tables::Mapping* find_mapping(const tables::Mapping* table, std::size_t n, char32_t c) {
-  auto it = std::lower_bound(table, table + n, c, [](const tables::Mapping& m, char32_t x) {
-    return m.code_point < x;
-  });
+  auto it = std::lower_bound(table, table + n, c,
+                             [](const tables::Mapping& m, char32_t x) { return m.code_point < x; });
   return it != table + n && it->code_point == c ? it : nullptr;
 }
 
@@ -92,17 +91,15 @@ Category hf_category(char32_t c) {
 }
 
 bool is_white_space(char32_t c) {
-  return std::binary_search(tables::white_space, tables::white_space + tables::white_space_size,
-                            c);
+  return std::binary_search(tables::white_space, tables::white_space + tables::white_space_size, c);
 }
 
 std::uint8_t combining_class(char32_t c) {
   if (c < 0x300) return 0;  // the first non-starter is U+0300
   const auto* end = tables::combining_classes + tables::combining_classes_size;
-  auto it = std::lower_bound(tables::combining_classes, end, c,
-                             [](const tables::CombiningClass& k, char32_t x) {
-                               return k.code_point < x;
-                             });
+  auto it = std::lower_bound(
+      tables::combining_classes, end, c,
+      [](const tables::CombiningClass& k, char32_t x) { return k.code_point < x; });
   return it != end && it->code_point == c ? it->value : 0;
 }
 

@@ -32,8 +32,8 @@ TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialTokenizer) {
       for (std::size_t c = 0; c * chunk < table.rows.size(); ++c) {
         taskscout::testing::Sha256 h;
         for (std::size_t r = c * chunk; r < std::min(table.rows.size(), (c + 1) * chunk); ++r) {
-          auto e = tok.encode(table.rows[r][col], {}, file.string() + ":" +
-                                                      std::to_string(table.lines[r]));
+          auto e = tok.encode(table.rows[r][col], {},
+                              file.string() + ":" + std::to_string(table.lines[r]));
           tokens += e.size();
           h.update_ids(e.ids);
           whole.update_ids(e.ids);

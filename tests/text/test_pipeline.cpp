@@ -23,7 +23,8 @@ std::vector<std::string> words(std::string_view s) {
   std::vector<Span> w{{0, static_cast<std::uint32_t>(text.size())}};
   BertPreTokenizer().split(text, w);
   std::vector<std::string> out;
-  for (Span x : w) out.push_back(encode_utf8(std::u32string_view(text).substr(x.begin, x.end - x.begin)));
+  for (Span x : w)
+    out.push_back(encode_utf8(std::u32string_view(text).substr(x.begin, x.end - x.begin)));
   return out;
 }
 
@@ -49,19 +50,31 @@ std::vector<std::int32_t> ids(const WordPiece& m, std::string_view word) {
 
 TEST(BertNormalizer, CleansText) {
   EXPECT_EQ(normalize("a\tb\nc\r\nd"), "a b c  d");
-  EXPECT_EQ(normalize("a\x01" "b\x7f" "c\xC2\x85" "d"), "abcd");          // Cc and NEL dropped
-  EXPECT_EQ(normalize("a\xE2\x80\x8B" "b\xEF\xBB\xBF" "c"), "abc");       // ZWSP, BOM (Cf)
+  EXPECT_EQ(normalize("a\x01"
+                      "b\x7f"
+                      "c\xC2\x85"
+                      "d"),
+            "abcd");  // Cc and NEL dropped
+  EXPECT_EQ(normalize("a\xE2\x80\x8B"
+                      "b\xEF\xBB\xBF"
+                      "c"),
+            "abc");  // ZWSP, BOM (Cf)
   EXPECT_EQ(normalize(std::string("a\0b", 3)), "ab");
-  EXPECT_EQ(normalize("a\xEF\xBF\xBD" "b"), "ab");                         // U+FFFD
-  EXPECT_EQ(normalize("a\xC2\xA0" "b\xE3\x80\x80" "c"), "a b c");          // NBSP, ideographic
-  EXPECT_EQ(normalize("\xEE\x80\x80"), "");                                // private use
+  EXPECT_EQ(normalize("a\xEF\xBF\xBD"
+                      "b"),
+            "ab");  // U+FFFD
+  EXPECT_EQ(normalize("a\xC2\xA0"
+                      "b\xE3\x80\x80"
+                      "c"),
+            "a b c");                        // NBSP, ideographic
+  EXPECT_EQ(normalize("\xEE\x80\x80"), "");  // private use
 }
 
 TEST(BertNormalizer, ChineseAccentsLowercase) {
   EXPECT_EQ(normalize("ab中文c"), "ab 中  文 c");
   EXPECT_EQ(normalize("Café NAÏVE"), "cafe naive");
-  EXPECT_EQ(normalize("İ"), "i");       // i + U+0307 (Mn) → stripped
-  EXPECT_EQ(normalize("ﬁ"), "ﬁ");       // no compatibility decomposition
+  EXPECT_EQ(normalize("İ"), "i");  // i + U+0307 (Mn) → stripped
+  EXPECT_EQ(normalize("ﬁ"), "ﬁ");  // no compatibility decomposition
   EXPECT_EQ(normalize("각"), "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8");
   BertNormalizerOptions keep;
   keep.lowercase = false;  // strip_accents unset follows lowercase
@@ -91,9 +104,9 @@ TEST(BertPreTokenizer, SplitsWhitespaceAndPunctuation) {
 TEST(WordPiece, GreedyLongestMatch) {
   auto m = make_wordpiece();
   EXPECT_EQ(ids(m, "unaffable"), (std::vector<std::int32_t>{1, 2, 3}));
-  EXPECT_EQ(ids(m, "abc"), (std::vector<std::int32_t>{7}));   // whole word beats a ##b ##c
+  EXPECT_EQ(ids(m, "abc"), (std::vector<std::int32_t>{7}));  // whole word beats a ##b ##c
   EXPECT_EQ(ids(m, "ab"), (std::vector<std::int32_t>{4, 5}));
-  EXPECT_EQ(ids(m, "abx"), (std::vector<std::int32_t>{0}));   // one bad piece → [UNK]
+  EXPECT_EQ(ids(m, "abx"), (std::vector<std::int32_t>{0}));  // one bad piece → [UNK]
   EXPECT_EQ(ids(m, "é"), (std::vector<std::int32_t>{8}));
   std::vector<Token> t;
   m.tokenize(U"unaffable", t);

@@ -29,8 +29,8 @@ enum class Side { Right, Left };
 struct PaddingOptions {
   enum class Strategy { Longest, Fixed };
   Strategy strategy = Strategy::Longest;
-  std::size_t length = 0;           // Fixed: the padded length (longer rows are an error)
-  std::size_t multiple_of = 0;      // round the padded length up to a multiple (0 = off)
+  std::size_t length = 0;       // Fixed: the padded length (longer rows are an error)
+  std::size_t multiple_of = 0;  // round the padded length up to a multiple (0 = off)
   Side side = Side::Right;
   std::int32_t pad_id = 0;
   std::int32_t pad_type_id = 0;

@@ -12,8 +12,8 @@ namespace taskscout::text {
 // One item of a template: a sequence ($A = 0, $B = 1) or special token ids, with the
 // type id its tokens get.
 struct TemplatePiece {
-  int sequence = -1;               // 0 or 1 for $A / $B; -1 for special tokens
-  std::vector<std::int32_t> ids;   // the special token's ids (usually one)
+  int sequence = -1;              // 0 or 1 for $A / $B; -1 for special tokens
+  std::vector<std::int32_t> ids;  // the special token's ids (usually one)
   std::int32_t type_id = 0;
 };
 

@@ -32,7 +32,7 @@ struct TruncationOptions {
   enum class Strategy { LongestFirst, OnlyFirst, OnlySecond };
   std::size_t max_length = 512;  // counts the special tokens too
   Strategy strategy = Strategy::LongestFirst;
-  Side side = Side::Right;       // which end loses tokens
+  Side side = Side::Right;  // which end loses tokens
 };
 
 struct EncodeOptions {

@@ -20,10 +20,12 @@ std::u32string decode_utf8(std::string_view text, std::string_view what = "text"
 void append_utf8(std::string& out, char32_t code_point);
 std::string encode_utf8(std::u32string_view code_points);
 
+// clang-format off
 enum class Category : std::uint8_t {
   Cn, Lu, Ll, Lt, Lm, Lo, Mn, Mc, Me, Nd, Nl, No, Pc, Pd, Ps, Pe, Pi, Pf, Po,
   Sm, Sc, Sk, So, Zs, Zl, Zp, Cc, Cf, Cs, Co
 };
+// clang-format on
 
 Category category(char32_t c);     // Unicode 15.0; unassigned → Cn
 Category hf_category(char32_t c);  // as the unicode_categories crate (Unicode 8.0) has it
