@@ -1,5 +1,9 @@
-// Encoder outputs against Hugging Face transformers on the same weights and inputs
-// (tests/fixtures/model/<name>: written by scripts/oracles/encoders with python3-torch).
+// Encoder outputs against two independent implementations on the same weights and inputs
+// (tests/fixtures/model/<name>, made by scripts/oracles/encoders): expected.safetensors
+// from a python3-torch forward written after the Hugging Face modeling code (transformers
+// itself is not available here), and onnxruntime.safetensors from ONNX Runtime running
+// that model exported to ONNX (only for the base fixtures; the prefixed and sharded
+// variants hold the same weights as bert).
 #include <gtest/gtest.h>
 
 #include <c10/core/InferenceMode.h>
@@ -37,11 +41,15 @@ double max_diff(const at::Tensor& a, const at::Tensor& b, const at::Tensor& keep
   return masked.max().item<double>();
 }
 
-class Reference : public ::testing::TestWithParam<std::string> {};
+struct Oracle {
+  std::string fixture, outputs;  // folder and expected-output file
+};
 
-TEST_P(Reference, MatchesTransformers) {
+class Reference : public ::testing::TestWithParam<Oracle> {};
+
+TEST_P(Reference, MatchesOracle) {
   c10::InferenceMode guard;
-  const auto dir = fixtures_dir() / "model" / GetParam();
+  const auto dir = fixtures_dir() / "model" / GetParam().fixture;
   const Encoder model = load_encoder(dir);
   const auto inputs = nlohmann::json::parse(read_text(dir / "inputs.json"));
   const at::Tensor ids = int_tensor(inputs["input_ids"]);
@@ -49,7 +57,7 @@ TEST_P(Reference, MatchesTransformers) {
   const at::Tensor types = inputs.contains("token_type_ids") ? int_tensor(inputs["token_type_ids"]) : at::Tensor();
   const EncoderOutput out = encode(model.config, model.parameters, ids, mask, types, {.all_hidden_states = true});
 
-  const SafetensorsFile expected(dir / "expected.safetensors");
+  const SafetensorsFile expected(dir / GetParam().outputs);
   auto want = [&](const std::string& name) { return as_tensor(expected.get(name)); };
   const at::Tensor real = mask.ne(0), pad = mask.eq(0);
 
@@ -70,7 +78,7 @@ TEST_P(Reference, MatchesTransformers) {
   const double padding = max_diff(hidden, want("hidden_states"), pad);
   std::printf("[ %s ] max |diff|: last %.3g, hidden_states %.3g, cls %.3g, mean %.3g, pooler %.3g; "
               "padding positions %.3g\n",
-              GetParam().c_str(), last, all, cls, mean, pooler, padding);
+              (GetParam().fixture + "/" + GetParam().outputs).c_str(), last, all, cls, mean, pooler, padding);
   EXPECT_LE(last, kTolerance);
   EXPECT_LE(all, kTolerance);
   EXPECT_LE(cls, kTolerance);
@@ -79,8 +87,16 @@ TEST_P(Reference, MatchesTransformers) {
   EXPECT_LE(padding, kTolerance);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, Reference,
-                         ::testing::Values("bert", "bert_prefixed", "bert_sharded", "roberta", "xlmr", "distilbert"),
-                         [](const auto& info) { return info.param; });
+std::vector<Oracle> oracles() {
+  std::vector<Oracle> all;
+  for (const char* f : {"bert", "bert_prefixed", "bert_sharded", "roberta", "xlmr", "distilbert"})
+    all.push_back({f, "expected.safetensors"});
+  for (const char* f : {"bert", "roberta", "xlmr", "distilbert"}) all.push_back({f, "onnxruntime.safetensors"});
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, Reference, ::testing::ValuesIn(oracles()), [](const auto& info) {
+  return info.param.fixture + (info.param.outputs == "expected.safetensors" ? "_python" : "_onnxruntime");
+});
 
 }  // namespace

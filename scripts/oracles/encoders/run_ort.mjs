@@ -7,7 +7,8 @@
 // Runs onnx/<name>.onnx (the python3-torch reference forward traced in float32) with ONNX
 // Runtime on tests/fixtures/model/<name>/inputs.json and compares every output with
 // expected.safetensors (the float64 reference stored as float32). Exits non-zero if any
-// element differs by more than 1e-5 absolute. Prints the max difference per output.
+// element differs by more than 1e-5 absolute. Prints the max difference per output, and
+// writes ORT's outputs to tests/fixtures/model/<name>/onnxruntime.safetensors.
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +33,24 @@ function readSafetensors(file) {
     out[name] = { shape: info.shape, data };
   }
   return out;
+}
+
+// Writes float32 tensors as safetensors (header padded with spaces to a multiple of 8).
+function writeSafetensors(file, tensors) {
+  const header = {};
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    header[name] = { dtype: "F32", shape: t.dims, data_offsets: [offset, offset + 4 * t.data.length] };
+    offset += 4 * t.data.length;
+  }
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (json.length % 8)) % 8);
+  const out = Buffer.alloc(8 + json.length + offset);
+  out.writeBigUInt64LE(BigInt(json.length), 0);
+  out.write(json, 8, "utf8");
+  let at = 8 + json.length;
+  for (const t of Object.values(tensors)) for (const v of t.data) at = out.writeFloatLE(v, at);
+  fs.writeFileSync(file, out);
 }
 
 function int64Tensor(rows) {
@@ -65,6 +84,10 @@ async function check(name) {
   }
   for (const k of session.outputNames)
     if (!(k in expected)) throw new Error(`${name}: output ${k} missing from expected.safetensors`);
+  // ORT's own outputs, so the C++ tests compare against ONNX Runtime directly as well.
+  const outputs = {};
+  for (const k of Object.keys(expected)) outputs[k] = res[k];
+  writeSafetensors(path.join(dir, "onnxruntime.safetensors"), outputs);
   const ok = worst <= TOL;
   console.log(`${ok ? "ok  " : "FAIL"} ${name}: max |ORT - reference| = ${worst.toExponential(2)} (${parts.join(", ")})`);
   return ok;
