@@ -17,6 +17,10 @@ if we mix them the same way (each verified code point by code point against npm
     decompositions of code points assigned after 12.1 are left out (only U+11938);
   - lowercase is Rust's char::to_lowercase, which is Unicode 16.0: the 15.0 mappings
     plus the 16.0 additions listed in LOWER_16.
+The ByteLevel pre-tokenizer's GPT-2 regex runs on Oniguruma, whose \\p{L}, \\p{N} are Unicode
+16.0 and \\s is White_Space (probed with scripts/oracles/tokenizers/probe_bytelevel.js): the
+15.0 letters and numbers plus the 16.0 additions LETTER_16 / NUMBER_16 (no code point left
+L or N between 15.0 and 16.0).
 """
 import os
 import sys
@@ -38,6 +42,16 @@ LOWER_16 = [(0x1C89, 0x1C89, 1), (0xA7CB, 0xA7CB, 0x0264 - 0xA7CB), (0xA7CC, 0xA
             (0xA7CE, 0xA7CE, 1), (0xA7D2, 0xA7D2, 1), (0xA7D4, 0xA7D4, 1),
             (0xA7DA, 0xA7DA, 1), (0xA7DC, 0xA7DC, 0x019B - 0xA7DC),
             (0x10D50, 0x10D65, 0x20), (0x16EA0, 0x16EB8, 0x1B)]
+
+# Code points that are letters (L*) / numbers (N*) in Unicode 16.0 and unassigned in 15.0.
+LETTER_16 = [(0x1C89, 0x1C8A), (0xA7CB, 0xA7CD), (0xA7DA, 0xA7DC), (0x105C0, 0x105F3),
+             (0x10D4A, 0x10D65), (0x10D6F, 0x10D85), (0x10EC2, 0x10EC4), (0x11380, 0x11389),
+             (0x1138B, 0x1138B), (0x1138E, 0x1138E), (0x11390, 0x113B5), (0x113B7, 0x113B7),
+             (0x113D1, 0x113D1), (0x113D3, 0x113D3), (0x11BC0, 0x11BE0), (0x13460, 0x143FA),
+             (0x16100, 0x1611D), (0x16D40, 0x16D6C), (0x18CFF, 0x18CFF), (0x1E5D0, 0x1E5ED),
+             (0x1E5F0, 0x1E5F0), (0x2EBF0, 0x2EE5D)]
+NUMBER_16 = [(0x10D40, 0x10D49), (0x116D0, 0x116E3), (0x11BF0, 0x11BF9), (0x16130, 0x16139),
+             (0x16D70, 0x16D79), (0x1CCF0, 0x1CCF9), (0x1E5F1, 0x1E5FA)]
 
 
 def lines(name):
@@ -86,6 +100,13 @@ def main():
     hf_category = {c: k for c, k in category.items() if age.get(c, (99,)) <= (8, 0)}
     hf_category.update(CHANGED)
 
+    regex_class = {c: "Lu" if k[0] == "L" else "Nd" for c, k in category.items()
+                   if k[0] in "LN"}
+    for table, k in ((LETTER_16, "Lu"), (NUMBER_16, "Nd")):
+        for a, b in table:
+            for c in range(a, b + 1):
+                regex_class[c] = k
+
     def full_nfd(c):
         if c not in decomposition or age[c] > (12, 1):
             return [c]
@@ -118,6 +139,8 @@ def main():
     runs("category_runs", category)
     w("// The same as the unicode_categories crate (Unicode 8.0) that HF tokenizers uses.")
     runs("hf_category_runs", hf_category)
+    w("// Oniguruma's \\p{L} (as Lu) and \\p{N} (as Nd), Unicode 16.0; everything else Cn.")
+    runs("regex_class_runs", regex_class)
 
     def mappings(name, table):
         data, rows = [], []

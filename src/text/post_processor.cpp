@@ -1,11 +1,37 @@
 #include "taskscout/text/post_processor.hpp"
 
+#include "taskscout/text/unicode.hpp"
+
 namespace taskscout::text {
 
 TemplateProcessing TemplateProcessing::bert(std::int32_t cls_id, std::int32_t sep_id) {
   return TemplateProcessing(
       {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
       {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}, {1, {}, 1}, {-1, {sep_id}, 1}});
+}
+
+TemplateProcessing TemplateProcessing::roberta(std::int32_t cls_id, std::int32_t sep_id,
+                                               bool trim_offsets, bool add_prefix_space) {
+  TemplateProcessing t(
+      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
+      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id, sep_id}, 0}, {1, {}, 0}, {-1, {sep_id}, 0}});
+  t.trim_offsets_ = trim_offsets;
+  t.add_prefix_space_ = add_prefix_space;
+  return t;
+}
+
+std::pair<std::size_t, std::size_t> token_spaces(std::string_view token) {
+  std::u32string t;
+  try {
+    t = decode_utf8(token);
+  } catch (...) {
+    return {0, 0};
+  }
+  auto space = [](char32_t c) { return c == 0x120 || is_white_space(c); };
+  std::size_t lead = 0, trail = 0;
+  while (lead < t.size() && space(t[lead])) ++lead;
+  while (trail < t.size() && space(t[t.size() - 1 - trail])) ++trail;
+  return {lead, trail};
 }
 
 std::size_t TemplateProcessing::added_tokens(bool pair) const {

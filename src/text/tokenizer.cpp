@@ -91,6 +91,9 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
     if (offsets) out.offsets.push_back({byte_at[begin], byte_at[end]});
   };
 
+  const char32_t prefix = pre_tokenizer_ ? pre_tokenizer_->prefix() : 0;
+  std::u32string piece;
+  std::vector<std::uint32_t> piece_origin;
   std::vector<Segment> segments, inner;
   std::vector<Span> words;
   std::vector<Token> tokens;
@@ -111,19 +114,37 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
         emit(n.id, norm.origin[n.span.begin], norm.origin[n.span.end - 1] + 1);
         continue;
       }
+      // The piece, with the pre-tokenizer's prefix char when it wants one.
+      const std::u32string* chars = &norm.chars;
+      const std::uint32_t* origin = norm.origin.data();
       words.assign(1, n.span);
-      if (pre_tokenizer_) pre_tokenizer_->split(norm.chars, words);
+      if (prefix && n.span.end > n.span.begin && norm.chars[n.span.begin] != prefix) {
+        piece.assign(1, prefix);
+        piece.append(norm.chars, n.span.begin, n.span.end - n.span.begin);
+        piece_origin.assign(1, norm.origin[n.span.begin]);
+        piece_origin.insert(piece_origin.end(), norm.origin.begin() + n.span.begin,
+                            norm.origin.begin() + n.span.end);
+        chars = &piece;
+        origin = piece_origin.data();
+        words.assign(1, {0, static_cast<std::uint32_t>(piece.size())});
+      }
+      if (pre_tokenizer_) pre_tokenizer_->split(*chars, words);
       for (Span w : words) {
         tokens.clear();
-        model_->tokenize(std::u32string_view(norm.chars).substr(w.begin, w.end - w.begin), tokens);
+        model_->tokenize(std::u32string_view(*chars).substr(w.begin, w.end - w.begin), tokens);
         for (const Token& t : tokens)
-          emit(t.id, norm.origin[w.begin + t.begin], norm.origin[w.begin + t.end - 1] + 1);
+          emit(t.id, origin[w.begin + t.begin], origin[w.begin + t.end - 1] + 1);
       }
     }
   }
   out.type_ids.assign(out.ids.size(), 0);
   out.special.assign(out.ids.size(), 0);
   return out;
+}
+
+void Tokenizer::trim_offsets(Encoding& e, bool offsets) const {
+  if (!offsets || !post_processor_ || !post_processor_->trims_offsets()) return;
+  post_processor_->trim(e, [&](std::int32_t id) { return id_to_token(id).value_or(""); });
 }
 
 Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options,
@@ -138,6 +159,7 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options,
                        " special tokens; use a larger max_length");
     truncate_pair(a, nullptr, *truncation_, truncation_->max_length - added, what);
   }
+  trim_offsets(a, options.offsets);
   return special ? post_processor_->process(a, nullptr, options.offsets) : a;
 }
 
@@ -155,6 +177,8 @@ Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
                        " special tokens; use a larger max_length");
     truncate_pair(a, &b, *truncation_, truncation_->max_length - added, what);
   }
+  trim_offsets(a, options.offsets);
+  trim_offsets(b, options.offsets);
   if (special) return post_processor_->process(a, &b, options.offsets);
   Encoding out = std::move(a);  // no processor: plain concatenation, as HF does
   out.ids.insert(out.ids.end(), b.ids.begin(), b.ids.end());

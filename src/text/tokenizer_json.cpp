@@ -7,6 +7,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/utf8.hpp"
 #include "taskscout/text/tokenizer.hpp"
+#include "taskscout/text/bpe.hpp"
 #include "taskscout/text/wordpiece.hpp"
 
 namespace taskscout::text {
@@ -16,9 +17,9 @@ namespace {
 using nlohmann::json;
 
 const char* const kNormalizers = "BertNormalizer, Lowercase, NFD, StripAccents, Sequence";
-const char* const kPreTokenizers = "BertPreTokenizer, WhitespaceSplit, Sequence";
-const char* const kModels = "WordPiece";
-const char* const kProcessors = "BertProcessing, TemplateProcessing";
+const char* const kPreTokenizers = "BertPreTokenizer, WhitespaceSplit, ByteLevel, Sequence";
+const char* const kModels = "WordPiece, BPE";
+const char* const kProcessors = "BertProcessing, RobertaProcessing, TemplateProcessing";
 
 // A JSON value with its path ("model.vocab") for messages: "file: path: what; fix".
 struct Node {
@@ -99,6 +100,13 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   const std::string type = n.type(kPreTokenizers);
   if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
   if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplit>();
+  if (type == "ByteLevel") {
+    ByteLevelOptions o;
+    o.add_prefix_space = n.flag("add_prefix_space", true);
+    o.trim_offsets = n.flag("trim_offsets", true);
+    o.use_regex = n.flag("use_regex", true);
+    return std::make_unique<ByteLevelPreTokenizer>(o);
+  }
   if (type == "Sequence") {
     Node list = n.at("pretokenizers");
     std::vector<std::unique_ptr<PreTokenizer>> steps;
@@ -109,19 +117,64 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   n.unsupported(type, kPreTokenizers);
 }
 
-std::unique_ptr<Model> load_model(const Node& n) {
-  // Files from old tokenizers versions may leave out the model's type (HF then tries each
-  // model in turn): WordPiece is the one with a continuing_subword_prefix and no merges.
-  const bool untyped_wordpiece =
-      !n.has("type") && n.has("continuing_subword_prefix") && !n.has("merges");
-  const std::string type = untyped_wordpiece ? "WordPiece" : n.type(kModels);
-  if (type != "WordPiece") n.unsupported(type, kModels);
+Vocab load_vocab(const Node& n) {
   Node vocab = n.at("vocab");
   if (!vocab.value.is_object()) vocab.fail("expected an object of token: id");
   Vocab v;
   for (const auto& [token, id] : vocab.value.items())
     v.add(token, Node{id, vocab.path + "[\"" + token + "\"]", n.file}.id(),
           n.file + ": " + vocab.path + ": ");
+  return v;
+}
+
+std::optional<std::string> optional_str(const Node& n, const char* key) {
+  if (!n.has(key)) return std::nullopt;
+  return n.at(key).str();
+}
+
+// BPE: merges as "a b" strings (older files) or [a, b] arrays (tokenizers >= 0.20).
+std::unique_ptr<Model> load_bpe(const Node& n, bool byte_level) {
+  if (n.has("dropout"))
+    n.at("dropout").fail("BPE dropout is not supported (it is random); set it to null");
+  BpeOptions o;
+  o.byte_level = byte_level;
+  o.unk_token = optional_str(n, "unk_token");
+  o.continuing_subword_prefix = optional_str(n, "continuing_subword_prefix").value_or("");
+  o.end_of_word_suffix = optional_str(n, "end_of_word_suffix").value_or("");
+  o.fuse_unk = n.flag("fuse_unk", false);
+  o.byte_fallback = n.flag("byte_fallback", false);
+  o.ignore_merges = n.flag("ignore_merges", false);
+  std::vector<std::pair<std::string, std::string>> merges;
+  if (n.has("merges")) {
+    Node list = n.at("merges");
+    merges.reserve(list.array().size());
+    for (std::size_t i = 0; i < list.array().size(); ++i) {
+      Node m = list.at(i);
+      if (m.value.is_string()) {
+        const std::string s = m.str();
+        const auto space = s.find(' ');
+        if (space == std::string::npos || s.find(' ', space + 1) != std::string::npos)
+          m.fail("expected \"a b\" (two tokens, one space), got \"" + s + "\"");
+        merges.emplace_back(s.substr(0, space), s.substr(space + 1));
+      } else if (m.value.is_array() && m.value.size() == 2) {
+        merges.emplace_back(m.at(std::size_t{0}).str(), m.at(std::size_t{1}).str());
+      } else {
+        m.fail("expected \"a b\" or [\"a\", \"b\"]");
+      }
+    }
+  }
+  return std::make_unique<Bpe>(load_vocab(n), merges, o, n.file + ": " + n.path + ".merges: ");
+}
+
+std::unique_ptr<Model> load_model(const Node& n, bool byte_level) {
+  if (n.has("type") && n.at("type").str() == "BPE") return load_bpe(n, byte_level);
+  // Files from old tokenizers versions may leave out the model's type (HF then tries each
+  // model in turn): WordPiece is the one with a continuing_subword_prefix and no merges.
+  const bool untyped_wordpiece =
+      !n.has("type") && n.has("continuing_subword_prefix") && !n.has("merges");
+  const std::string type = untyped_wordpiece ? "WordPiece" : n.type(kModels);
+  if (type != "WordPiece") n.unsupported(type, kModels);
+  Vocab v = load_vocab(n);
   WordPieceOptions o;
   if (n.has("unk_token")) o.unk_token = n.at("unk_token").str();
   if (n.has("continuing_subword_prefix"))
@@ -159,6 +212,13 @@ TemplatePiece load_piece(const Node& n, const Node* specials) {
 
 TemplateProcessing load_processor(const Node& n) {
   const std::string type = n.type(kProcessors);
+  if (type == "RobertaProcessing") {
+    Node cls = n.at("cls"), sep = n.at("sep");
+    if (cls.array().size() != 2) cls.fail("expected [token, id]");
+    if (sep.array().size() != 2) sep.fail("expected [token, id]");
+    return TemplateProcessing::roberta(cls.at(1).id(), sep.at(1).id(), n.flag("trim_offsets", true),
+                                       n.flag("add_prefix_space", true));
+  }
   if (type == "BertProcessing") {
     Node cls = n.at("cls"), sep = n.at("sep");
     if (cls.array().size() != 2) cls.fail("expected [token, id]");
@@ -265,9 +325,12 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
       added.add(k);
     }
   }
-  Tokenizer tok(load_model(root.at("model")),
+  auto pre_tokenizer =
+      root.has("pre_tokenizer") ? load_pre_tokenizer(root.at("pre_tokenizer")) : nullptr;
+  const bool byte_level = pre_tokenizer && pre_tokenizer->byte_level();
+  Tokenizer tok(load_model(root.at("model"), byte_level),
                 root.has("normalizer") ? load_normalizer(root.at("normalizer")) : nullptr,
-                root.has("pre_tokenizer") ? load_pre_tokenizer(root.at("pre_tokenizer")) : nullptr,
+                std::move(pre_tokenizer),
                 root.has("post_processor")
                     ? std::optional<TemplateProcessing>(load_processor(root.at("post_processor")))
                     : std::nullopt,

@@ -86,6 +86,24 @@ Category category(char32_t c) {
   return find_run(tables::category_runs, tables::category_runs_size, c);
 }
 
+RegexClass regex_class(char32_t c) {
+  if (c < 0x80) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return RegexClass::Letter;
+    if (c >= '0' && c <= '9') return RegexClass::Number;
+    if (c == ' ' || (c >= 0x09 && c <= 0x0D)) return RegexClass::Space;
+    return RegexClass::Other;
+  }
+  if (is_white_space(c)) return RegexClass::Space;
+  switch (find_run(tables::regex_class_runs, tables::regex_class_runs_size, c)) {
+    case Category::Lu:
+      return RegexClass::Letter;
+    case Category::Nd:
+      return RegexClass::Number;
+    default:
+      return RegexClass::Other;
+  }
+}
+
 Category hf_category(char32_t c) {
   return find_run(tables::hf_category_runs, tables::hf_category_runs_size, c);
 }

@@ -20,8 +20,8 @@ struct CombiningClass {
   std::uint8_t value;
 };
 
-extern const Run category_runs[], hf_category_runs[];
-extern const std::size_t category_runs_size, hf_category_runs_size;
+extern const Run category_runs[], hf_category_runs[], regex_class_runs[];
+extern const std::size_t category_runs_size, hf_category_runs_size, regex_class_runs_size;
 extern const char32_t nfd_data[], lowercase_data[];
 extern const Mapping nfd[], lowercase[];
 extern const std::size_t nfd_size, lowercase_size;

@@ -2,6 +2,7 @@
 // oracle (scripts/oracles/tokenizers/make_fixtures.js) hashed the official tokenizer's ids.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -12,15 +13,19 @@
 
 using namespace taskscout;
 
-TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialTokenizer) {
-  TASKSCOUT_REQUIRE_SHARED();
+namespace {
+
+// Compares every task text against one oracle hash file (task_hashes.json for WordPiece,
+// bpe_task_hashes.json for byte-level BPE).
+void check_tasks(const char* hashes) {
   const auto fixtures = taskscout::testing::fixtures_dir() / "text";
-  std::ifstream in(fixtures / "task_hashes.json");
-  ASSERT_TRUE(in) << "missing fixture task_hashes.json";
+  std::ifstream in(fixtures / hashes);
+  ASSERT_TRUE(in) << "missing fixture " << hashes;
   const auto oracle = nlohmann::json::parse(in);
   const auto tok = text::Tokenizer::from_file(fixtures / oracle["tokenizer"].get<std::string>());
   const std::size_t chunk = oracle["chunk"];
   std::size_t compared = 0, identical = 0;
+  const auto start = std::chrono::steady_clock::now();
   for (const auto& [task, splits] : oracle["tasks"].items()) {
     for (const auto& [split, expect] : splits.items()) {
       const auto file = taskscout::testing::shared_dir() / "data/tasks" / task / (split + ".csv");
@@ -55,7 +60,22 @@ TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialTokenizer) {
       }
     }
   }
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
+  std::cerr << oracle["tokenizer"].get<std::string>() << ": " << compared << " texts in "
+            << seconds.count() << " s (with reading and hashing)\n";
   std::cerr << "tokenizer agreement: " << identical << " of " << compared
             << " texts in identical chunks\n";
   EXPECT_GT(compared, 0u);
+}
+
+}  // namespace
+
+TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialTokenizer) {
+  TASKSCOUT_REQUIRE_SHARED();
+  check_tasks("task_hashes.json");
+}
+
+TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialByteLevelBpe) {
+  TASKSCOUT_REQUIRE_SHARED();
+  check_tasks("bpe_task_hashes.json");
 }

@@ -1,8 +1,11 @@
 #pragma once
 // Post-processors add the special tokens around one text or a pair and set the type ids.
 // BertProcessing is the template "[CLS] $A [SEP]" / "[CLS] $A [SEP] $B:1 [SEP]:1".
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "taskscout/text/encoding.hpp"
@@ -23,6 +26,17 @@ class TemplateProcessing {
       : single_(std::move(single)), pair_(std::move(pair)) {}
   // BertProcessing: cls $A sep, and cls $A sep $B:1 sep:1.
   static TemplateProcessing bert(std::int32_t cls_id, std::int32_t sep_id);
+  // RobertaProcessing: cls $A sep, and cls $A sep sep $B sep, every type id 0; with
+  // trim_offsets the offsets of each token lose its leading and trailing spaces ('Ġ' or
+  // whitespace in the token string), except one leading space of a text's first token when
+  // add_prefix_space (HF process_offsets; ids never change).
+  static TemplateProcessing roberta(std::int32_t cls_id, std::int32_t sep_id, bool trim_offsets,
+                                    bool add_prefix_space);
+
+  bool trims_offsets() const { return trim_offsets_; }
+  // HF's process_offsets over one encoding; token(id) gives a token's string.
+  template <class TokenOf>
+  void trim(Encoding& e, TokenOf&& token) const;
 
   std::size_t added_tokens(bool pair) const;
   // Joins `a` (and `b` when given) as the template says; `offsets`: they carry offsets.
@@ -30,6 +44,25 @@ class TemplateProcessing {
 
  private:
   std::vector<TemplatePiece> single_, pair_;
+  bool trim_offsets_ = false, add_prefix_space_ = false;
 };
+
+// Leading and trailing run of spaces ('Ġ' U+0120 or White_Space) in a token string.
+std::pair<std::size_t, std::size_t> token_spaces(std::string_view token);
+
+template <class TokenOf>
+void TemplateProcessing::trim(Encoding& e, TokenOf&& token) const {
+  if (!trim_offsets_) return;
+  for (std::size_t i = 0; i < e.offsets.size(); ++i) {
+    auto& [begin, end] = e.offsets[i];
+    auto [lead, trail] = token_spaces(token(e.ids[i]));
+    if (lead > 0) {
+      if ((i == 0 || begin == 0) && add_prefix_space_ && lead == 1) lead = 0;
+      begin = std::min<std::uint32_t>(begin + static_cast<std::uint32_t>(lead), end);
+    }
+    if (trail > 0 && end >= trail)
+      end = std::max<std::uint32_t>(end - static_cast<std::uint32_t>(trail), begin);
+  }
+}
 
 }  // namespace taskscout::text

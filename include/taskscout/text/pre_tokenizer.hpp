@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace taskscout::text {
@@ -17,7 +18,38 @@ class PreTokenizer {
   virtual ~PreTokenizer() = default;
   // Replaces each span of `words` (ranges of `text`) by its parts.
   virtual void split(const std::u32string& text, std::vector<Span>& words) const = 0;
+  // The char put before every piece of text (between added tokens) that does not already
+  // start with it, or 0: ByteLevel's add_prefix_space (' '). It maps to the piece's first
+  // char, as HF's NormalizedString::prepend has it; an empty piece gets none.
+  virtual char32_t prefix() const { return 0; }
+  // True when the model must see each word's UTF-8 bytes as the byte-level alphabet.
+  virtual bool byte_level() const { return false; }
 };
+
+// HF ByteLevel (GPT-2, RoBERTa): optionally a prefix space, then words as the GPT-2 regex
+//   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// finds them (matched by hand over code points with Oniguruma's classes, regex_class());
+// the bytes → characters mapping happens in the model (BPE with byte_level).
+// trim_offsets only matters when ByteLevel is the post-processor, which we do not support.
+struct ByteLevelOptions {
+  bool add_prefix_space = true;
+  bool trim_offsets = true;
+  bool use_regex = true;
+};
+class ByteLevelPreTokenizer : public PreTokenizer {
+ public:
+  explicit ByteLevelPreTokenizer(ByteLevelOptions options = {}) : options_(options) {}
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+  char32_t prefix() const override { return options_.add_prefix_space ? U' ' : 0; }
+  bool byte_level() const override { return true; }
+  const ByteLevelOptions& options() const { return options_; }
+
+ private:
+  ByteLevelOptions options_;
+};
+
+// The length of the GPT-2 regex match at `i` of `text` (never 0 when i < text.size()).
+std::size_t gpt2_match(std::u32string_view text, std::size_t i);
 
 // HF BertPreTokenizer: whitespace (White_Space, \t \n \r) separates words and is dropped;
 // every punctuation char (ASCII 33–47, 58–64, 91–96, 123–126, or category P* as the
@@ -38,6 +70,8 @@ class SequencePreTokenizer : public PreTokenizer {
   explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)
       : steps_(std::move(steps)) {}
   void split(const std::u32string& text, std::vector<Span>& words) const override;
+  char32_t prefix() const override;
+  bool byte_level() const override;
 
  private:
   std::vector<std::unique_ptr<PreTokenizer>> steps_;

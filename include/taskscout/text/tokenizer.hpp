@@ -7,9 +7,9 @@
 // Supported (anything else in tokenizer.json is an InputError naming the file, the JSON
 // path and these lists):
 //   normalizer     BertNormalizer, Lowercase, NFD, StripAccents, Sequence, null
-//   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, Sequence, null
-//   model          WordPiece
-//   post_processor BertProcessing, TemplateProcessing, null
+//   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, ByteLevel, Sequence, null
+//   model          WordPiece, BPE (dropout null)
+//   post_processor BertProcessing, RobertaProcessing, TemplateProcessing, null
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -80,6 +80,7 @@ class Tokenizer {
 
  private:
   Encoding encode_one(std::string_view text, bool offsets, std::string_view what) const;
+  void trim_offsets(Encoding& e, bool offsets) const;  // the processor's trim_offsets
 
   std::unique_ptr<Model> model_;
   std::unique_ptr<Normalizer> normalizer_;

@@ -41,6 +41,11 @@ inline bool is_other(Category k) {
   return k == Category::Cc || k == Category::Cf || k == Category::Co;
 }
 
+// The classes of the GPT-2 regex of the ByteLevel pre-tokenizer as Oniguruma sees them:
+// \p{L} and \p{N} of Unicode 16.0, \s = White_Space (probe_bytelevel.js verified all).
+enum class RegexClass : std::uint8_t { Other, Letter, Number, Space };
+RegexClass regex_class(char32_t c);
+
 // The White_Space property, as Rust's char::is_whitespace.
 bool is_white_space(char32_t c);
 

@@ -1,0 +1,158 @@
+// Byte-level BPE (RoBERTa-like) against the official tokenizers: the GPT-2
+// regex classes over every code point (hf_bytelevel.json from
+// probe_bytelevel.js) and the hard strings (bpe_hard_strings_ids.jsonl from
+// make_bpe_fixtures.js).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/text/bpe.hpp"
+#include "taskscout/text/pre_tokenizer.hpp"
+#include "taskscout/text/tokenizer.hpp"
+#include "taskscout/text/unicode.hpp"
+#include "test_support.hpp"
+
+using namespace taskscout;
+using nlohmann::json;
+using text::Tokenizer;
+
+namespace {
+
+std::filesystem::path fixtures() { return taskscout::testing::fixtures_dir() / "text"; }
+
+std::vector<json> read_jsonl(const std::filesystem::path &path) {
+  std::ifstream in(path);
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(json::parse(line));
+  return out;
+}
+
+text::Encoding encode(const Tokenizer &t, const json &h, const text::EncodeOptions &o = {}) {
+  if (h.contains("pair"))
+    return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
+  return t.encode(h["text"].get<std::string>(), o);
+}
+
+// Ours are byte offsets, the oracle's count code points. RobertaProcessing
+// gives every token type id 0: the second text's tokens are those after the
+// third special token.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json &h,
+                                                                  const text::Encoding &e) {
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
+  std::size_t specials = 0;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    specials += e.special[i];
+    const bool second = h.contains("pair") && specials >= 3;
+    const std::string s = (second ? h["pair"] : h["text"]).get<std::string>();
+    // The index of the character holding `byte` (trimming may cut inside one),
+    // as the npm binding converts them.
+    auto chars = [&](std::uint32_t byte) {
+      std::uint32_t n = 0;
+      for (std::uint32_t b = 0; b <= byte && b < s.size(); ++b)
+        n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
+      return byte < s.size() ? n - 1 : n;
+    };
+    out.push_back({chars(e.offsets[i].first), chars(e.offsets[i].second)});
+  }
+  return out;
+}
+
+using Offsets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+using Ids = std::vector<std::int32_t>;
+
+std::string error_of(const json &j) {
+  try {
+    Tokenizer::from_json(j.dump(), "tok.json");
+  } catch (const InputError &e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(ByteLevel, RegexClassesOfEveryCodePointMatchOniguruma) {
+  std::ifstream in(fixtures() / "hf_bytelevel.json");
+  ASSERT_TRUE(in);
+  const json probe = json::parse(in);
+  std::vector<text::RegexClass> want(0x110000, text::RegexClass::Other);
+  const std::pair<const char *, text::RegexClass> sets[] = {{"letter", text::RegexClass::Letter},
+                                                            {"number", text::RegexClass::Number},
+                                                            {"space", text::RegexClass::Space}};
+  for (auto [name, k] : sets)
+    for (const auto &r : probe[name])
+      for (std::uint32_t c = r[0]; c <= r[1].get<std::uint32_t>(); ++c) want[c] = k;
+  int wrong = 0;
+  for (char32_t c = 0; c < 0x110000; ++c) {
+    if (c >= 0xD800 && c <= 0xDFFF) continue;
+    if (text::regex_class(c) != want[c] && ++wrong <= 5)
+      ADD_FAILURE() << "U+" << std::hex << static_cast<std::uint32_t>(c);
+  }
+  EXPECT_EQ(wrong, 0);
+}
+
+TEST(ByteLevel, Gpt2RegexSplits) {
+  const std::u32string t = U"Hello  world, it's 123 ok   \n";
+  std::vector<std::u32string> words;
+  for (std::size_t i = 0; i < t.size();) {
+    auto n = text::gpt2_match(t, i);
+    ASSERT_GT(n, 0u);
+    words.push_back(t.substr(i, n));
+    i += n;
+  }
+  EXPECT_EQ(words, (std::vector<std::u32string>{U"Hello", U" ", U" world", U",", U" it", U"'s",
+                                                U" 123", U" ok", U"   \n"}));
+  EXPECT_EQ(text::byte_level_char(' '), U'\u0120');
+  EXPECT_EQ(text::byte_level_char('a'), U'a');
+  EXPECT_EQ(text::byte_level_char(0xAD), U'\u0143');
+}
+
+TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
+  const auto strings = read_jsonl(fixtures() / "hard_strings.jsonl");
+  const auto expected = read_jsonl(fixtures() / "bpe_hard_strings_ids.jsonl");
+  ASSERT_EQ(strings.size(), expected.size());
+  ASSERT_GT(strings.size(), 50u);
+  const Tokenizer bpe = Tokenizer::from_file(fixtures() / "bpe/tokenizer.json");
+  const Tokenizer merges_str = Tokenizer::from_file(fixtures() / "bpe/tokenizer_merges_str.json");
+  const Tokenizer prefix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_prefix.json");
+  const Tokenizer suffix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_suffix.json");
+  for (std::size_t i = 0; i < strings.size(); ++i) {
+    SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
+    const json &x = expected[i];
+    auto e = encode(bpe, strings[i], {.offsets = true});
+    EXPECT_EQ(e.ids, x["ids"].get<Ids>());
+    EXPECT_EQ(e.type_ids, x["type_ids"].get<Ids>());
+    if (e.ids == x["ids"].get<Ids>())
+      EXPECT_EQ(char_offsets(strings[i], e), x["offsets"].get<Offsets>());
+    EXPECT_EQ(encode(merges_str, strings[i]).ids, x["ids"].get<Ids>());
+    auto p = encode(prefix, strings[i], {.offsets = true});
+    EXPECT_EQ(p.ids, x["prefix"].get<Ids>());
+    if (p.ids == x["prefix"].get<Ids>())
+      EXPECT_EQ(char_offsets(strings[i], p), x["prefix_offsets"].get<Offsets>());
+    EXPECT_EQ(encode(suffix, strings[i]).ids, x["suffix"].get<Ids>());
+  }
+}
+
+TEST(Bpe, Errors) {
+  json j = json::parse(R"({
+    "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false},
+    "model": {"type": "BPE", "dropout": null, "vocab": {"a": 0, "b": 1, "ab": 2},
+              "merges": ["a b"]}})");
+  EXPECT_EQ(error_of(j), "no error");
+  EXPECT_EQ(Tokenizer::from_json(j.dump(), "tok.json").encode("ab").ids, (Ids{2}));
+  j["model"]["merges"] = {"a c"};
+  EXPECT_EQ(error_of(j),
+            "tok.json: model.merges: merge 0 (\"a\" \"c\"): \"c\" "
+            "is not in the vocabulary; "
+            "the merges must only use vocabulary tokens");
+  j["model"]["merges"] = {"a b c"};
+  EXPECT_NE(error_of(j).find("tok.json: model.merges[0]: expected \"a b\""), std::string::npos);
+  j["model"]["merges"] = json::array({json::array({"a", "b"})});
+  EXPECT_EQ(error_of(j), "no error");
+  j["model"]["dropout"] = 0.1;
+  EXPECT_NE(error_of(j).find("tok.json: model.dropout: BPE dropout is not supported"),
+            std::string::npos);
+}
