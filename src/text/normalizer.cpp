@@ -45,7 +45,9 @@ void to_nfd(NormalizedText& text) {
     append_nfd(one, c);
     for (char32_t d : one) emit(d);
   });
-  order_marks(text.chars, text.origin);
+  // The marks move, their origins stay in place: HF's NormalizedString aligns the output
+  // chars to the input in order (checked on the hard strings' offsets).
+  order_marks(text.chars);
 }
 
 void to_lowercase(NormalizedText& text) {

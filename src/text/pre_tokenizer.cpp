@@ -30,6 +30,23 @@ void split_spans(const std::u32string& text, std::vector<Span>& words, Drop drop
   words = std::move(out);
 }
 
+// Each `delimiter` starts a new word (HF SplitDelimiterBehavior::MergedWithNext).
+void split_merged_with_next(const std::u32string& text, std::vector<Span>& words,
+                            char32_t delimiter) {
+  std::vector<Span> out;
+  out.reserve(words.size() * 2);
+  for (Span w : words) {
+    std::uint32_t start = w.begin;
+    for (std::uint32_t i = w.begin + 1; i < w.end; ++i) {
+      if (text[i] != delimiter) continue;
+      out.push_back({start, i});
+      start = i;
+    }
+    if (start < w.end) out.push_back({start, w.end});
+  }
+  words = std::move(out);
+}
+
 }  // namespace
 
 bool is_bert_punctuation(char32_t c) {
@@ -89,6 +106,23 @@ void ByteLevelPreTokenizer::split(const std::u32string& text, std::vector<Span>&
     }
   }
   words = std::move(out);
+}
+
+void MetaspacePreTokenizer::split(const std::u32string& text, std::vector<Span>& words) const {
+  if (!options_.split) return;
+  split_merged_with_next(text, words, options_.replacement);
+}
+
+bool SequencePreTokenizer::prefix_first_only() const {
+  for (const auto& step : steps_)
+    if (step->prefix()) return step->prefix_first_only();
+  return false;
+}
+
+char32_t SequencePreTokenizer::space_replacement() const {
+  for (const auto& step : steps_)
+    if (char32_t c = step->space_replacement()) return c;
+  return 0;
 }
 
 char32_t SequencePreTokenizer::prefix() const {

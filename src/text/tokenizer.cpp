@@ -92,6 +92,8 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
   };
 
   const char32_t prefix = pre_tokenizer_ ? pre_tokenizer_->prefix() : 0;
+  const char32_t replacement = pre_tokenizer_ ? pre_tokenizer_->space_replacement() : 0;
+  const bool first_only = pre_tokenizer_ && pre_tokenizer_->prefix_first_only();
   std::u32string piece;
   std::vector<std::uint32_t> piece_origin;
   std::vector<Segment> segments, inner;
@@ -114,16 +116,20 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
         emit(n.id, norm.origin[n.span.begin], norm.origin[n.span.end - 1] + 1);
         continue;
       }
-      // The piece, with the pre-tokenizer's prefix char when it wants one.
+      // The piece, with spaces replaced and the prefix char when the pre-tokenizer wants
+      // them (a copy then; the prefix char maps to the piece's first char).
       const std::u32string* chars = &norm.chars;
       const std::uint32_t* origin = norm.origin.data();
       words.assign(1, n.span);
-      if (prefix && n.span.end > n.span.begin && norm.chars[n.span.begin] != prefix) {
-        piece.assign(1, prefix);
-        piece.append(norm.chars, n.span.begin, n.span.end - n.span.begin);
-        piece_origin.assign(1, norm.origin[n.span.begin]);
-        piece_origin.insert(piece_origin.end(), norm.origin.begin() + n.span.begin,
-                            norm.origin.begin() + n.span.end);
+      const bool empty = n.span.end == n.span.begin;
+      if (!empty && (prefix || replacement)) {
+        piece.assign(norm.chars, n.span.begin, n.span.end - n.span.begin);
+        if (replacement) std::replace(piece.begin(), piece.end(), U' ', replacement);
+        piece_origin.assign(norm.origin.begin() + n.span.begin, norm.origin.begin() + n.span.end);
+        if (prefix && piece[0] != prefix && (!first_only || piece_origin[0] == 0)) {
+          piece.insert(piece.begin(), prefix);
+          piece_origin.insert(piece_origin.begin(), piece_origin[0]);
+        }
         chars = &piece;
         origin = piece_origin.data();
         words.assign(1, {0, static_cast<std::uint32_t>(piece.size())});

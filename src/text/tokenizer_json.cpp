@@ -6,8 +6,10 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/utf8.hpp"
-#include "taskscout/text/tokenizer.hpp"
 #include "taskscout/text/bpe.hpp"
+#include "taskscout/text/tokenizer.hpp"
+#include "taskscout/text/unicode.hpp"
+#include "taskscout/text/unigram.hpp"
 #include "taskscout/text/wordpiece.hpp"
 
 namespace taskscout::text {
@@ -17,8 +19,9 @@ namespace {
 using nlohmann::json;
 
 const char* const kNormalizers = "BertNormalizer, Lowercase, NFD, StripAccents, Sequence";
-const char* const kPreTokenizers = "BertPreTokenizer, WhitespaceSplit, ByteLevel, Sequence";
-const char* const kModels = "WordPiece, BPE";
+const char* const kPreTokenizers =
+    "BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence";
+const char* const kModels = "WordPiece, BPE, Unigram";
 const char* const kProcessors = "BertProcessing, RobertaProcessing, TemplateProcessing";
 
 // A JSON value with its path ("model.vocab") for messages: "file: path: what; fix".
@@ -83,6 +86,11 @@ std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
     o.lowercase = n.flag("lowercase", true);
     return std::make_unique<BertNormalizer>(o);
   }
+  if (type == "Precompiled")
+    Node{n.value, n.path + ".type", n.file}.fail(
+        "the \"Precompiled\" normalizer (a sentencepiece charsmap, as XLM-R's) is not supported "
+        "yet; supported: " +
+        std::string(kNormalizers));
   if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
   if (type == "NFD") return std::make_unique<NfdNormalizer>();
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
@@ -100,6 +108,31 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   const std::string type = n.type(kPreTokenizers);
   if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
   if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplit>();
+  if (type == "Metaspace") {
+    MetaspaceOptions o;
+    if (n.has("replacement")) {
+      const std::u32string r = decode_utf8(n.at("replacement").str());
+      if (r.size() != 1) n.at("replacement").fail("expected one character");
+      o.replacement = r[0];
+    }
+    using P = MetaspaceOptions::Prepend;
+    if (n.has("prepend_scheme")) {
+      const std::string s = n.at("prepend_scheme").str();
+      if (s == "always")
+        o.prepend = P::Always;
+      else if (s == "first")
+        o.prepend = P::First;
+      else if (s == "never")
+        o.prepend = P::Never;
+      else
+        n.at("prepend_scheme")
+            .fail("expected \"always\", \"first\" or \"never\", got \"" + s + "\"");
+    } else if (n.has("add_prefix_space")) {  // files before tokenizers 0.19
+      o.prepend = n.at("add_prefix_space").boolean() ? P::Always : P::Never;
+    }
+    o.split = n.flag("split", true);
+    return std::make_unique<MetaspacePreTokenizer>(o);
+  }
   if (type == "ByteLevel") {
     ByteLevelOptions o;
     o.add_prefix_space = n.flag("add_prefix_space", true);
@@ -166,8 +199,26 @@ std::unique_ptr<Model> load_bpe(const Node& n, bool byte_level) {
   return std::make_unique<Bpe>(load_vocab(n), merges, o, n.file + ": " + n.path + ".merges: ");
 }
 
+// Unigram: vocab is [[piece, log-probability], ...] in id order.
+std::unique_ptr<Model> load_unigram(const Node& n) {
+  Node vocab = n.at("vocab");
+  std::vector<std::pair<std::string, double>> pieces;
+  pieces.reserve(vocab.array().size());
+  for (std::size_t i = 0; i < vocab.array().size(); ++i) {
+    Node p = vocab.at(i);
+    if (!p.value.is_array() || p.value.size() != 2 || !p.value[1].is_number())
+      p.fail("expected [piece, score]");
+    pieces.emplace_back(p.at(std::size_t{0}).str(), p.value[1].get<double>());
+  }
+  UnigramOptions o;
+  if (n.has("unk_id")) o.unk_id = n.at("unk_id").id();
+  o.byte_fallback = n.flag("byte_fallback", false);
+  return std::make_unique<Unigram>(std::move(pieces), o, n.file + ": " + n.path + ": ");
+}
+
 std::unique_ptr<Model> load_model(const Node& n, bool byte_level) {
   if (n.has("type") && n.at("type").str() == "BPE") return load_bpe(n, byte_level);
+  if (n.has("type") && n.at("type").str() == "Unigram") return load_unigram(n);
   // Files from old tokenizers versions may leave out the model's type (HF then tries each
   // model in turn): WordPiece is the one with a continuing_subword_prefix and no merges.
   const bool untyped_wordpiece =

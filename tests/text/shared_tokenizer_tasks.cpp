@@ -16,7 +16,7 @@ using namespace taskscout;
 namespace {
 
 // Compares every task text against one oracle hash file (task_hashes.json for WordPiece,
-// bpe_task_hashes.json for byte-level BPE).
+// bpe_task_hashes.json for byte-level BPE, unigram_task_hashes.json for Unigram).
 void check_tasks(const char* hashes) {
   const auto fixtures = taskscout::testing::fixtures_dir() / "text";
   std::ifstream in(fixtures / hashes);
@@ -78,4 +78,9 @@ TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialTokenizer) {
 TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialByteLevelBpe) {
   TASKSCOUT_REQUIRE_SHARED();
   check_tasks("bpe_task_hashes.json");
+}
+
+TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialUnigram) {
+  TASKSCOUT_REQUIRE_SHARED();
+  check_tasks("unigram_task_hashes.json");
 }

@@ -215,17 +215,24 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
   auto j = small_tokenizer();
   j["model"]["type"] = "WordLevel";
   EXPECT_EQ(error_of(j),
-            "tok.json: model.type: unsupported type \"WordLevel\"; supported: WordPiece, BPE");
+            "tok.json: model.type: unsupported type \"WordLevel\"; supported: WordPiece, BPE, "
+            "Unigram");
   j = small_tokenizer();
   j["normalizer"] = {{"type", "Precompiled"}};
   EXPECT_EQ(error_of(j),
-            "tok.json: normalizer.type: unsupported type \"Precompiled\"; supported: "
+            "tok.json: normalizer.type: the \"Precompiled\" normalizer (a sentencepiece "
+            "charsmap, as XLM-R's) is not supported yet; supported: "
+            "BertNormalizer, Lowercase, NFD, StripAccents, Sequence");
+  j["normalizer"] = {{"type", "NFKC"}};
+  EXPECT_EQ(error_of(j),
+            "tok.json: normalizer.type: unsupported type \"NFKC\"; supported: "
             "BertNormalizer, Lowercase, NFD, StripAccents, Sequence");
   j = small_tokenizer();
   j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}}}}};
   EXPECT_EQ(error_of(j),
             "tok.json: pre_tokenizer.pretokenizers[0].type: unsupported type "
-            "\"Digits\"; supported: BertPreTokenizer, WhitespaceSplit, ByteLevel, Sequence");
+            "\"Digits\"; supported: BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, "
+            "Sequence");
   j = small_tokenizer();
   j["post_processor"] = {{"type", "ByteLevel"}};
   EXPECT_EQ(error_of(j),
@@ -236,7 +243,7 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
   EXPECT_EQ(error_of(j), "tok.json: model.vocab[\"b\"]: expected an integer");
   j = small_tokenizer();
   j["model"].erase("type");
-  EXPECT_EQ(error_of(j), "tok.json: model: missing \"type\"; supported: WordPiece, BPE");
+  EXPECT_EQ(error_of(j), "tok.json: model: missing \"type\"; supported: WordPiece, BPE, Unigram");
   j["model"]["continuing_subword_prefix"] = "##";  // an old file: recognised as WordPiece
   EXPECT_EQ(from_json(j).encode("a").ids, (std::vector<std::int32_t>{1, 4, 2}));
   j = small_tokenizer();

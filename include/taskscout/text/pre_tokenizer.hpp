@@ -22,6 +22,10 @@ class PreTokenizer {
   // start with it, or 0: ByteLevel's add_prefix_space (' '). It maps to the piece's first
   // char, as HF's NormalizedString::prepend has it; an empty piece gets none.
   virtual char32_t prefix() const { return 0; }
+  // Only for the piece at the start of the text (Metaspace prepend_scheme "first").
+  virtual bool prefix_first_only() const { return false; }
+  // The char every ' ' of a piece becomes before prefixing and splitting, or 0 (Metaspace).
+  virtual char32_t space_replacement() const { return 0; }
   // True when the model must see each word's UTF-8 bytes as the byte-level alphabet.
   virtual bool byte_level() const { return false; }
 };
@@ -48,6 +52,30 @@ class ByteLevelPreTokenizer : public PreTokenizer {
   ByteLevelOptions options_;
 };
 
+// HF Metaspace (sentencepiece, XLM-R): every ' ' becomes `replacement` (▁), which is put
+// before a piece not starting with it (prepend_scheme always, or first: only the piece at
+// the start of the text; never), then with split each ▁ starts a new word.
+struct MetaspaceOptions {
+  char32_t replacement = U'\u2581';
+  enum class Prepend { Always, First, Never } prepend = Prepend::Always;
+  bool split = true;
+};
+class MetaspacePreTokenizer : public PreTokenizer {
+ public:
+  explicit MetaspacePreTokenizer(MetaspaceOptions options = {}) : options_(options) {}
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+  char32_t prefix() const override {
+    return options_.prepend == MetaspaceOptions::Prepend::Never ? 0 : options_.replacement;
+  }
+  bool prefix_first_only() const override {
+    return options_.prepend == MetaspaceOptions::Prepend::First;
+  }
+  char32_t space_replacement() const override { return options_.replacement; }
+
+ private:
+  MetaspaceOptions options_;
+};
+
 // The length of the GPT-2 regex match at `i` of `text` (never 0 when i < text.size()).
 std::size_t gpt2_match(std::u32string_view text, std::size_t i);
 
@@ -71,6 +99,8 @@ class SequencePreTokenizer : public PreTokenizer {
       : steps_(std::move(steps)) {}
   void split(const std::u32string& text, std::vector<Span>& words) const override;
   char32_t prefix() const override;
+  bool prefix_first_only() const override;
+  char32_t space_replacement() const override;
   bool byte_level() const override;
 
  private:

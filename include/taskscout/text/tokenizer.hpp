@@ -7,8 +7,9 @@
 // Supported (anything else in tokenizer.json is an InputError naming the file, the JSON
 // path and these lists):
 //   normalizer     BertNormalizer, Lowercase, NFD, StripAccents, Sequence, null
-//   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, ByteLevel, Sequence, null
-//   model          WordPiece, BPE (dropout null)
+//   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence, null
+//   model          WordPiece, BPE (dropout null), Unigram
+// ("Precompiled", XLM-R's sentencepiece charsmap normalizer, is an InputError: not yet.)
 //   post_processor BertProcessing, RobertaProcessing, TemplateProcessing, null
 #include <cstdint>
 #include <filesystem>

@@ -1,0 +1,124 @@
+// Unigram with Metaspace (laid out as XLM-R) against the official tokenizers on the hard
+// strings (unigram_hard_strings_ids.jsonl from make_unigram_fixtures.js), and its pieces.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/text/pre_tokenizer.hpp"
+#include "taskscout/text/tokenizer.hpp"
+#include "taskscout/text/unigram.hpp"
+#include "test_support.hpp"
+
+using namespace taskscout;
+using nlohmann::json;
+using text::Tokenizer;
+
+namespace {
+
+std::filesystem::path fixtures() { return taskscout::testing::fixtures_dir() / "text"; }
+
+std::vector<json> read_jsonl(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::vector<json> out;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(json::parse(line));
+  return out;
+}
+
+text::Encoding encode(const Tokenizer& t, const json& h, const text::EncodeOptions& o = {}) {
+  if (h.contains("pair"))
+    return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
+  return t.encode(h["text"].get<std::string>(), o);
+}
+
+using Offsets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
+using Ids = std::vector<std::int32_t>;
+
+// Byte offsets → the oracle's code point offsets; the template gives every token type id 0,
+// so the second text's tokens are those after the third special token.
+Offsets char_offsets(const json& h, const text::Encoding& e) {
+  Offsets out;
+  std::size_t specials = 0;
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    specials += e.special[i];
+    const bool second = h.contains("pair") && specials >= 3;
+    const std::string s = (second ? h["pair"] : h["text"]).get<std::string>();
+    auto chars = [&](std::uint32_t byte) {
+      std::uint32_t n = 0;
+      for (std::uint32_t b = 0; b < byte && b < s.size(); ++b)
+        n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
+      return n;
+    };
+    out.push_back({chars(e.offsets[i].first), chars(e.offsets[i].second)});
+  }
+  return out;
+}
+
+std::string error_of(const json& j) {
+  try {
+    Tokenizer::from_json(j.dump(), "tok.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST(Unigram, HardStringsMatchTheOfficialTokenizer) {
+  const auto strings = read_jsonl(fixtures() / "hard_strings.jsonl");
+  const auto expected = read_jsonl(fixtures() / "unigram_hard_strings_ids.jsonl");
+  ASSERT_EQ(strings.size(), expected.size());
+  ASSERT_GT(strings.size(), 50u);
+  const Tokenizer unigram = Tokenizer::from_file(fixtures() / "unigram/tokenizer.json");
+  const Tokenizer first = Tokenizer::from_file(fixtures() / "unigram/tokenizer_first.json");
+  for (std::size_t i = 0; i < strings.size(); ++i) {
+    SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
+    const json& x = expected[i];
+    auto e = encode(unigram, strings[i], {.offsets = true});
+    EXPECT_EQ(e.ids, x["ids"].get<Ids>());
+    EXPECT_EQ(e.type_ids, x["type_ids"].get<Ids>());
+    if (e.ids == x["ids"].get<Ids>())
+      EXPECT_EQ(char_offsets(strings[i], e), x["offsets"].get<Offsets>());
+    EXPECT_EQ(encode(first, strings[i]).ids, x["first"].get<Ids>());
+  }
+}
+
+TEST(Unigram, ViterbiScoresTiesAndUnknowns) {
+  // "ab" (−1) beats "a" + "b" (−1.5); on a tie the shorter piece found first wins; runs of
+  // unknown characters are one <unk>.
+  text::Unigram m(
+      {{"<unk>", 0.0}, {"a", -0.5}, {"b", -1.0}, {"ab", -1.0}, {"c", -1.0}, {"bc", -2.0}},
+      {.unk_id = 0}, "test: ");
+  std::vector<text::Token> out;
+  m.tokenize(U"abxyc", out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].id, 3);
+  EXPECT_EQ(out[1].id, 0);
+  EXPECT_EQ(out[1].begin, 2u);
+  EXPECT_EQ(out[1].end, 4u);
+  EXPECT_EQ(out[2].id, 4);
+}
+
+TEST(Metaspace, ReplacesPrependsAndSplits) {
+  const json j = json::parse(R"({
+    "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always",
+                      "split": true},
+    "model": {"type": "Unigram", "unk_id": 0,
+              "vocab": [["<unk>", 0.0], ["▁a", -1.0], ["▁", -2.0], ["b", -3.0]]}})");
+  const Tokenizer t = Tokenizer::from_json(j.dump(), "tok.json");
+  EXPECT_EQ(t.encode("a  b").ids, (Ids{1, 2, 2, 3}));
+  json old = j;
+  old["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "▁"}, {"add_prefix_space", false}};
+  EXPECT_EQ(Tokenizer::from_json(old.dump(), "tok.json").encode("a b").ids, (Ids{0, 2, 3}));
+  json bad = j;
+  bad["pre_tokenizer"]["prepend_scheme"] = "sometimes";
+  EXPECT_EQ(error_of(bad),
+            "tok.json: pre_tokenizer.prepend_scheme: expected \"always\", \"first\" or "
+            "\"never\", got \"sometimes\"");
+  bad = j;
+  bad["model"]["unk_id"] = 9;
+  EXPECT_NE(error_of(bad).find("unk_id 9 is not an id of the vocabulary"), std::string::npos);
+}
