@@ -18,8 +18,12 @@ Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, UnigramOpti
   for (std::size_t i = 0; i < pieces_.size(); ++i) {
     vocab_.add(pieces_[i].first, static_cast<std::int32_t>(i), where);
     min_score_ = std::min(min_score_, pieces_[i].second);
-    max_piece_chars_ = std::max(max_piece_chars_, decode_utf8(pieces_[i].first, where).size());
+    const std::string& p = pieces_[i].first;
+    decode_utf8(p, where);  // valid UTF-8, so the prefixes below end on code points
+    for (std::size_t k = 1; k < p.size(); ++k)
+      if ((static_cast<unsigned char>(p[k]) & 0xC0) != 0x80) prefixes_.emplace(p.substr(0, k), -1);
   }
+  for (const auto& [piece, score] : pieces_) prefixes_[piece] = *vocab_.find(piece);
   if (options_.unk_id &&
       (*options_.unk_id < 0 || static_cast<std::size_t>(*options_.unk_id) >= pieces_.size()))
     throw InputError(where + "unk_id " + std::to_string(*options_.unk_id) +
@@ -48,10 +52,11 @@ void Unigram::tokenize(std::u32string_view word, std::vector<Token>& out) const 
   for (std::size_t s = 0; s < n; ++s) {
     const double here = best[s].score;
     bool single = false;
-    const std::size_t last = std::min(n, s + max_piece_chars_);
-    for (std::size_t e = s + 1; e <= last; ++e) {  // prefixes in increasing length, as a trie
-      auto id = vocab_.find(std::string_view(utf8).substr(at[s], at[e] - at[s]));
-      if (!id) continue;
+    for (std::size_t e = s + 1; e <= n; ++e) {  // prefixes in increasing length, as a trie
+      auto it = prefixes_.find(std::string_view(utf8).substr(at[s], at[e] - at[s]));
+      if (it == prefixes_.end()) break;
+      if (it->second < 0) continue;
+      const std::optional<std::int32_t> id = it->second;
       const double candidate = pieces_[static_cast<std::size_t>(*id)].second + here;
       Node& target = best[e];
       if (target.start < 0 || candidate > target.score) {

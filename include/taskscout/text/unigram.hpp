@@ -5,6 +5,8 @@
 // min_score - 10; on equal scores the path found first wins (shorter piece from the same
 // start, then the earlier start); unknown runs are fused (fuse_unk, on in HF). With
 // byte_fallback an unknown piece becomes its bytes' <0xXX> tokens when all exist.
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "taskscout/text/model.hpp"
@@ -39,7 +41,13 @@ class Unigram : public Model {
   Vocab vocab_;
   UnigramOptions options_;
   double min_score_ = 0;
-  std::size_t max_piece_chars_ = 0;  // the longest piece, in code points
+  // Every piece and every code-point prefix of one → the piece's id, or -1 for a prefix
+  // only: the search from a start stops at the first string no piece begins with.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::int32_t, Hash, std::equal_to<>> prefixes_;
 };
 
 }  // namespace taskscout::text
