@@ -66,9 +66,13 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token> &out) const {
   std::string text;                   // the units in UTF-8
   std::vector<std::uint32_t> at;      // byte offset in `text` of each unit, and the end
   std::vector<std::uint32_t> source;  // per unit: index of its code point in `word`
+  text.reserve(word.size() * 2);
+  at.reserve(word.size() + 1);
+  source.reserve(word.size());
+  std::string bytes;
   for (std::uint32_t i = 0; i < word.size(); ++i) {
     if (options_.byte_level) {
-      std::string bytes;
+      bytes.clear();
       append_utf8(bytes, word[i]);
       for (unsigned char b : bytes) {
         at.push_back(static_cast<std::uint32_t>(text.size()));
@@ -106,11 +110,18 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token> &out) const {
   };
   std::optional<std::pair<std::uint32_t, std::uint32_t>> unk;  // begin, len (units)
   std::string s;
+  const bool plain =
+      options_.continuing_subword_prefix.empty() && options_.end_of_word_suffix.empty();
   for (std::uint32_t i = 0; i < n; ++i) {
-    s.clear();
-    if (i > 0) s = options_.continuing_subword_prefix;
-    s.append(text, at[i], at[i + 1] - at[i]);
-    if (i + 1 == n) s += options_.end_of_word_suffix;
+    const std::string_view unit = std::string_view(text).substr(at[i], at[i + 1] - at[i]);
+    if (plain) {
+      s = unit;
+    } else {
+      s.clear();
+      if (i > 0) s = options_.continuing_subword_prefix;
+      s.append(unit);
+      if (i + 1 == n) s += options_.end_of_word_suffix;
+    }
     if (auto id = vocab_.find(s)) {
       if (unk) {
         add(*unk_id_, unk->first, unk->second);
