@@ -31,15 +31,15 @@ std::uint64_t key(std::int32_t a, std::int32_t b) {
 
 char32_t byte_level_char(std::uint8_t byte) { return kBytes.chars[byte]; }
 
-Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>> &merges,
-         BpeOptions options, const std::string &where)
+Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
+         BpeOptions options, const std::string& where)
     : vocab_(std::move(vocab)), options_(std::move(options)) {
   if (options_.unk_token) unk_id_ = vocab_.find(*options_.unk_token);
   const std::size_t prefix = options_.continuing_subword_prefix.size();
   merges_.reserve(merges.size());
   for (std::size_t r = 0; r < merges.size(); ++r) {
-    const auto &[a, b] = merges[r];
-    auto missing = [&](const std::string &t) {
+    const auto& [a, b] = merges[r];
+    auto missing = [&](const std::string& t) {
       throw InputError(where + "merge " + std::to_string(r) + " (\"" + a + "\" \"" + b + "\"): \"" +
                        t + "\" is not in the vocabulary; the merges must only " +
                        "use vocabulary tokens");
@@ -54,15 +54,14 @@ Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>> &me
   }
 }
 
-const Bpe::Merge *Bpe::find_merge(std::int32_t a, std::int32_t b) const {
+const Bpe::Merge* Bpe::find_merge(std::int32_t a, std::int32_t b) const {
   auto it = merges_.find(key(a, b));
   return it == merges_.end() ? nullptr : &it->second;
 }
 
-void Bpe::tokenize(std::u32string_view word, std::vector<Token> &out) const {
+void Bpe::tokenize(std::u32string_view word, std::vector<Token>& out) const {
   if (word.empty()) return;
-  // Units: the characters the model sees, each with the word's code point it
-  // comes from.
+  // Units: the characters the model sees, each with the word's code point it comes from.
   std::string text;                   // the units in UTF-8
   std::vector<std::uint32_t> at;      // byte offset in `text` of each unit, and the end
   std::vector<std::uint32_t> source;  // per unit: index of its code point in `word`
@@ -163,7 +162,7 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token> &out) const {
     std::uint32_t rank;
     std::size_t pos;
     std::int32_t id;
-    bool operator<(const Item &o) const {  // the top is the lowest rank, then lowest pos
+    bool operator<(const Item& o) const {  // the top is the lowest rank, then lowest pos
       return rank != o.rank ? rank > o.rank : pos > o.pos;
     }
   };
@@ -173,11 +172,11 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token> &out) const {
   while (!queue.empty()) {
     const Item top = queue.top();
     queue.pop();
-    Symbol &cur = symbols[top.pos];
+    Symbol& cur = symbols[top.pos];
     if (!cur.alive || cur.next == -1) continue;
     const auto next_pos = static_cast<std::size_t>(cur.next);
     const Symbol right = symbols[next_pos];
-    const Merge *m = find_merge(cur.id, right.id);
+    const Merge* m = find_merge(cur.id, right.id);
     if (!m || m->id != top.id) continue;
     cur.id = top.id;
     cur.end = right.end;
@@ -186,16 +185,16 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token> &out) const {
     if (right.next > -1 && static_cast<std::size_t>(right.next) < symbols.size())
       symbols[static_cast<std::size_t>(right.next)].prev = static_cast<std::int64_t>(top.pos);
     if (cur.prev >= 0) {
-      const Symbol &p = symbols[static_cast<std::size_t>(cur.prev)];
+      const Symbol& p = symbols[static_cast<std::size_t>(cur.prev)];
       if (auto pm = find_merge(p.id, cur.id))
         queue.push({pm->rank, static_cast<std::size_t>(cur.prev), pm->id});
     }
     if (cur.next >= 0 && static_cast<std::size_t>(cur.next) < symbols.size()) {
-      const Symbol &nx = symbols[static_cast<std::size_t>(cur.next)];
+      const Symbol& nx = symbols[static_cast<std::size_t>(cur.next)];
       if (auto nm = find_merge(cur.id, nx.id)) queue.push({nm->rank, top.pos, nm->id});
     }
   }
-  for (const Symbol &sym : symbols)
+  for (const Symbol& sym : symbols)
     if (sym.alive) out.push_back({sym.id, source[sym.begin], source[sym.end - 1] + 1});
 }
 

@@ -1,7 +1,6 @@
-// Byte-level BPE (RoBERTa-like) against the official tokenizers: the GPT-2
-// regex classes over every code point (hf_bytelevel.json from
-// probe_bytelevel.js) and the hard strings (bpe_hard_strings_ids.jsonl from
-// make_bpe_fixtures.js).
+// Byte-level BPE (RoBERTa-like) against the official tokenizers: the GPT-2 regex classes over every
+// code point (hf_bytelevel.json from probe_bytelevel.js) and the hard strings
+// (bpe_hard_strings_ids.jsonl from make_bpe_fixtures.js).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -22,7 +21,7 @@ namespace {
 
 std::filesystem::path fixtures() { return taskscout::testing::fixtures_dir() / "text"; }
 
-std::vector<json> read_jsonl(const std::filesystem::path &path) {
+std::vector<json> read_jsonl(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::vector<json> out;
   for (std::string line; std::getline(in, line);)
@@ -30,25 +29,24 @@ std::vector<json> read_jsonl(const std::filesystem::path &path) {
   return out;
 }
 
-text::Encoding encode(const Tokenizer &t, const json &h, const text::EncodeOptions &o = {}) {
+text::Encoding encode(const Tokenizer& t, const json& h, const text::EncodeOptions& o = {}) {
   if (h.contains("pair"))
     return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
   return t.encode(h["text"].get<std::string>(), o);
 }
 
-// Ours are byte offsets, the oracle's count code points. RobertaProcessing
-// gives every token type id 0: the second text's tokens are those after the
-// third special token.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json &h,
-                                                                  const text::Encoding &e) {
+// Ours are byte offsets, the oracle's count code points. RobertaProcessing gives every token type
+// id 0: the second text's tokens are those after the third special token.
+std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h,
+                                                                  const text::Encoding& e) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
   std::size_t specials = 0;
   for (std::size_t i = 0; i < e.size(); ++i) {
     specials += e.special[i];
     const bool second = h.contains("pair") && specials >= 3;
     const std::string s = (second ? h["pair"] : h["text"]).get<std::string>();
-    // The index of the character holding `byte` (trimming may cut inside one),
-    // as the npm binding converts them.
+    // The index of the character holding `byte` (trimming may cut inside one), as the npm binding
+    // converts them.
     auto chars = [&](std::uint32_t byte) {
       std::uint32_t n = 0;
       for (std::uint32_t b = 0; b <= byte && b < s.size(); ++b)
@@ -63,10 +61,10 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json &h,
 using Offsets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 using Ids = std::vector<std::int32_t>;
 
-std::string error_of(const json &j) {
+std::string error_of(const json& j) {
   try {
     Tokenizer::from_json(j.dump(), "tok.json");
-  } catch (const InputError &e) {
+  } catch (const InputError& e) {
     return e.what();
   }
   return "no error";
@@ -79,11 +77,11 @@ TEST(ByteLevel, RegexClassesOfEveryCodePointMatchOniguruma) {
   ASSERT_TRUE(in);
   const json probe = json::parse(in);
   std::vector<text::RegexClass> want(0x110000, text::RegexClass::Other);
-  const std::pair<const char *, text::RegexClass> sets[] = {{"letter", text::RegexClass::Letter},
-                                                            {"number", text::RegexClass::Number},
-                                                            {"space", text::RegexClass::Space}};
+  const std::pair<const char*, text::RegexClass> sets[] = {{"letter", text::RegexClass::Letter},
+                                                           {"number", text::RegexClass::Number},
+                                                           {"space", text::RegexClass::Space}};
   for (auto [name, k] : sets)
-    for (const auto &r : probe[name])
+    for (const auto& r : probe[name])
       for (std::uint32_t c = r[0]; c <= r[1].get<std::uint32_t>(); ++c) want[c] = k;
   int wrong = 0;
   for (char32_t c = 0; c < 0x110000; ++c) {
@@ -121,7 +119,7 @@ TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
   const Tokenizer suffix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_suffix.json");
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
-    const json &x = expected[i];
+    const json& x = expected[i];
     auto e = encode(bpe, strings[i], {.offsets = true});
     EXPECT_EQ(e.ids, x["ids"].get<Ids>());
     EXPECT_EQ(e.type_ids, x["type_ids"].get<Ids>());
