@@ -20,6 +20,13 @@ TemplateProcessing TemplateProcessing::roberta(std::int32_t cls_id, std::int32_t
   return t;
 }
 
+TemplateProcessing TemplateProcessing::byte_level(bool trim_offsets, bool add_prefix_space) {
+  TemplateProcessing t({{0, {}, 0}}, {{0, {}, 0}, {1, {}, 1}});
+  t.trim_offsets_ = trim_offsets;
+  t.add_prefix_space_ = add_prefix_space;
+  return t;
+}
+
 std::pair<std::size_t, std::size_t> token_spaces(std::string_view token) {
   std::u32string t;
   try {

@@ -22,7 +22,7 @@ const char* const kNormalizers = "BertNormalizer, Lowercase, NFD, StripAccents, 
 const char* const kPreTokenizers =
     "BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence";
 const char* const kModels = "WordPiece, BPE, Unigram";
-const char* const kProcessors = "BertProcessing, RobertaProcessing, TemplateProcessing";
+const char* const kProcessors = "BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing";
 
 // A JSON value with its path ("model.vocab") for messages: "file: path: what; fix".
 struct Node {
@@ -270,6 +270,9 @@ TemplateProcessing load_processor(const Node& n) {
     return TemplateProcessing::roberta(cls.at(1).id(), sep.at(1).id(), n.flag("trim_offsets", true),
                                        n.flag("add_prefix_space", true));
   }
+  if (type == "ByteLevel")
+    return TemplateProcessing::byte_level(n.flag("trim_offsets", true),
+                                          n.flag("add_prefix_space", true));
   if (type == "BertProcessing") {
     Node cls = n.at("cls"), sep = n.at("sep");
     if (cls.array().size() != 2) cls.fail("expected [token, id]");

@@ -38,12 +38,13 @@ text::Encoding encode(const Tokenizer& t, const json& h, const text::EncodeOptio
 // Ours are byte offsets, the oracle's count code points. RobertaProcessing gives every token type
 // id 0: the second text's tokens are those after the third special token.
 std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h,
-                                                                  const text::Encoding& e) {
+                                                                  const text::Encoding& e,
+                                                                  bool by_type_id = false) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
   std::size_t specials = 0;
   for (std::size_t i = 0; i < e.size(); ++i) {
     specials += e.special[i];
-    const bool second = h.contains("pair") && specials >= 3;
+    const bool second = h.contains("pair") && (by_type_id ? e.type_ids[i] == 1 : specials >= 3);
     const std::string s = (second ? h["pair"] : h["text"]).get<std::string>();
     // The index of the character holding `byte` (trimming may cut inside one), as the npm binding
     // converts them.
@@ -117,6 +118,7 @@ TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
   const Tokenizer merges_str = Tokenizer::from_file(fixtures() / "bpe/tokenizer_merges_str.json");
   const Tokenizer prefix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_prefix.json");
   const Tokenizer suffix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_suffix.json");
+  const Tokenizer gpt2 = Tokenizer::from_file(fixtures() / "bpe/tokenizer_gpt2.json");
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
     const json& x = expected[i];
@@ -131,6 +133,11 @@ TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
     if (p.ids == x["prefix"].get<Ids>())
       EXPECT_EQ(char_offsets(strings[i], p), x["prefix_offsets"].get<Offsets>());
     EXPECT_EQ(encode(suffix, strings[i]).ids, x["suffix"].get<Ids>());
+    auto g = encode(gpt2, strings[i], {.offsets = true});
+    EXPECT_EQ(g.ids, x["gpt2"].get<Ids>());
+    EXPECT_EQ(g.type_ids, x["gpt2_type_ids"].get<Ids>());
+    if (g.ids == x["gpt2"].get<Ids>())
+      EXPECT_EQ(char_offsets(strings[i], g, true), x["gpt2_offsets"].get<Offsets>());
   }
 }
 

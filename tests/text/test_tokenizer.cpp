@@ -234,10 +234,10 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
             "\"Digits\"; supported: BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, "
             "Sequence");
   j = small_tokenizer();
-  j["post_processor"] = {{"type", "ByteLevel"}};
+  j["post_processor"] = {{"type", "Sequence"}};
   EXPECT_EQ(error_of(j),
-            "tok.json: post_processor.type: unsupported type \"ByteLevel\"; supported: "
-            "BertProcessing, RobertaProcessing, TemplateProcessing");
+            "tok.json: post_processor.type: unsupported type \"Sequence\"; supported: "
+            "BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing");
   j = small_tokenizer();
   j["model"]["vocab"]["b"] = "five";
   EXPECT_EQ(error_of(j), "tok.json: model.vocab[\"b\"]: expected an integer");

@@ -33,6 +33,10 @@ class TemplateProcessing {
   static TemplateProcessing roberta(std::int32_t cls_id, std::int32_t sep_id, bool trim_offsets,
                                     bool add_prefix_space);
 
+  // The ByteLevel post-processor: no special tokens ($A, and $A $B:1), offsets trimmed as
+  // RobertaProcessing trims them.
+  static TemplateProcessing byte_level(bool trim_offsets, bool add_prefix_space);
+
   bool trims_offsets() const { return trim_offsets_; }
   // HF's process_offsets over one encoding; token(id) gives a token's string.
   template <class TokenOf>

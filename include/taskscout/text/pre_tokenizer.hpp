@@ -34,7 +34,7 @@ class PreTokenizer {
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 // finds them (matched by hand over code points with Oniguruma's classes, regex_class());
 // the bytes → characters mapping happens in the model (BPE with byte_level).
-// trim_offsets only matters when ByteLevel is the post-processor, which we do not support.
+// Its trim_offsets only matters in the ByteLevel post-processor (TemplateProcessing::byte_level).
 struct ByteLevelOptions {
   bool add_prefix_space = true;
   bool trim_offsets = true;

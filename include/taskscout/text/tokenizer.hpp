@@ -10,7 +10,7 @@
 //   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence, null
 //   model          WordPiece, BPE (dropout null), Unigram
 // ("Precompiled", XLM-R's sentencepiece charsmap normalizer, is an InputError: not yet.)
-//   post_processor BertProcessing, RobertaProcessing, TemplateProcessing, null
+//   post_processor BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing, null
 #include <cstdint>
 #include <filesystem>
 #include <memory>

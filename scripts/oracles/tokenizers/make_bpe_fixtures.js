@@ -13,12 +13,16 @@
 //                               merges kept whose parts and result are in it), <mask> added;
 //                               RobertaProcessing (trim_offsets, add_prefix_space)
 //   bpe/tokenizer_prefix.json   the same with add_prefix_space true (pre-tokenizer, processor)
+//   bpe/tokenizer_gpt2.json     GPT-2 style: the same BPE, ByteLevel pre-tokenizer with
+//                               add_prefix_space, ByteLevel post-processor (trim_offsets), no
+//                               special tokens
 //   bpe/tokenizer_merges_str.json  tokenizer.json with the merges as "a b" strings
 //   bpe/tokenizer_suffix.json   a BPE with unk_token, continuing_subword_prefix "##" and
 //                               end_of_word_suffix "</w>" over the same merges (no byte
 //                               alphabet: unknown characters become <unk>, fused or not)
 //   bpe_hard_strings_ids.jsonl  per line of hard_strings.jsonl: ids, type_ids, offsets
-//                               of tokenizer.json, and ids of the prefix and suffix variants
+//                               of tokenizer.json, ids (and offsets) of the prefix, gpt2 and
+//                               suffix variants
 //   bpe_task_hashes.json        as task_hashes.json, for bpe/tokenizer.json
 'use strict';
 const fs = require('fs');
@@ -86,6 +90,10 @@ async function main() {
   const tokenizer = make(model, false), prefixed = make(model, true);
   tokenizer.save(saved, true);
   prefixed.save(path.join(OUT, 'bpe/tokenizer_prefix.json'), true);
+  const gpt2 = new tk.Tokenizer(tk.BPE.init(model.vocab, model.merges));
+  gpt2.setPreTokenizer(tk.byteLevelPreTokenizer(true, true));
+  gpt2.setPostProcessor(tk.byteLevelProcessing(true));
+  gpt2.save(path.join(OUT, 'bpe/tokenizer_gpt2.json'), true);
   const doc = JSON.parse(fs.readFileSync(saved, 'utf8'));
   doc.model.merges = doc.model.merges.map(m => m.join(' '));
   fs.writeFileSync(path.join(OUT, 'bpe/tokenizer_merges_str.json'), JSON.stringify(doc, null, 2));
@@ -114,9 +122,11 @@ async function main() {
     const e = await tokenizer.encode(h.text, pair);
     const p = await prefixed.encode(h.text, pair);
     const s = await suffix.encode(h.text, pair);
+    const g = await gpt2.encode(h.text, pair);
     out.push(JSON.stringify({ ids: e.getIds(), type_ids: e.getTypeIds(), offsets: e.getOffsets(),
                               prefix: p.getIds(), prefix_offsets: p.getOffsets(),
-                              suffix: s.getIds() }));
+                              suffix: s.getIds(), gpt2: g.getIds(), gpt2_type_ids: g.getTypeIds(),
+                              gpt2_offsets: g.getOffsets() }));
   }
   fs.writeFileSync(path.join(OUT, 'bpe_hard_strings_ids.jsonl'), out.join('\n') + '\n');
 
