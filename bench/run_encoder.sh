@@ -26,8 +26,8 @@ tok=tests/fixtures/text/wordpiece/tokenizer.json
 tasks=/work/shared/data/tasks
 [ -d "$tasks" ] || tasks=../shared/data/tasks
 load=$(cut -d' ' -f1 /proc/loadavg)
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+out=$data/results.jsonl  # the raw JSON lines of this run
+: >"$out"
 env_threads=(env OMP_NUM_THREADS="$threads" OPENBLAS_NUM_THREADS="$threads")
 
 "${env_threads[@]}" "$bin" gemm "$threads" >>"$out"
@@ -78,9 +78,10 @@ for m in ("small", "bert_base"):
     for impl in ("taskscout", "torch", "ort"):
         r = get(impl, "fixed", m)
         s = r["median_seconds"]
+        up = "" if impl == "taskscout" else "%.2fx" % (s / ts["median_seconds"])
         g = ts["flops"] / s / 1e9
         print(f"| {m} | {ts['flops'] / 1e9:.1f} | {impl} | {s:.3f} | {32 / s:.2f} | {32 * 128 / s:.0f} | {g:.1f} | {100 * g / peak:.0f}% "
-              f"| {'' if impl == 'taskscout' else f'{s / ts["median_seconds"]:.2f}x'} | {r['peak_rss_mib']:.0f} |")
+              f"| {up} | {r['peak_rss_mib']:.0f} |")
 print()
 print("Real text (test splits in file order; taskscout: embed_texts, length-sorted batches of 32, tokenizing included;")
 print("peers: batches of 32 in file order padded to their longest member, ids tokenized beforehand), one timed pass:")
@@ -93,8 +94,9 @@ for split in ("sst2", "tweet_hate"):
         for impl in ("taskscout", "torch", "ort"):
             r = get(impl, "text", m, split)
             s = r["seconds"]
+            up = "" if impl == "taskscout" else "%.2fx" % (s / ts["seconds"])
             print(f"| {split} | {m} | {impl} | {r['texts']} | {r['tokens']} | {r['padded_tokens']} | {s:.2f} | {r['texts'] / s:.1f} "
-                  f"| {r['tokens'] / s:.0f} | {'' if impl == 'taskscout' else f'{s / ts["seconds"]:.2f}x'} | {r['peak_rss_mib']:.0f} |")
+                  f"| {r['tokens'] / s:.0f} | {up} | {r['peak_rss_mib']:.0f} |")
 print()
 print("Tokenizer throughput, all texts of both test splits, median of 5 passes:")
 print()
