@@ -12,28 +12,15 @@
 #include "taskscout/text/tokenizer.hpp"
 #include "taskscout/text/unicode.hpp"
 #include "test_support.hpp"
+#include "tokenizer_oracle.hpp"
 
 using namespace taskscout;
 using nlohmann::json;
 using text::Tokenizer;
+using taskscout::testing::encode;
+using taskscout::testing::read_jsonl;
 
 namespace {
-
-std::filesystem::path fixtures() { return taskscout::testing::fixtures_dir() / "text"; }
-
-std::vector<json> read_jsonl(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<json> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
-
-text::Encoding encode(const Tokenizer& t, const json& h, const text::EncodeOptions& o = {}) {
-  if (h.contains("pair"))
-    return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
-  return t.encode(h["text"].get<std::string>(), o);
-}
 
 // Ours are byte offsets, the oracle's count code points. RobertaProcessing gives every token type
 // id 0: the second text's tokens are those after the third special token.
@@ -74,7 +61,7 @@ std::string error_of(const json& j) {
 }  // namespace
 
 TEST(ByteLevel, RegexClassesOfEveryCodePointMatchOniguruma) {
-  std::ifstream in(fixtures() / "hf_bytelevel.json");
+  std::ifstream in(taskscout::testing::text_fixtures() / "hf_bytelevel.json");
   ASSERT_TRUE(in);
   const json probe = json::parse(in);
   std::vector<text::RegexClass> want(0x110000, text::RegexClass::Other);
@@ -110,15 +97,15 @@ TEST(ByteLevel, Gpt2RegexSplits) {
 }
 
 TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
-  const auto strings = read_jsonl(fixtures() / "hard_strings.jsonl");
-  const auto expected = read_jsonl(fixtures() / "bpe_hard_strings_ids.jsonl");
+  const auto strings = read_jsonl(taskscout::testing::text_fixtures() / "hard_strings.jsonl");
+  const auto expected = read_jsonl(taskscout::testing::text_fixtures() / "bpe_hard_strings_ids.jsonl");
   ASSERT_EQ(strings.size(), expected.size());
   ASSERT_GT(strings.size(), 50u);
-  const Tokenizer bpe = Tokenizer::from_file(fixtures() / "bpe/tokenizer.json");
-  const Tokenizer merges_str = Tokenizer::from_file(fixtures() / "bpe/tokenizer_merges_str.json");
-  const Tokenizer prefix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_prefix.json");
-  const Tokenizer suffix = Tokenizer::from_file(fixtures() / "bpe/tokenizer_suffix.json");
-  const Tokenizer gpt2 = Tokenizer::from_file(fixtures() / "bpe/tokenizer_gpt2.json");
+  const Tokenizer bpe = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer.json");
+  const Tokenizer merges_str = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_merges_str.json");
+  const Tokenizer prefix = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_prefix.json");
+  const Tokenizer suffix = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_suffix.json");
+  const Tokenizer gpt2 = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_gpt2.json");
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
     const json& x = expected[i];

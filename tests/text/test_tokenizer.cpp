@@ -10,32 +10,19 @@
 #include "taskscout/text/tokenizer.hpp"
 #include "taskscout/text/unicode.hpp"
 #include "test_support.hpp"
+#include "tokenizer_oracle.hpp"
 
 using namespace taskscout;
 using nlohmann::json;
 using text::Tokenizer;
+using taskscout::testing::encode;
+using taskscout::testing::read_jsonl;
 
 namespace {
 
-std::filesystem::path fixtures() { return taskscout::testing::fixtures_dir() / "text"; }
-
-std::vector<json> read_jsonl(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<json> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
-
 const Tokenizer& wordpiece() {
-  static const Tokenizer t = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer.json");
+  static const Tokenizer t = Tokenizer::from_file(taskscout::testing::text_fixtures() / "wordpiece/tokenizer.json");
   return t;
-}
-
-text::Encoding encode(const Tokenizer& t, const json& h, const text::EncodeOptions& o = {}) {
-  if (h.contains("pair"))
-    return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
-  return t.encode(h["text"].get<std::string>(), o);
 }
 
 // The oracle's offsets count code points; ours are bytes.
@@ -78,14 +65,14 @@ std::string error_of(const json& j) {
 }  // namespace
 
 TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
-  const auto strings = read_jsonl(fixtures() / "hard_strings.jsonl");
-  const auto expected = read_jsonl(fixtures() / "hard_strings_ids.jsonl");
+  const auto strings = read_jsonl(taskscout::testing::text_fixtures() / "hard_strings.jsonl");
+  const auto expected = read_jsonl(taskscout::testing::text_fixtures() / "hard_strings_ids.jsonl");
   ASSERT_EQ(strings.size(), expected.size());
   ASSERT_GT(strings.size(), 50u);
-  Tokenizer truncating = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer.json");
+  Tokenizer truncating = Tokenizer::from_file(taskscout::testing::text_fixtures() / "wordpiece/tokenizer.json");
   truncating.set_truncation(text::TruncationOptions{16});
-  const Tokenizer cased = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_cased.json");
-  const Tokenizer added = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_added.json");
+  const Tokenizer cased = Tokenizer::from_file(taskscout::testing::text_fixtures() / "wordpiece/tokenizer_cased.json");
+  const Tokenizer added = Tokenizer::from_file(taskscout::testing::text_fixtures() / "wordpiece/tokenizer_added.json");
   // make_fixtures.js TRUNCATIONS, max_length 12.
   using S = text::TruncationOptions::Strategy;
   const text::TruncationOptions truncations[] = {{12, S::OnlyFirst, text::Side::Right},
@@ -120,8 +107,8 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
 }
 
 TEST(Tokenizer, TemplateProcessingEqualsBertProcessing) {
-  auto t = Tokenizer::from_file(fixtures() / "wordpiece/tokenizer_template.json");
-  for (const auto& h : read_jsonl(fixtures() / "hard_strings.jsonl")) {
+  auto t = Tokenizer::from_file(taskscout::testing::text_fixtures() / "wordpiece/tokenizer_template.json");
+  for (const auto& h : read_jsonl(taskscout::testing::text_fixtures() / "hard_strings.jsonl")) {
     auto a = encode(t, h), b = encode(wordpiece(), h);
     EXPECT_EQ(a.ids, b.ids);
     EXPECT_EQ(a.type_ids, b.type_ids);
@@ -270,7 +257,7 @@ TEST(Tokenizer, InvalidUtf8IsNamed) {
 TEST(Tokenizer, BertFolderFromVocabTxt) {
   taskscout::testing::TempDir dir;
   // The same vocabulary as the fixture tokenizer.json, as vocab.txt.
-  std::ifstream in(fixtures() / "wordpiece/tokenizer.json");
+  std::ifstream in(taskscout::testing::text_fixtures() / "wordpiece/tokenizer.json");
   auto j = json::parse(in);
   std::vector<std::string> tokens(j["model"]["vocab"].size());
   for (auto& [tok, id] : j["model"]["vocab"].items()) tokens[id.get<std::size_t>()] = tok;
@@ -280,7 +267,7 @@ TEST(Tokenizer, BertFolderFromVocabTxt) {
   taskscout::testing::write_text(dir / "tokenizer_config.json",
                                  R"({"do_lower_case": true, "model_max_length": 512})");
   auto t = Tokenizer::from_folder(dir.path());
-  for (const auto& h : read_jsonl(fixtures() / "hard_strings.jsonl"))
+  for (const auto& h : read_jsonl(taskscout::testing::text_fixtures() / "hard_strings.jsonl"))
     EXPECT_EQ(encode(t, h).ids, encode(wordpiece(), h).ids) << h.dump();
   EXPECT_EQ(t.padding()->pad_id, *t.token_to_id("[PAD]"));
 

@@ -10,28 +10,15 @@
 #include "taskscout/text/tokenizer.hpp"
 #include "taskscout/text/unigram.hpp"
 #include "test_support.hpp"
+#include "tokenizer_oracle.hpp"
 
 using namespace taskscout;
 using nlohmann::json;
 using text::Tokenizer;
+using taskscout::testing::encode;
+using taskscout::testing::read_jsonl;
 
 namespace {
-
-std::filesystem::path fixtures() { return taskscout::testing::fixtures_dir() / "text"; }
-
-std::vector<json> read_jsonl(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::vector<json> out;
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
-
-text::Encoding encode(const Tokenizer& t, const json& h, const text::EncodeOptions& o = {}) {
-  if (h.contains("pair"))
-    return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
-  return t.encode(h["text"].get<std::string>(), o);
-}
 
 using Offsets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 using Ids = std::vector<std::int32_t>;
@@ -68,12 +55,12 @@ std::string error_of(const json& j) {
 }  // namespace
 
 TEST(Unigram, HardStringsMatchTheOfficialTokenizer) {
-  const auto strings = read_jsonl(fixtures() / "hard_strings.jsonl");
-  const auto expected = read_jsonl(fixtures() / "unigram_hard_strings_ids.jsonl");
+  const auto strings = read_jsonl(taskscout::testing::text_fixtures() / "hard_strings.jsonl");
+  const auto expected = read_jsonl(taskscout::testing::text_fixtures() / "unigram_hard_strings_ids.jsonl");
   ASSERT_EQ(strings.size(), expected.size());
   ASSERT_GT(strings.size(), 50u);
-  const Tokenizer unigram = Tokenizer::from_file(fixtures() / "unigram/tokenizer.json");
-  const Tokenizer first = Tokenizer::from_file(fixtures() / "unigram/tokenizer_first.json");
+  const Tokenizer unigram = Tokenizer::from_file(taskscout::testing::text_fixtures() / "unigram/tokenizer.json");
+  const Tokenizer first = Tokenizer::from_file(taskscout::testing::text_fixtures() / "unigram/tokenizer_first.json");
   for (std::size_t i = 0; i < strings.size(); ++i) {
     SCOPED_TRACE("hard_strings.jsonl line " + std::to_string(i + 1) + ": " + strings[i].dump());
     const json& x = expected[i];
