@@ -1,6 +1,5 @@
 #include "taskscout/text/bpe.hpp"
 
-#include <cstdio>
 #include <queue>
 
 #include "taskscout/core/error.hpp"
@@ -130,17 +129,9 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token>& out) const {
       continue;
     }
     if (options_.byte_fallback) {
-      std::vector<std::int32_t> ids;
-      for (unsigned char b : s) {
-        char name[8];
-        std::snprintf(name, sizeof name, "<0x%02X>", b);
-        auto id = vocab_.find(name);
-        if (!id) break;
-        ids.push_back(*id);
-      }
-      if (ids.size() == s.size()) {
+      if (auto ids = vocab_.byte_tokens(s)) {
         // HF adds each byte token with length 1 (bytes of the unit's text).
-        for (auto id : ids) add(id, i, 1);
+        for (auto id : *ids) add(id, i, 1);
         continue;
       }
     }

@@ -1,6 +1,5 @@
 #include "taskscout/text/unigram.hpp"
 
-#include <cstdio>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/text/unicode.hpp"
@@ -100,16 +99,8 @@ void Unigram::tokenize(std::u32string_view word, std::vector<Token>& out) const 
       continue;
     }
     if (options_.byte_fallback) {
-      std::vector<std::int32_t> ids;
-      for (unsigned char c : piece) {
-        char name[8];
-        std::snprintf(name, sizeof name, "<0x%02X>", c);
-        auto id = vocab_.find(name);
-        if (!id) break;
-        ids.push_back(*id);
-      }
-      if (ids.size() == piece.size()) {
-        for (auto id : ids) out.push_back({id, b, end});
+      if (auto ids = vocab_.byte_tokens(piece)) {
+        for (auto id : *ids) out.push_back({id, b, end});
         continue;
       }
     }

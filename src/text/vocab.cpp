@@ -1,5 +1,7 @@
 #include "taskscout/text/vocab.hpp"
 
+#include <cstdio>
+
 #include <fstream>
 
 #include "taskscout/core/error.hpp"
@@ -36,6 +38,19 @@ Vocab read_vocab_txt(const std::filesystem::path& path) {
   }
   if (vocab.size() == 0) throw InputError(path.string() + ": the vocabulary is empty");
   return vocab;
+}
+
+std::optional<std::vector<std::int32_t>> Vocab::byte_tokens(std::string_view piece) const {
+  std::vector<std::int32_t> ids;
+  ids.reserve(piece.size());
+  for (unsigned char b : piece) {
+    char name[8];
+    std::snprintf(name, sizeof name, "<0x%02X>", b);
+    auto id = find(name);
+    if (!id) return std::nullopt;
+    ids.push_back(*id);
+  }
+  return ids;
 }
 
 }  // namespace taskscout::text

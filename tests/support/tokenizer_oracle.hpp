@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "taskscout/core/error.hpp"
 #include "taskscout/text/tokenizer.hpp"
 #include "test_support.hpp"
 
@@ -27,6 +28,16 @@ inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path)
 inline text::Encoding encode(const text::Tokenizer& t, const nlohmann::json& h, const text::EncodeOptions& o = {}) {
   if (h.contains("pair")) return t.encode_pair(h["text"].get<std::string>(), h["pair"].get<std::string>(), o);
   return t.encode(h["text"].get<std::string>(), o);
+}
+
+// The InputError message of loading `j` as tokenizer.json (named "tok.json"), or "no error".
+inline std::string load_error(const nlohmann::json& j) {
+  try {
+    text::Tokenizer::from_json(j.dump(), "tok.json");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 }  // namespace taskscout::testing

@@ -49,15 +49,6 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h,
 using Offsets = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 using Ids = std::vector<std::int32_t>;
 
-std::string error_of(const json& j) {
-  try {
-    Tokenizer::from_json(j.dump(), "tok.json");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 }  // namespace
 
 TEST(ByteLevel, RegexClassesOfEveryCodePointMatchOniguruma) {
@@ -133,18 +124,18 @@ TEST(Bpe, Errors) {
     "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false},
     "model": {"type": "BPE", "dropout": null, "vocab": {"a": 0, "b": 1, "ab": 2},
               "merges": ["a b"]}})");
-  EXPECT_EQ(error_of(j), "no error");
+  EXPECT_EQ(taskscout::testing::load_error(j), "no error");
   EXPECT_EQ(Tokenizer::from_json(j.dump(), "tok.json").encode("ab").ids, (Ids{2}));
   j["model"]["merges"] = {"a c"};
-  EXPECT_EQ(error_of(j),
+  EXPECT_EQ(taskscout::testing::load_error(j),
             "tok.json: model.merges: merge 0 (\"a\" \"c\"): \"c\" "
             "is not in the vocabulary; "
             "the merges must only use vocabulary tokens");
   j["model"]["merges"] = {"a b c"};
-  EXPECT_NE(error_of(j).find("tok.json: model.merges[0]: expected \"a b\""), std::string::npos);
+  EXPECT_NE(taskscout::testing::load_error(j).find("tok.json: model.merges[0]: expected \"a b\""), std::string::npos);
   j["model"]["merges"] = json::array({json::array({"a", "b"})});
-  EXPECT_EQ(error_of(j), "no error");
+  EXPECT_EQ(taskscout::testing::load_error(j), "no error");
   j["model"]["dropout"] = 0.1;
-  EXPECT_NE(error_of(j).find("tok.json: model.dropout: BPE dropout is not supported"),
+  EXPECT_NE(taskscout::testing::load_error(j).find("tok.json: model.dropout: BPE dropout is not supported"),
             std::string::npos);
 }

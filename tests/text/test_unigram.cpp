@@ -43,15 +43,6 @@ Offsets char_offsets(const json& h, const text::Encoding& e) {
   return out;
 }
 
-std::string error_of(const json& j) {
-  try {
-    Tokenizer::from_json(j.dump(), "tok.json");
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  return "no error";
-}
-
 }  // namespace
 
 TEST(Unigram, HardStringsMatchTheOfficialTokenizer) {
@@ -102,10 +93,10 @@ TEST(Metaspace, ReplacesPrependsAndSplits) {
   EXPECT_EQ(Tokenizer::from_json(old.dump(), "tok.json").encode("a b").ids, (Ids{0, 2, 3}));
   json bad = j;
   bad["pre_tokenizer"]["prepend_scheme"] = "sometimes";
-  EXPECT_EQ(error_of(bad),
+  EXPECT_EQ(taskscout::testing::load_error(bad),
             "tok.json: pre_tokenizer.prepend_scheme: expected \"always\", \"first\" or "
             "\"never\", got \"sometimes\"");
   bad = j;
   bad["model"]["unk_id"] = 9;
-  EXPECT_NE(error_of(bad).find("unk_id 9 is not an id of the vocabulary"), std::string::npos);
+  EXPECT_NE(taskscout::testing::load_error(bad).find("unk_id 9 is not an id of the vocabulary"), std::string::npos);
 }

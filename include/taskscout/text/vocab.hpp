@@ -21,6 +21,9 @@ class Vocab {
     return it == ids_.end() ? std::nullopt : std::optional<std::int32_t>(it->second);
   }
   std::optional<std::string> token(std::int32_t id) const;
+  // Byte fallback (BPE, Unigram): the ids of the tokens <0x00>…<0xFF> spelling `piece`
+  // byte by byte, or nothing when one of them is missing from the vocabulary.
+  std::optional<std::vector<std::int32_t>> byte_tokens(std::string_view piece) const;
   std::size_t size() const { return ids_.size(); }
 
  private:
