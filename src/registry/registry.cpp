@@ -1,0 +1,358 @@
+#include "taskscout/registry/registry.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <set>
+#include <unordered_map>
+
+#include "blob_store.hpp"
+#include "database.hpp"
+#include "records.hpp"
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
+#include "taskscout/io/safetensors.hpp"
+
+namespace taskscout {
+
+namespace fs = std::filesystem;
+using registry_detail::BlobStore;
+using registry_detail::Database;
+using registry_detail::Statement;
+using registry_detail::Transaction;
+
+namespace {
+
+constexpr const char* kIndexFile = "registry.sqlite";
+constexpr const char* kBlobsDir = "blobs";
+
+std::string now_utc() {
+  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string registry_name(const fs::path& folder) { return "registry " + folder.string(); }
+
+void configure(const Database& db) {
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA synchronous = FULL");  // a committed row outlives a power loss, as its blobs do
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+Registry::Registry(fs::path folder, std::unique_ptr<Database> db) : folder_(std::move(folder)), db_(std::move(db)) {}
+Registry::Registry(Registry&&) noexcept = default;
+Registry& Registry::operator=(Registry&&) noexcept = default;
+Registry::~Registry() = default;
+
+Registry Registry::create(const fs::path& folder, const RegistryOptions& options) {
+  std::error_code ec;
+  if (fs::exists(folder / kIndexFile, ec))
+    throw InputError(location(folder.string()) + "a registry already exists here; open it, or choose another folder");
+  if (fs::exists(folder, ec) && !fs::is_directory(folder, ec))
+    throw InputError(location(folder.string()) + "exists and is not a folder; choose another path for the registry");
+  if (fs::exists(folder, ec) && !fs::is_empty(folder, ec))
+    throw InputError(location(folder.string()) +
+                     "the folder is not empty; a registry needs an empty or new folder");
+  fs::create_directories(folder / kBlobsDir, ec);
+  if (ec) throw IoError(location(folder.string()) + "cannot create the registry folder: " + ec.message());
+  auto db = std::make_unique<Database>(folder / kIndexFile, Database::Mode::Create, options.lock_timeout_seconds,
+                                       registry_name(folder));
+  db->exec("PRAGMA journal_mode = WAL");
+  configure(*db);
+  {
+    Transaction t(*db, Transaction::Kind::Write);
+    db->exec(registry_detail::kSchemaSql);
+    db->exec(fmt::format("PRAGMA application_id = {}", registry_detail::kRegistryApplicationId));
+    db->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+    t.commit();
+  }
+  return Registry(folder, std::move(db));
+}
+
+Registry Registry::open(const fs::path& folder, const RegistryOptions& options) {
+  std::error_code ec;
+  if (!fs::is_regular_file(folder / kIndexFile, ec))
+    throw InputError(location(folder.string()) +
+                     fmt::format("not a taskscout registry (no {} in it); create one with `taskscout registry init {}`",
+                                 kIndexFile, folder.string()));
+  auto db = std::make_unique<Database>(folder / kIndexFile, Database::Mode::ReadWrite, options.lock_timeout_seconds,
+                                       registry_name(folder));
+  configure(*db);
+  const std::int64_t app = db->pragma_integer("application_id");
+  const std::int64_t version = db->pragma_integer("user_version");
+  if (app != registry_detail::kRegistryApplicationId)
+    throw InputError(location((folder / kIndexFile).string()) +
+                     "this SQLite file is not a taskscout registry index (an export archive is read with "
+                     "`taskscout registry import`)");
+  if (version > kSchemaVersion)
+    throw InputError(location(folder.string()) +
+                     fmt::format("the registry has schema version {}, newer than this taskscout reads ({}); "
+                                 "upgrade taskscout",
+                                 version, kSchemaVersion));
+  return Registry(folder, std::move(db));
+}
+
+std::vector<SourceRecord> Registry::list() const {
+  Transaction t(*db_, Transaction::Kind::Read);  // sources and artifacts from one snapshot
+  std::vector<SourceRecord> out;
+  {
+    Statement s(*db_, std::string(registry_detail::kSelectSources) + " ORDER BY name");
+    while (s.step()) out.push_back(registry_detail::read_source(s));
+  }
+  std::unordered_map<std::int64_t, std::size_t> by_id;
+  by_id.reserve(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) by_id[out[i].id] = i;
+  Statement a(*db_, registry_detail::kSelectArtifacts);
+  while (a.step()) {
+    auto it = by_id.find(a.integer(0));
+    if (it != by_id.end()) registry_detail::add_artifact(out[it->second], a);
+  }
+  return out;
+}
+
+std::int64_t Registry::count() const {
+  Statement s(*db_, "SELECT COUNT(*) FROM sources");
+  s.step();
+  return s.integer(0);
+}
+
+namespace {
+
+std::optional<SourceRecord> find_where(const Database& db, const std::string& where,
+                                       const std::function<void(Statement&)>& bind) {
+  Transaction t(db, Transaction::Kind::Read);
+  Statement s(db, std::string(registry_detail::kSelectSources) + " WHERE " + where);
+  bind(s);
+  if (!s.step()) return std::nullopt;
+  SourceRecord r = registry_detail::read_source(s);
+  Statement a(db, std::string(registry_detail::kSelectArtifacts) + " WHERE source_id = ?1");
+  a.bind(1, r.id);
+  while (a.step()) registry_detail::add_artifact(r, a);
+  return r;
+}
+
+}  // namespace
+
+std::optional<SourceRecord> Registry::find(std::string_view name) const {
+  return find_where(*db_, "name = ?1", [&](Statement& s) { s.bind(1, name); });
+}
+
+std::optional<SourceRecord> Registry::find(std::int64_t id) const {
+  return find_where(*db_, "id = ?1", [&](Statement& s) { s.bind(1, id); });
+}
+
+SourceRecord Registry::get(std::string_view name_or_id) const {
+  if (auto r = find(name_or_id)) return *r;
+  if (all_digits(name_or_id) && name_or_id.size() < 18)
+    if (auto r = find(static_cast<std::int64_t>(std::stoll(std::string(name_or_id))))) return *r;
+  throw InputError(location(folder_.string()) +
+                   fmt::format("no source named \"{}\" in the registry; `taskscout registry list {}` shows the names",
+                               name_or_id, folder_.string()));
+}
+
+fs::path Registry::blob_path(std::string_view digest) const { return BlobStore(folder_ / kBlobsDir).path_of(digest); }
+
+SafetensorsFile Registry::open_artifact(const SourceRecord& source, std::string_view kind) const {
+  const std::string who = fmt::format("source \"{}\" (id {})", source.name, source.id);
+  if (!source.defect.empty())
+    throw InputError(location(folder_.string()) +
+                     fmt::format("{}: its index row is damaged ({}); run `taskscout registry verify {}`, then "
+                                 "`taskscout registry rm {} {}` and register it again",
+                                 who, source.defect, folder_.string(), folder_.string(), source.name));
+  const Artifact* a = source.artifact(kind);
+  if (!a) {
+    std::string kinds;
+    for (const auto& [k, _] : source.artifacts) kinds += (kinds.empty() ? "" : ", ") + k;
+    throw InputError(location(folder_.string()) + fmt::format("{} has no {} artifact (it has: {})", who, kind,
+                                                              kinds.empty() ? "none" : kinds));
+  }
+  const fs::path path = blob_path(a->digest);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw InputError(location(path.string()) +
+                     fmt::format("the {} blob of {} is missing; run `taskscout registry verify {}`, then "
+                                 "`taskscout registry rm {} {}` and register it again",
+                                 kind, who, folder_.string(), folder_.string(), source.name));
+  try {
+    return SafetensorsFile(path);
+  } catch (const Error& e) {
+    throw InputError(fmt::format("the {} blob of {} is unreadable ({}); run `taskscout registry verify {}`, then "
+                                 "`taskscout registry rm {} {}` and register it again",
+                                 kind, who, e.what(), folder_.string(), folder_.string(), source.name));
+  }
+}
+
+SourceRecord Registry::add(const NewSource& source, const AddOptions& options) {
+  const SourceRecord& r = source.record;
+  const std::string where = location(folder_.string());
+  registry_detail::check_new_source(r, where);
+  for (const auto& [kind, file] : source.artifact_files) registry_detail::check_artifact_kind(kind, where);
+
+  Transaction t(*db_, Transaction::Kind::Write);
+  {
+    Statement s(*db_, "SELECT id FROM sources WHERE name = ?1");
+    s.bind(1, r.name);
+    if (s.step())
+      throw InputError(where + fmt::format("a source named \"{}\" is already registered; choose another --name, or "
+                                           "remove it first with `taskscout registry rm {} {}`",
+                                           r.name, folder_.string(), r.name));
+  }
+  // Blobs first, under the write lock: no index row ever points at a blob being written,
+  // and garbage collection (also under the lock) never deletes one about to be referenced.
+  SourceRecord stored = r;
+  stored.artifacts.clear();
+  stored.defect.clear();
+  stored.created_at = now_utc();
+  const BlobStore blobs(folder_ / kBlobsDir);
+  for (const auto& [kind, file] : source.artifact_files) {
+    const auto blob = blobs.store_file(file, fmt::format("{}: {} artifact of source \"{}\"", file.string(), kind,
+                                                         r.name));
+    stored.artifacts[kind] = Artifact{kind, blob.digest, blob.size};
+  }
+  if (options.before_index) options.before_index();
+  stored.id = registry_detail::insert_source(*db_, stored);
+  t.commit();
+  return stored;
+}
+
+RemoveResult Registry::remove(const std::vector<std::string>& names) {
+  RemoveResult result;
+  std::set<std::string> candidates;  // digests the removed sources referenced
+  {
+    Transaction t(*db_, Transaction::Kind::Write);
+    std::vector<std::string> unknown;
+    for (const auto& name : names) {
+      Statement s(*db_, "SELECT id FROM sources WHERE name = ?1");
+      s.bind(1, name);
+      if (!s.step()) unknown.push_back("\"" + name + "\"");
+    }
+    if (!unknown.empty()) {
+      std::string list;
+      for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+      throw InputError(location(folder_.string()) +
+                       fmt::format("no source named {} in the registry; nothing was removed (`taskscout registry "
+                                   "list {}` shows the names)",
+                                   list, folder_.string()));
+    }
+    for (const auto& name : names) {
+      Statement a(*db_, "SELECT digest FROM artifacts JOIN sources ON sources.id = source_id WHERE name = ?1");
+      a.bind(1, name);
+      while (a.step()) candidates.insert(a.text(0));
+      Statement d(*db_, "DELETE FROM sources WHERE name = ?1");  // artifacts go by ON DELETE CASCADE
+      d.bind(1, name);
+      d.run();
+      if (sqlite3_changes(db_->handle()) > 0) result.removed.push_back(name);
+    }
+    t.commit();
+  }
+  // Then, in a second transaction, the blobs nothing references any more. A crash between
+  // the two leaves orphan files only (`registry gc` deletes them), never a row without blobs.
+  Transaction t(*db_, Transaction::Kind::Write);
+  const BlobStore blobs(folder_ / kBlobsDir);
+  Statement used(*db_, "SELECT 1 FROM artifacts WHERE digest = ?1 LIMIT 1");
+  for (const auto& digest : candidates) {
+    used.bind(1, digest);
+    const bool referenced = used.step();
+    used.reset();
+    if (referenced) continue;
+    result.bytes_freed += blobs.remove(digest);
+    ++result.blobs_deleted;
+  }
+  t.commit();
+  return result;
+}
+
+VerifyResult Registry::verify(const VerifyOptions& options) const {
+  VerifyResult result;
+  const std::vector<SourceRecord> sources = list();
+  result.sources = static_cast<std::int64_t>(sources.size());
+  const std::string reg = folder_.string();
+  std::set<std::string> referenced, checked;
+  std::int64_t total = 0, done = 0;
+  for (const auto& s : sources) total += static_cast<std::int64_t>(s.artifacts.size());
+  for (const auto& s : sources) {
+    const std::string fix = fmt::format("`taskscout registry rm {} {}`, then register it again", reg, s.name);
+    if (!s.defect.empty())
+      result.problems.push_back({"bad_row", s.name, "", (folder_ / kIndexFile).string(), s.defect + "; run " + fix});
+    for (const auto& [kind, a] : s.artifacts) {
+      if (options.progress) options.progress(done++, total);
+      referenced.insert(a.digest);
+      const fs::path path = blob_path(a.digest);
+      std::error_code ec;
+      if (!fs::is_regular_file(path, ec)) {
+        result.problems.push_back({"missing_blob", s.name, kind, path.string(), "the blob file is missing; run " + fix});
+        continue;
+      }
+      if (!options.check_content) continue;
+      // A blob shared by several sources is checked once; later sources repeat its verdict.
+      std::string actual;
+      try {
+        actual = sha256_file_hex(path);
+      } catch (const Error& e) {
+        result.problems.push_back({"unreadable_blob", s.name, kind, path.string(), std::string(e.what()) + "; run " + fix});
+        continue;
+      }
+      if (actual != a.digest) {
+        result.problems.push_back({"corrupt_blob", s.name, kind, path.string(),
+                                   "the content hashes to " + actual + ", not to its name; run " + fix});
+        continue;
+      }
+      try {
+        SafetensorsFile check(path);
+      } catch (const Error& e) {
+        result.problems.push_back({"unreadable_blob", s.name, kind, path.string(),
+                                   std::string("not a readable safetensors file (") + e.what() + "); run " + fix});
+      }
+      checked.insert(a.digest);
+    }
+  }
+  result.blobs = static_cast<std::int64_t>(referenced.size());
+  for (const auto& file : BlobStore(folder_ / kBlobsDir).all_files()) {
+    const auto digest = BlobStore::digest_of(file);
+    if (digest && referenced.count(*digest)) continue;
+    result.problems.push_back(
+        {"orphan_file", "", "", file.string(),
+         digest ? "a blob no source references (left by an interrupted registration or removal); `taskscout registry "
+                  "gc " + reg + "` deletes it"
+                : "not a blob (a temporary file of a write in progress or interrupted, or a foreign file); "
+                  "`taskscout registry gc " + reg + "` deletes it when no write is in progress"});
+  }
+  return result;
+}
+
+GarbageResult Registry::collect_garbage() {
+  GarbageResult result;
+  Transaction t(*db_, Transaction::Kind::Write);  // no writer is between blob and row meanwhile
+  std::set<std::string> referenced;
+  {
+    Statement s(*db_, "SELECT DISTINCT digest FROM artifacts");
+    while (s.step()) referenced.insert(s.text(0));
+  }
+  const BlobStore blobs(folder_ / kBlobsDir);
+  for (const auto& file : blobs.all_files()) {
+    const auto digest = BlobStore::digest_of(file);
+    if (digest && referenced.count(*digest)) continue;
+    std::error_code ec;
+    const auto size = fs::file_size(file, ec);
+    if (fs::remove(file, ec)) {
+      ++result.files_deleted;
+      result.bytes_freed += static_cast<std::int64_t>(size);
+    }
+    if (file.parent_path() != blobs.dir()) fs::remove(file.parent_path(), ec);  // when empty
+  }
+  t.commit();
+  return result;
+}
+
+}  // namespace taskscout

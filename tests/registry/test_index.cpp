@@ -1,0 +1,233 @@
+// The registry index and blob store: create/open, add, list, look-up, identical content
+// stored once, removal with collection of unreferenced blobs, damaged rows.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <set>
+
+#include "registry_fixtures.hpp"
+#include "taskscout/core/error.hpp"
+#include "test_support.hpp"
+
+namespace taskscout {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::make_source;
+using testing::TempDir;
+using testing::write_artifact;
+using testing::write_esm;
+
+std::set<fs::path> files_under(const fs::path& dir) {
+  std::set<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file()) out.insert(e.path());
+  return out;
+}
+
+// Runs SQL on the index behind the registry's back (to damage it, or to check pragmas).
+std::string sql(const fs::path& registry, const std::string& statement) {
+  sqlite3* db = nullptr;
+  sqlite3_open((registry / "registry.sqlite").c_str(), &db);
+  std::string out;
+  char* error = nullptr;
+  sqlite3_exec(
+      db, statement.c_str(),
+      [](void* o, int n, char** values, char**) {
+        for (int i = 0; i < n; ++i) *static_cast<std::string*>(o) += (values[i] ? values[i] : "NULL") + std::string("|");
+        return 0;
+      },
+      &out, &error);
+  if (error) {
+    out = std::string("error: ") + error;
+    sqlite3_free(error);
+  }
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(RegistryIndex, CreateSetsWalSchemaVersionAndRefusesToOverwrite) {
+  TempDir dir;
+  const fs::path r = dir / "reg";
+  { Registry::create(r); }
+  EXPECT_EQ(sql(r, "PRAGMA journal_mode"), "wal|");
+  EXPECT_EQ(sql(r, "PRAGMA user_version"), std::to_string(Registry::kSchemaVersion) + "|");
+  EXPECT_TRUE(fs::is_directory(r / "blobs"));
+  EXPECT_THROW(Registry::create(r), InputError);
+  fs::create_directories(dir / "busy");
+  testing::write_text(dir / "busy" / "file.txt", "x");
+  EXPECT_THROW(Registry::create(dir / "busy"), InputError);
+  EXPECT_EQ(Registry::open(r).count(), 0);
+}
+
+TEST(RegistryIndex, OpenExplainsWhatIsWrong) {
+  TempDir dir;
+  try {
+    Registry::open(dir / "nothing");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("registry init"), std::string::npos) << e.what();
+  }
+  { Registry::create(dir / "reg"); }
+  sql(dir / "reg", "PRAGMA user_version = 99");
+  try {
+    Registry::open(dir / "reg");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+  }
+  fs::create_directories(dir / "junk");
+  testing::write_text(dir / "junk" / "registry.sqlite", std::string(4096, 'x'));
+  EXPECT_THROW(Registry::open(dir / "junk"), Error);
+}
+
+TEST(RegistryIndex, AddedSourcesComeBackAsStored) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const auto esm = write_esm(dir / "esm.safetensors", 4);
+  const auto mean = write_artifact(dir / "mean.safetensors", 1);
+  const SourceRecord added = reg.add(make_source("sst2", esm, mean));
+  EXPECT_GT(added.id, 0);
+  EXPECT_EQ(added.artifacts.at("esm").digest, sha256_file_hex(esm));
+  EXPECT_EQ(added.artifacts.at("esm").size, static_cast<std::int64_t>(fs::file_size(esm)));
+
+  // The blob is a byte-identical copy at its content address.
+  const fs::path blob = reg.blob_path(added.artifacts.at("esm").digest);
+  EXPECT_EQ(blob.parent_path().filename(), added.artifacts.at("esm").digest.substr(0, 2));
+  EXPECT_EQ(testing::read_text(blob), testing::read_text(esm));
+
+  for (const SourceRecord& r : {reg.get("sst2"), *reg.find(added.id), reg.list().at(0)}) {
+    EXPECT_EQ(r.id, added.id);
+    EXPECT_EQ(r.name, "sst2");
+    EXPECT_EQ(r.base_fingerprint, sha256_hex("base model"));
+    EXPECT_EQ(r.task, LabelKind::Classification);
+    EXPECT_EQ(r.label_names, (std::vector<std::string>{"negative", "positive"}));
+    EXPECT_EQ(r.dataset_fingerprint, sha256_hex("dataset sst2"));
+    EXPECT_EQ(r.dataset_size, 123);
+    EXPECT_EQ(r.dev_metrics["accuracy"], 0.875);
+    EXPECT_EQ(r.provenance["command"], "test");
+    EXPECT_EQ(r.created_at.size(), 20u);
+    EXPECT_EQ(r.artifacts.size(), 2u);
+    EXPECT_EQ(r.defect, "");
+  }
+  EXPECT_EQ(reg.get(std::to_string(added.id)).name, "sst2");  // by id
+  EXPECT_FALSE(reg.find("nope").has_value());
+  EXPECT_THROW(reg.get("nope"), InputError);
+
+  const SafetensorsFile f = reg.open_artifact(reg.get("sst2"), "esm");
+  EXPECT_EQ(f.entry("weight").shape, (std::vector<std::int64_t>{4, 4}));
+  EXPECT_THROW(reg.open_artifact(reg.get("sst2"), "fisher"), InputError);
+}
+
+TEST(RegistryIndex, ListIsOrderedByNameAndSeesEveryArtifact) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const std::vector<std::string> names = {"mr", "cr", "subj", "trec", "sst5"};
+  for (std::size_t i = 0; i < names.size(); ++i)
+    reg.add(make_source(names[i], write_esm(dir / (names[i] + ".safetensors"), 3, 1.0f + i),
+                        write_artifact(dir / (names[i] + "-mean.safetensors"), static_cast<float>(i))));
+  const auto all = reg.list();
+  ASSERT_EQ(all.size(), names.size());
+  EXPECT_EQ(reg.count(), 5);
+  for (std::size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i - 1].name, all[i].name);
+  for (const auto& s : all) {
+    EXPECT_EQ(s.artifacts.at("esm").digest, sha256_file_hex(dir / (s.name + ".safetensors")));
+    EXPECT_EQ(s.artifacts.at("mean_embedding").digest, sha256_file_hex(dir / (s.name + "-mean.safetensors")));
+  }
+}
+
+TEST(RegistryIndex, IdenticalContentIsStoredOnceAndKeptWhileReferenced) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const auto esm = write_esm(dir / "esm.safetensors", 4);
+  write_esm(dir / "copy.safetensors", 4);  // same bytes, other file
+  reg.add(make_source("a", esm, write_artifact(dir / "ma.safetensors", 1)));
+  reg.add(make_source("b", dir / "copy.safetensors", write_artifact(dir / "mb.safetensors", 2)));
+  EXPECT_EQ(files_under(dir / "reg" / "blobs").size(), 3u);  // one shared ESM, two means
+
+  const RemoveResult r = reg.remove({"a"});
+  EXPECT_EQ(r.removed, (std::vector<std::string>{"a"}));
+  EXPECT_EQ(r.blobs_deleted, 1);  // a's mean only; the ESM is still b's
+  EXPECT_EQ(files_under(dir / "reg" / "blobs").size(), 2u);
+  EXPECT_NO_THROW(reg.open_artifact(reg.get("b"), "esm"));
+
+  reg.remove({"b"});
+  EXPECT_TRUE(files_under(dir / "reg" / "blobs").empty());
+  EXPECT_EQ(reg.count(), 0);
+  EXPECT_EQ(sql(dir / "reg", "SELECT COUNT(*) FROM artifacts"), "0|");
+}
+
+TEST(RegistryIndex, RemovingAnUnknownNameRemovesNothing) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  reg.add(make_source("a", write_esm(dir / "esm.safetensors", 2)));
+  EXPECT_THROW(reg.remove({"a", "missing"}), InputError);
+  EXPECT_EQ(reg.count(), 1);
+}
+
+TEST(RegistryIndex, RejectsBadNamesDuplicatesAndNonSafetensorsArtifacts) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const auto esm = write_esm(dir / "esm.safetensors", 2);
+  reg.add(make_source("a", esm));
+  try {
+    reg.add(make_source("a", esm));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("already registered"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(reg.add(make_source("", esm)), InputError);
+  EXPECT_THROW(reg.add(make_source("tab\tname", esm)), InputError);
+  auto bad_kind = make_source("c", esm);
+  bad_kind.artifact_files["Bad Kind"] = esm;
+  EXPECT_THROW(reg.add(bad_kind), InputError);
+  testing::write_text(dir / "junk.safetensors", "not a safetensors file at all");
+  EXPECT_THROW(reg.add(make_source("d", dir / "junk.safetensors")), InputError);
+  EXPECT_THROW(reg.add(make_source("e", dir / "absent.safetensors")), IoError);
+  EXPECT_EQ(reg.count(), 1);
+  // Nothing of the failed additions stays behind: only a's blob.
+  EXPECT_EQ(files_under(dir / "reg" / "blobs").size(), 1u);
+}
+
+TEST(RegistryIndex, DamagedRowsAreListedWithTheirDefectNotThrown) {
+  TempDir dir;
+  {
+    Registry reg = Registry::create(dir / "reg");
+    reg.add(make_source("good", write_esm(dir / "e1.safetensors", 2)));
+    reg.add(make_source("bad", write_esm(dir / "e2.safetensors", 3)));
+  }
+  sql(dir / "reg", "UPDATE sources SET label_names = '{oops' WHERE name = 'bad'");
+  Registry reg = Registry::open(dir / "reg");
+  const auto all = reg.list();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "bad");
+  EXPECT_NE(all[0].defect.find("label_names"), std::string::npos);
+  EXPECT_EQ(all[1].defect, "");
+  try {
+    reg.open_artifact(all[0], "esm");
+    FAIL();
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("\"bad\""), std::string::npos) << m;
+    EXPECT_NE(m.find("registry rm"), std::string::npos) << m;
+  }
+}
+
+TEST(RegistryIndex, MissingBlobIsReportedNamingTheSourceAndTheFix) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const auto s = reg.add(make_source("lost", write_esm(dir / "e.safetensors", 2)));
+  fs::remove(reg.blob_path(s.artifacts.at("esm").digest));
+  try {
+    reg.open_artifact(reg.get("lost"), "esm");
+    FAIL();
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("\"lost\""), std::string::npos) << m;
+    EXPECT_NE(m.find("missing"), std::string::npos) << m;
+    EXPECT_NE(m.find("registry verify"), std::string::npos) << m;
+  }
+}
+
+}  // namespace
+}  // namespace taskscout
