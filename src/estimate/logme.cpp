@@ -30,6 +30,7 @@
 // value at s·1e-11 is reported.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numbers>
@@ -39,18 +40,18 @@
 #include "taskscout/core/lapack.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
+#include "taskscout/estimate/logme_gram.hpp"
 
 namespace taskscout {
 
 namespace {
 
-// Gram matrix of the rows (dual) or columns (primal) of F, in float64, tridiagonalized,
-// with the target projections rotated by Qᵀ.
+// The Gram matrix tridiagonalized, with the target projections rotated by Qᵀ.
 struct TridiagonalProblem {
   bool dual = false;
   std::int64_t n = 0, d = 0, m = 0;  // m = size of the Gram matrix
   std::vector<double> diag, offdiag;
-  at::Tensor rotated;                // m×C, column-major storage as C×m rows
+  at::Tensor rotated;                // C×m rows
   std::vector<double> target_norm2;  // ‖y‖² per column
   double trace = 0;
 };
@@ -61,56 +62,30 @@ struct TridiagonalProblem {
 // 0.68 s).
 constexpr std::int64_t kBlockBytes = std::int64_t{32} << 20;
 
-TridiagonalProblem build(const at::Tensor& features, const at::Tensor& targets) {
+TridiagonalProblem tridiagonalize(LogmeGram&& g) {
   TridiagonalProblem p;
-  p.n = features.size(0);
-  p.d = features.size(1);
-  p.dual = p.n <= p.d;
+  p.dual = g.dual;
+  p.n = g.n;
+  p.d = g.d;
   p.m = p.dual ? p.n : p.d;
-  const std::int64_t c = targets.size(1);
   const int m = static_cast<int>(p.m);
-
-  // gram: column-major m×m, lower triangle filled. rhs: column-major m×C (as C×m rows).
-  at::Tensor gram = at::zeros({p.m, p.m}, at::kDouble);
-  at::Tensor rhs;
-  if (p.dual) {
-    // K = F Fᵀ: F row-major N×D is column-major D×N, so K = AᵀA with A = that matrix.
-    at::Tensor f64 = features.to(at::kDouble).contiguous();
-    lapack::syrk_lower(true, m, static_cast<int>(p.d), f64.data_ptr<double>(), static_cast<int>(p.d),
-                       gram.data_ptr<double>(), m);
-    rhs = targets.t().contiguous();  // C×N rows = column-major N×C
-  } else {
-    // G = FᵀF accumulated over row blocks: G += A_b A_bᵀ with A_b the D×rows column-major
-    // view of the block; b = Fᵀy accumulated alongside. Memory: O(D² + block).
-    at::Tensor b = at::zeros({c, p.d}, at::kDouble);
-    const std::int64_t block_rows = std::clamp<std::int64_t>(kBlockBytes / (8 * p.d), 1, p.n);
-    at::Tensor buffer = at::empty({block_rows, p.d}, at::kDouble);  // reused: no page faults per block
-    for (std::int64_t r = 0; r < p.n; r += block_rows) {
-      const std::int64_t rows = std::min(block_rows, p.n - r);
-      at::Tensor block = buffer.narrow(0, 0, rows);
-      block.copy_(features.narrow(0, r, rows));
-      lapack::syrk_lower(false, m, static_cast<int>(rows), block.data_ptr<double>(), static_cast<int>(p.d),
-                         gram.data_ptr<double>(), m);
-      b.addmm_(targets.narrow(0, r, rows).t(), block);
-    }
-    rhs = b;
-  }
-  p.trace = gram.diagonal().sum().item<double>();
-  p.target_norm2.resize(static_cast<std::size_t>(c));
-  at::Tensor norms = targets.pow(2).sum(0);
-  for (std::int64_t j = 0; j < c; ++j) {
-    p.target_norm2[j] = norms[j].item<double>();
+  const std::int64_t c = g.projections.size(0);
+  if (g.gram.scalar_type() != at::kDouble || !g.gram.is_contiguous() || g.gram.size(0) != p.m ||
+      g.gram.size(1) != p.m || g.projections.scalar_type() != at::kDouble || !g.projections.is_contiguous() ||
+      g.projections.size(1) != p.m || static_cast<std::int64_t>(g.target_norm2.size()) != c)
+    throw Error("internal: logme_from_gram: statistics of inconsistent shape or dtype");
+  p.trace = g.gram.diagonal().sum().item<double>();
+  p.target_norm2 = std::move(g.target_norm2);
+  for (std::size_t j = 0; j < p.target_norm2.size(); ++j)
     // y = 0 is fitted exactly by β → ∞: the evidence is unbounded.
     if (p.target_norm2[j] == 0)
       throw InputError("logme: regression target column " + std::to_string(j) +
                        " is all zeros, for which the evidence is unbounded; drop that column");
-  }
-
   p.diag.resize(static_cast<std::size_t>(p.m));
   p.offdiag.resize(static_cast<std::size_t>(std::max<std::int64_t>(p.m - 1, 1)));
-  lapack::tridiagonalize(m, gram.data_ptr<double>(), m, p.diag.data(), p.offdiag.data(), static_cast<int>(c),
-                         rhs.data_ptr<double>());
-  p.rotated = rhs;
+  lapack::tridiagonalize(m, g.gram.data_ptr<double>(), m, p.diag.data(), p.offdiag.data(), static_cast<int>(c),
+                         g.projections.data_ptr<double>());
+  p.rotated = std::move(g.projections);
   return p;
 }
 
@@ -167,26 +142,68 @@ double max_profile(const TridiagonalProblem& p, const double* rotated, double no
   return best;
 }
 
-at::Tensor target_matrix(const Targets& targets) {
+}  // namespace
+
+LogmeGram logme_gram(const at::Tensor& features, const at::Tensor& targets) {
+  LogmeGram g;
+  g.n = features.size(0);
+  g.d = features.size(1);
+  g.dual = g.n <= g.d;
+  const std::int64_t m = g.dual ? g.n : g.d, c = targets.size(1);
+
+  // gram: column-major m×m, lower triangle filled. projections: C×m rows.
+  g.gram = at::zeros({m, m}, at::kDouble);
+  if (g.dual) {
+    // K = F Fᵀ: F row-major N×D is column-major D×N, so K = AᵀA with A = that matrix.
+    at::Tensor f64 = features.to(at::kDouble).contiguous();
+    lapack::syrk_lower(true, static_cast<int>(m), static_cast<int>(g.d), f64.data_ptr<double>(),
+                       static_cast<int>(g.d), g.gram.data_ptr<double>(), static_cast<int>(m));
+    g.projections = targets.t().contiguous();  // C×N rows = column-major N×C
+  } else {
+    // G = FᵀF accumulated over row blocks: G += A_b A_bᵀ with A_b the D×rows column-major
+    // view of the block; b = Fᵀy accumulated alongside. Memory: O(D² + block).
+    at::Tensor b = at::zeros({c, g.d}, at::kDouble);
+    const std::int64_t block_rows = std::clamp<std::int64_t>(kBlockBytes / (8 * g.d), 1, g.n);
+    at::Tensor buffer = at::empty({block_rows, g.d}, at::kDouble);  // reused: no page faults per block
+    for (std::int64_t r = 0; r < g.n; r += block_rows) {
+      const std::int64_t rows = std::min(block_rows, g.n - r);
+      at::Tensor block = buffer.narrow(0, 0, rows);
+      block.copy_(features.narrow(0, r, rows));
+      lapack::syrk_lower(false, static_cast<int>(m), static_cast<int>(rows), block.data_ptr<double>(),
+                         static_cast<int>(g.d), g.gram.data_ptr<double>(), static_cast<int>(m));
+      b.addmm_(targets.narrow(0, r, rows).t(), block);
+    }
+    g.projections = b;
+  }
+  at::Tensor norms = targets.pow(2).sum(0).contiguous();
+  g.target_norm2.assign(norms.data_ptr<double>(), norms.data_ptr<double>() + c);
+  return g;
+}
+
+at::Tensor logme_target_matrix(const Targets& targets) {
   if (targets.kind == TaskKind::Regression) return as_tensor(targets.values).to(at::kDouble);
   at::Tensor ids = at::from_blob(const_cast<std::int64_t*>(targets.classes.data()),
                                  {static_cast<std::int64_t>(targets.classes.size())}, at::kLong);
   return at::one_hot(ids, targets.num_classes).to(at::kDouble);
 }
 
-}  // namespace
-
-double logme(const EstimationInput& in, const EstimatorOptions&) {
-  const at::Tensor features = as_tensor(in.features);
-  const at::Tensor targets = target_matrix(in.targets);
-  const TridiagonalProblem p = build(features, targets);
+double logme_from_gram(LogmeGram&& g) {
+  const TridiagonalProblem p = tridiagonalize(std::move(g));
   const double n = static_cast<double>(p.n);
   const double constant = 0.5 * n * (std::log(n) - 1 - std::log(2 * std::numbers::pi));
-  const at::Tensor rotated = p.rotated.contiguous();
   double sum = 0;
-  for (std::int64_t j = 0; j < rotated.size(0); ++j)
-    sum += (max_profile(p, rotated[j].data_ptr<double>(), p.target_norm2[j]) + constant) / n;
-  return sum / static_cast<double>(rotated.size(0));
+  for (std::int64_t j = 0; j < p.rotated.size(0); ++j)
+    sum += (max_profile(p, p.rotated[j].data_ptr<double>(), p.target_norm2[j]) + constant) / n;
+  return sum / static_cast<double>(p.rotated.size(0));
+}
+
+double logme_from_gram_flops(std::int64_t m, std::int64_t c) {
+  const double md = static_cast<double>(m);
+  return 4.0 / 3.0 * md * md * md + 2.0 * md * md * static_cast<double>(c);
+}
+
+double logme(const EstimationInput& in, const EstimatorOptions&) {
+  return logme_from_gram(logme_gram(as_tensor(in.features), logme_target_matrix(in.targets)));
 }
 
 }  // namespace taskscout

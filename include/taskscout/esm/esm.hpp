@@ -1,0 +1,54 @@
+#pragma once
+// Embedding Space Maps (Schulte et al., "Less is More: Parameter-Efficient Selection of
+// Intermediate Tasks for Transfer Learning"): a linear map ESM(x) = W·x + b from the base
+// model's embedding space to the embedding space of the model fine-tuned on one source
+// task. Applied to the target's base embeddings it stands in for the fine-tuned model.
+//
+// File format (agreed with the registry): safetensors holding
+//   weight  F32 [D, D]   (row i gives output coordinate i: ESM(X) = X·Wᵀ + b)
+//   bias    F32 [D]
+//   __metadata__ {"format": "taskscout-esm", "version": "1", "base_fingerprint": "…",
+//                 fit statistics such as "r2_heldout", "lambda", "train_rows", …}
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "taskscout/core/array.hpp"
+
+namespace taskscout {
+
+inline constexpr const char* kEsmFormat = "taskscout-esm";
+inline constexpr const char* kEsmVersion = "1";
+
+struct Esm {
+  Array weight;  // F32 D×D
+  Array bias;    // F32 D
+  // "format" and "version" are filled in on saving; "base_fingerprint" identifies the
+  // base model whose embeddings the map reads (empty when unknown).
+  std::map<std::string, std::string> metadata;
+
+  std::int64_t dim() const { return bias.numel(); }
+  std::string base_fingerprint() const;
+};
+
+// Checks what every user of an ESM relies on and throws InputError starting with `what`
+// (a file or source name): weight F32/F64 D×D and bias D with the same D ≥ 1, every value
+// finite, and, when the metadata has a "format", that it is taskscout-esm version 1.
+void validate_esm(const Esm& esm, const std::string& what);
+
+// Reads and validates an ESM file (the weight and bias stay memory-mapped). Throws IoError
+// when it cannot be read, InputError naming the file for a missing tensor, a wrong format
+// tag or version, wrong shapes or non-finite values.
+Esm load_esm(const std::filesystem::path& path);
+
+// Writes the ESM atomically, with the format tag and version added to its metadata.
+void save_esm(const std::filesystem::path& path, const Esm& esm);
+
+// ESM(X) = X·Wᵀ + b for X N×D (any float dtype), in float64 when X is float64 and in
+// float32 otherwise. Throws InputError when the dimensions differ.
+at::Tensor apply_esm(const Esm& esm, const at::Tensor& x);
+
+}  // namespace taskscout

@@ -1,0 +1,80 @@
+// The worker pool that streams sources (see ranking.hpp).
+#include "taskscout/select/ranking.hpp"
+
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <mutex>
+#include <optional>
+
+#include "taskscout/core/lapack.hpp"
+#include "taskscout/core/threads.hpp"
+#include "taskscout/core/timer.hpp"
+
+namespace taskscout {
+
+namespace {
+
+// Restores OpenBLAS's own pool to `threads` when scoring ends, even by an exception.
+struct SingleThreadedBlas {
+  int restore;
+  explicit SingleThreadedBlas(int threads) : restore(threads) { lapack::set_blas_threads(1); }
+  ~SingleThreadedBlas() { lapack::set_blas_threads(restore); }
+};
+
+}  // namespace
+
+std::vector<SourceScore> score_sources(const std::vector<std::string>& names, const SourceScorer& scorer,
+                                       const ScoringProgress& progress) {
+  std::vector<SourceScore> out(names.size());
+  if (names.empty()) return out;
+  const int pool = thread_count();
+  const int workers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pool), names.size()));
+  // One source per worker at a time is the better use of the cores: a source's work is
+  // dominated by a tridiagonalization, which is memory-bound and does not scale across
+  // threads. With one worker, BLAS keeps all threads.
+  std::optional<SingleThreadedBlas> blas;
+  if (workers > 1) blas.emplace(pool);
+  std::atomic<std::size_t> next{0};
+  std::mutex progress_mutex;
+  std::int64_t done = 0;
+  auto work = [&] {
+    for (std::size_t i = next++; i < names.size(); i = next++) {
+      SourceScore& s = out[i];
+      s.name = names[i];
+      Stopwatch watch;
+      try {
+        s.score = scorer(i);
+        if (!std::isfinite(s.score)) s.skipped = "its score is not finite";
+      } catch (const std::exception& e) {
+        s.skipped = e.what();
+      }
+      s.seconds = watch.seconds();
+      if (progress) {
+        std::lock_guard lock(progress_mutex);
+        progress(++done);
+      }
+    }
+  };
+  if (workers <= 1) {
+    work();
+  } else {
+    // Workers inside at::parallel_for (libtorch's pool, sized by --threads): ATen then runs
+    // the ops within each source on the worker's own thread instead of splitting them again.
+    at::parallel_for(0, workers, 1, [&](std::int64_t, std::int64_t) { work(); });
+  }
+  return out;
+}
+
+Ranking make_ranking(std::vector<SourceScore> scores) {
+  Ranking r;
+  for (auto& s : scores) (s.ok() ? r.ranked : r.skipped).push_back(std::move(s));
+  std::stable_sort(r.ranked.begin(), r.ranked.end(),
+                   [](const SourceScore& a, const SourceScore& b) { return a.score > b.score; });
+  return r;
+}
+
+}  // namespace taskscout
