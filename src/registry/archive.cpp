@@ -1,12 +1,11 @@
 #include "taskscout/registry/archive.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <random>
 #include <set>
@@ -167,8 +166,7 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
   ImportResult result;
   const std::string where = location(archive_path.string());
   std::error_code ec;
-  if (!fs::is_regular_file(archive_path, ec))
-    throw IoError(where + "no such archive file");
+  if (!fs::is_regular_file(archive_path, ec)) throw IoError(where + "no such archive file");
   Database archive(archive_path, Database::Mode::ReadOnly, registry.database().lock_timeout_seconds(),
                    "archive " + archive_path.string());
   if (archive.pragma_integer("application_id") != registry_detail::kArchiveApplicationId)
@@ -186,8 +184,8 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
   }
   for (const auto& s : sources) {
     if (!s.defect.empty())
-      throw InputError(where + fmt::format("source \"{}\" is damaged in the archive ({}); nothing was imported", s.name,
-                                           s.defect));
+      throw InputError(
+          where + fmt::format("source \"{}\" is damaged in the archive ({}); nothing was imported", s.name, s.defect));
     registry_detail::check_new_source(s, where);
     for (const auto& [kind, a] : s.artifacts)
       if (!blob_sizes.count(a.digest))
@@ -219,44 +217,59 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
   const BlobStore blobs(registry.folder() / "blobs");
   Statement chunks(archive, "SELECT data FROM blob_chunks WHERE digest = ?1 ORDER BY seq");
   std::set<std::string> present;
-  for (auto& s : sources) {
-    const bool clash = std::find(clashes.begin(), clashes.end(), "\"" + s.name + "\"") != clashes.end();
-    if (clash && on_clash == NameClash::Skip) {
-      result.skipped.push_back(s.name);
-      continue;
-    }
-    if (clash) {
-      std::string name;
-      for (int k = 2;; ++k) {
-        name = fmt::format("{}-{}", s.name, k);
-        if (!taken.count(name)) break;
-      }
-      taken.insert(name);
-      result.renamed.emplace_back(s.name, name);
-      s.name = name;
-    }
-    for (const auto& [kind, a] : s.artifacts) {
-      if (present.count(a.digest)) continue;
-      const fs::path target = blobs.path_of(a.digest);
-      if (fs::is_regular_file(target, ec) && static_cast<std::int64_t>(fs::file_size(target, ec)) == a.size) {
-        present.insert(a.digest);
+  std::vector<std::string> written;  // deleted again if the import fails
+  try {
+    for (auto& s : sources) {
+      const bool clash = std::find(clashes.begin(), clashes.end(), "\"" + s.name + "\"") != clashes.end();
+      if (clash && on_clash == NameClash::Skip) {
+        result.skipped.push_back(s.name);
         continue;
       }
-      registry_detail::IncomingBlob blob(blobs.dir());
-      chunks.bind(1, a.digest);
-      while (chunks.step()) {
-        const std::string_view data = chunks.blob(0);
-        blob.write(data.data(), data.size());
+      if (clash) {
+        std::string name;
+        for (int k = 2;; ++k) {
+          name = fmt::format("{}-{}", s.name, k);
+          if (!taken.count(name)) break;
+        }
+        taken.insert(name);
+        result.renamed.emplace_back(s.name, name);
+        s.name = name;
       }
-      chunks.reset();
-      blob.install(fmt::format("{}: the {} blob of source \"{}\"", archive_path.string(), kind, s.name), a.digest);
-      present.insert(a.digest);
-      ++result.blobs_written;
+      for (const auto& [kind, a] : s.artifacts) {
+        if (present.count(a.digest)) continue;
+        const fs::path target = blobs.path_of(a.digest);
+        if (fs::is_regular_file(target, ec) && static_cast<std::int64_t>(fs::file_size(target, ec)) == a.size) {
+          present.insert(a.digest);
+          continue;
+        }
+        registry_detail::IncomingBlob blob(blobs.dir());
+        chunks.bind(1, a.digest);
+        while (chunks.step()) {
+          const std::string_view data = chunks.blob(0);
+          blob.write(data.data(), data.size());
+        }
+        chunks.reset();
+        const auto stored = blob.install(
+            fmt::format("{}: the {} blob of source \"{}\"", archive_path.string(), kind, s.name), a.digest);
+        if (stored.written) written.push_back(a.digest);
+        present.insert(a.digest);
+        ++result.blobs_written;
+      }
+      registry_detail::insert_source(db, s);
+      result.imported.push_back(s.name);
     }
-    registry_detail::insert_source(db, s);
-    result.imported.push_back(s.name);
+    t.commit();
+  } catch (...) {
+    // Still under the write lock: nothing can reference the blobs this import wrote.
+    for (const auto& digest : written) {
+      try {
+        blobs.remove(digest);
+      } catch (const Error&) {
+        // An orphan stays; `registry gc` deletes it.
+      }
+    }
+    throw;
   }
-  t.commit();
   return result;
 }
 

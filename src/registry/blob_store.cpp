@@ -82,8 +82,8 @@ StoredBlob IncomingBlob::install(const std::string& what, const std::string& exp
   out.digest = hash_->sha.finish_hex();
   out.size = size_;
   if (!expected_digest.empty() && out.digest != expected_digest)
-    throw InputError(what + ": the bytes hash to " + out.digest + ", not to their recorded digest " +
-                     expected_digest + "; the copy is damaged");
+    throw InputError(what + ": the bytes hash to " + out.digest + ", not to their recorded digest " + expected_digest +
+                     "; the copy is damaged");
   try {
     SafetensorsFile check(temp_);
   } catch (const Error& e) {
@@ -95,8 +95,7 @@ StoredBlob IncomingBlob::install(const std::string& what, const std::string& exp
     return out;  // identical content is already stored; the destructor drops the copy
   }
   fs::create_directories(target.parent_path(), ec);
-  if (ec)
-    throw IoError(location(target.parent_path().string()) + "cannot create the blob folder: " + ec.message());
+  if (ec) throw IoError(location(target.parent_path().string()) + "cannot create the blob folder: " + ec.message());
   if (::rename(temp_.c_str(), target.c_str()) != 0)
     throw IoError(location(target.string()) + "cannot store the blob: " + reason());
   done_ = true;

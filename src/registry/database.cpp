@@ -122,7 +122,8 @@ std::string_view Statement::blob(int column) const {
 bool Statement::is_null(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 Transaction::Transaction(const Database& db, Kind kind) : db_(db) {
-  const int rc = sqlite3_exec(db.handle(), kind == Kind::Write ? "BEGIN IMMEDIATE" : "BEGIN", nullptr, nullptr, nullptr);
+  const int rc =
+      sqlite3_exec(db.handle(), kind == Kind::Write ? "BEGIN IMMEDIATE" : "BEGIN", nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) db.fail(rc, kind == Kind::Write ? "waiting for the write lock" : "starting to read");
 }
 

@@ -51,8 +51,8 @@ EsmFileInfo check_esm_file(const std::filesystem::path& path, const std::string&
     const auto v = a.values<float>();
     for (std::size_t i = 0; i < v.size(); ++i)
       if (!std::isfinite(v[i]))
-        throw InputError(where + fmt::format("the ESM's {} holds a non-finite value at flat index {}; retrain it",
-                                             name, i));
+        throw InputError(where +
+                         fmt::format("the ESM's {} holds a non-finite value at flat index {}; retrain it", name, i));
   }
   return info;
 }

@@ -64,8 +64,7 @@ std::string base_model_fingerprint(const fs::path& folder) {
   for (const auto& name : files) {
     const fs::path p = folder / name;
     const auto size = fs::file_size(p, ec);
-    if (ec)
-      throw InputError(location(p.string()) + "a weight file the model folder lists is missing: " + ec.message());
+    if (ec) throw InputError(location(p.string()) + "a weight file the model folder lists is missing: " + ec.message());
     manifest += fmt::format("{} {} {}\n", name, size, sha256_file_hex(p));
   }
   return sha256_hex(manifest);

@@ -91,12 +91,14 @@ void add_artifact(SourceRecord& r, const Statement& s) {
 void check_new_source(const SourceRecord& r, const std::string& where) {
   if (r.name.empty()) throw InputError(where + "a source needs a non-empty name");
   if (r.name.size() > 200) throw InputError(where + "source names are limited to 200 bytes");
-  if (r.name.front() == '-') throw InputError(where + fmt::format("source name \"{}\" must not start with '-'", r.name));
+  if (r.name.front() == '-')
+    throw InputError(where + fmt::format("source name \"{}\" must not start with '-'", r.name));
   for (unsigned char c : r.name)
     if (c < 0x20 || c == 0x7f)
       throw InputError(where + "source names must not contain control characters (tabs, newlines)");
   if (!r.base_fingerprint.empty() && !is_sha256_hex(r.base_fingerprint))
-    throw InputError(where + fmt::format("source \"{}\": the base fingerprint must be 64 lowercase hex digits", r.name));
+    throw InputError(where +
+                     fmt::format("source \"{}\": the base fingerprint must be 64 lowercase hex digits", r.name));
   if (!r.dev_metrics.is_object() || !r.provenance.is_object())
     throw InputError(where + fmt::format("source \"{}\": dev metrics and provenance must be JSON objects", r.name));
   if (r.dataset_size < 0) throw InputError(where + fmt::format("source \"{}\": negative dataset size", r.name));

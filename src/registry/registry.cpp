@@ -62,8 +62,7 @@ Registry Registry::create(const fs::path& folder, const RegistryOptions& options
   if (fs::exists(folder, ec) && !fs::is_directory(folder, ec))
     throw InputError(location(folder.string()) + "exists and is not a folder; choose another path for the registry");
   if (fs::exists(folder, ec) && !fs::is_empty(folder, ec))
-    throw InputError(location(folder.string()) +
-                     "the folder is not empty; a registry needs an empty or new folder");
+    throw InputError(location(folder.string()) + "the folder is not empty; a registry needs an empty or new folder");
   fs::create_directories(folder / kBlobsDir, ec);
   if (ec) throw IoError(location(folder.string()) + "cannot create the registry folder: " + ec.message());
   auto db = std::make_unique<Database>(folder / kIndexFile, Database::Mode::Create, options.lock_timeout_seconds,
@@ -174,8 +173,8 @@ SafetensorsFile Registry::open_artifact(const SourceRecord& source, std::string_
   if (!a) {
     std::string kinds;
     for (const auto& [k, _] : source.artifacts) kinds += (kinds.empty() ? "" : ", ") + k;
-    throw InputError(location(folder_.string()) + fmt::format("{} has no {} artifact (it has: {})", who, kind,
-                                                              kinds.empty() ? "none" : kinds));
+    throw InputError(location(folder_.string()) +
+                     fmt::format("{} has no {} artifact (it has: {})", who, kind, kinds.empty() ? "none" : kinds));
   }
   const fs::path path = blob_path(a->digest);
   std::error_code ec;
@@ -187,9 +186,10 @@ SafetensorsFile Registry::open_artifact(const SourceRecord& source, std::string_
   try {
     return SafetensorsFile(path);
   } catch (const Error& e) {
-    throw InputError(fmt::format("the {} blob of {} is unreadable ({}); run `taskscout registry verify {}`, then "
-                                 "`taskscout registry rm {} {}` and register it again",
-                                 kind, who, e.what(), folder_.string(), folder_.string(), source.name));
+    throw InputError(
+        fmt::format("the {} blob of {} is unreadable ({}); run `taskscout registry verify {}`, then "
+                    "`taskscout registry rm {} {}` and register it again",
+                    kind, who, e.what(), folder_.string(), folder_.string(), source.name));
   }
 }
 
@@ -215,14 +215,28 @@ SourceRecord Registry::add(const NewSource& source, const AddOptions& options) {
   stored.defect.clear();
   stored.created_at = now_utc();
   const BlobStore blobs(folder_ / kBlobsDir);
-  for (const auto& [kind, file] : source.artifact_files) {
-    const auto blob = blobs.store_file(file, fmt::format("{}: {} artifact of source \"{}\"", file.string(), kind,
-                                                         r.name));
-    stored.artifacts[kind] = Artifact{kind, blob.digest, blob.size};
+  std::vector<std::string> written;  // blobs this call added, deleted again if it fails
+  try {
+    for (const auto& [kind, file] : source.artifact_files) {
+      const auto blob =
+          blobs.store_file(file, fmt::format("{}: {} artifact of source \"{}\"", file.string(), kind, r.name));
+      if (blob.written) written.push_back(blob.digest);
+      stored.artifacts[kind] = Artifact{kind, blob.digest, blob.size};
+    }
+    if (options.before_index) options.before_index();
+    stored.id = registry_detail::insert_source(*db_, stored);
+    t.commit();
+  } catch (...) {
+    // Still under the write lock: no other row can have come to reference these blobs.
+    for (const auto& digest : written) {
+      try {
+        blobs.remove(digest);
+      } catch (const Error&) {
+        // An orphan blob stays; `registry verify` reports it and `registry gc` deletes it.
+      }
+    }
+    throw;
   }
-  if (options.before_index) options.before_index();
-  stored.id = registry_detail::insert_source(*db_, stored);
-  t.commit();
   return stored;
 }
 
@@ -291,7 +305,8 @@ VerifyResult Registry::verify(const VerifyOptions& options) const {
       const fs::path path = blob_path(a.digest);
       std::error_code ec;
       if (!fs::is_regular_file(path, ec)) {
-        result.problems.push_back({"missing_blob", s.name, kind, path.string(), "the blob file is missing; run " + fix});
+        result.problems.push_back(
+            {"missing_blob", s.name, kind, path.string(), "the blob file is missing; run " + fix});
         continue;
       }
       if (!options.check_content) continue;
@@ -300,7 +315,8 @@ VerifyResult Registry::verify(const VerifyOptions& options) const {
       try {
         actual = sha256_file_hex(path);
       } catch (const Error& e) {
-        result.problems.push_back({"unreadable_blob", s.name, kind, path.string(), std::string(e.what()) + "; run " + fix});
+        result.problems.push_back(
+            {"unreadable_blob", s.name, kind, path.string(), std::string(e.what()) + "; run " + fix});
         continue;
       }
       if (actual != a.digest) {
@@ -324,9 +340,11 @@ VerifyResult Registry::verify(const VerifyOptions& options) const {
     result.problems.push_back(
         {"orphan_file", "", "", file.string(),
          digest ? "a blob no source references (left by an interrupted registration or removal); `taskscout registry "
-                  "gc " + reg + "` deletes it"
+                  "gc " +
+                      reg + "` deletes it"
                 : "not a blob (a temporary file of a write in progress or interrupted, or a foreign file); "
-                  "`taskscout registry gc " + reg + "` deletes it when no write is in progress"});
+                  "`taskscout registry gc " +
+                      reg + "` deletes it when no write is in progress"});
   }
   return result;
 }

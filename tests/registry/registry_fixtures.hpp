@@ -1,5 +1,7 @@
 #pragma once
 // Small artifacts and sources for the registry tests.
+#include <sqlite3.h>
+
 #include <filesystem>
 #include <string>
 
@@ -45,6 +47,29 @@ inline NewSource make_source(const std::string& name, const std::filesystem::pat
   s.artifact_files["esm"] = esm;
   if (!mean.empty()) s.artifact_files["mean_embedding"] = mean;
   return s;
+}
+
+// Runs SQL on a registry's index behind its back (to damage it, or to read pragmas);
+// returns the result cells, each followed by '|', or "error: …".
+inline std::string sql(const std::filesystem::path& registry, const std::string& statement) {
+  sqlite3* db = nullptr;
+  sqlite3_open((registry / "registry.sqlite").c_str(), &db);
+  std::string out;
+  char* error = nullptr;
+  sqlite3_exec(
+      db, statement.c_str(),
+      [](void* o, int n, char** values, char**) {
+        for (int i = 0; i < n; ++i)
+          *static_cast<std::string*>(o) += (values[i] ? values[i] : "NULL") + std::string("|");
+        return 0;
+      },
+      &out, &error);
+  if (error) {
+    out = std::string("error: ") + error;
+    sqlite3_free(error);
+  }
+  sqlite3_close(db);
+  return out;
 }
 
 }  // namespace taskscout::testing

@@ -1,7 +1,6 @@
 // The registry index and blob store: create/open, add, list, look-up, identical content
 // stored once, removal with collection of unreferenced blobs, damaged rows.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <set>
 
@@ -14,6 +13,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::make_source;
+using testing::sql;
 using testing::TempDir;
 using testing::write_artifact;
 using testing::write_esm;
@@ -22,27 +22,6 @@ std::set<fs::path> files_under(const fs::path& dir) {
   std::set<fs::path> out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
     if (e.is_regular_file()) out.insert(e.path());
-  return out;
-}
-
-// Runs SQL on the index behind the registry's back (to damage it, or to check pragmas).
-std::string sql(const fs::path& registry, const std::string& statement) {
-  sqlite3* db = nullptr;
-  sqlite3_open((registry / "registry.sqlite").c_str(), &db);
-  std::string out;
-  char* error = nullptr;
-  sqlite3_exec(
-      db, statement.c_str(),
-      [](void* o, int n, char** values, char**) {
-        for (int i = 0; i < n; ++i) *static_cast<std::string*>(o) += (values[i] ? values[i] : "NULL") + std::string("|");
-        return 0;
-      },
-      &out, &error);
-  if (error) {
-    out = std::string("error: ") + error;
-    sqlite3_free(error);
-  }
-  sqlite3_close(db);
   return out;
 }
 

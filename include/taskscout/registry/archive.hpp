@@ -25,10 +25,10 @@ ExportResult export_registry(const Registry& registry, const std::filesystem::pa
 enum class NameClash { Fail, Rename, Skip };
 
 struct ImportResult {
-  std::vector<std::string> imported;  // names as stored
+  std::vector<std::string> imported;                         // names as stored
   std::vector<std::pair<std::string, std::string>> renamed;  // archive name → stored name
-  std::vector<std::string> skipped;  // clashes left out (NameClash::Skip)
-  std::int64_t blobs_written = 0;  // blobs the registry did not have yet
+  std::vector<std::string> skipped;                          // clashes left out (NameClash::Skip)
+  std::int64_t blobs_written = 0;                            // blobs the registry did not have yet
 };
 
 // Imports every source of the archive in one write transaction: all or nothing. Throws

@@ -53,7 +53,7 @@ struct AddOptions {
 
 struct RemoveResult {
   std::vector<std::string> removed;  // source names
-  std::int64_t blobs_deleted = 0;  // blobs no other source referenced
+  std::int64_t blobs_deleted = 0;    // blobs no other source referenced
   std::int64_t bytes_freed = 0;
 };
 
@@ -67,8 +67,8 @@ struct RegistryProblem {
   std::string kind;  // "missing_blob", "corrupt_blob", "unreadable_blob", "bad_row", "orphan_file"
   std::string source;
   std::string artifact;  // artifact kind, when the problem is an artifact's
-  std::string path;  // the file concerned, when there is one
-  std::string detail;  // what is wrong and what to do
+  std::string path;      // the file concerned, when there is one
+  std::string detail;    // what is wrong and what to do
 };
 
 struct VerifyResult {

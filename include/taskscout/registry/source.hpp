@@ -19,7 +19,7 @@ inline constexpr std::string_view kAdapter = "adapter";
 inline constexpr std::string_view kLora = "lora";
 inline constexpr std::string_view kFullModel = "full_model";
 inline constexpr std::string_view kHead = "head";
-inline constexpr std::string_view kEsm = "esm";                      // see esm_check.hpp
+inline constexpr std::string_view kEsm = "esm";                       // see esm_check.hpp
 inline constexpr std::string_view kMeanEmbedding = "mean_embedding";  // tensor "mean", [D] F32
 inline constexpr std::string_view kFisher = "fisher";
 }  // namespace artifact_kind
@@ -27,22 +27,22 @@ inline constexpr std::string_view kFisher = "fisher";
 // One safetensors blob of a source, addressed by the SHA-256 of its bytes.
 struct Artifact {
   std::string kind;
-  std::string digest;  // 64 lowercase hex digits
+  std::string digest;     // 64 lowercase hex digits
   std::int64_t size = 0;  // bytes
 };
 
 struct SourceRecord {
-  std::int64_t id = 0;  // assigned by the registry, never reused
-  std::string name;  // unique within a registry
-  std::string base_fingerprint;  // fingerprint.hpp; the base model the artifacts belong to
-  std::optional<LabelKind> task;  // empty when registered without its dataset
-  std::vector<std::string> label_names;  // classification: class id i is label_names[i]
-  std::string dataset_fingerprint;  // empty when registered without its dataset
-  std::int64_t dataset_size = 0;  // rows of the source dataset (0 when unknown)
-  std::map<std::string, Artifact> artifacts;  // by kind
+  std::int64_t id = 0;                                    // assigned by the registry, never reused
+  std::string name;                                       // unique within a registry
+  std::string base_fingerprint;                           // fingerprint.hpp; the base model the artifacts belong to
+  std::optional<LabelKind> task;                          // empty when registered without its dataset
+  std::vector<std::string> label_names;                   // classification: class id i is label_names[i]
+  std::string dataset_fingerprint;                        // empty when registered without its dataset
+  std::int64_t dataset_size = 0;                          // rows of the source dataset (0 when unknown)
+  std::map<std::string, Artifact> artifacts;              // by kind
   nlohmann::json dev_metrics = nlohmann::json::object();  // e.g. {"accuracy": 0.91}
-  nlohmann::json provenance = nlohmann::json::object();  // command, versions, options
-  std::string created_at;  // UTC, ISO 8601 ("2026-11-22T04:40:00Z")
+  nlohmann::json provenance = nlohmann::json::object();   // command, versions, options
+  std::string created_at;                                 // UTC, ISO 8601 ("2026-11-22T04:40:00Z")
   // Non-empty when the index row is damaged (unreadable JSON, a malformed digest, an
   // unknown task kind): says what is wrong. Such a source is listed, never ranked.
   std::string defect;
