@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace taskscout {
 
@@ -27,6 +28,14 @@ struct EncoderConfig {
   std::int64_t pad_token_id = 0;
   double layer_norm_eps = 1e-12;
   Activation activation = Activation::Gelu;
+  // What a task model adds (empty for a base encoder): the Hugging Face class names
+  // ("BertForSequenceClassification"), the class names by id (id2label; one entry "LABEL_0"
+  // for regression) and problem_type ("single_label_classification" or "regression").
+  std::vector<std::string> architectures;
+  std::vector<std::string> labels;
+  std::string problem_type;
+
+  bool operator==(const EncoderConfig&) const = default;
 
   std::int64_t head_dim() const { return hidden_size / num_heads; }
   // The longest sequence (special tokens included) the position embeddings can number.
@@ -45,10 +54,16 @@ std::string supported_model_types();
 // Parses config.json text; `source` (the file) prefixes every error. Throws InputError for
 // malformed JSON, an unsupported model_type (naming the supported ones), a missing or
 // non-positive size, hidden size not divisible by the head count, an unknown activation,
-// or a position_embedding_type other than "absolute".
+// a position_embedding_type other than "absolute", or an id2label whose keys are not
+// 0…n−1 or whose values are not distinct strings.
 EncoderConfig parse_encoder_config(std::string_view json_text, const std::string& source);
 
 // Reads and parses `path` (IoError when it cannot be read).
 EncoderConfig read_encoder_config(const std::filesystem::path& path);
+
+// config.json text that parse_encoder_config reads back into an equal EncoderConfig and
+// that Hugging Face transformers loads (AutoConfig): the model type's own key names, plus
+// architectures, id2label/label2id and problem_type when set.
+std::string encoder_config_json(const EncoderConfig& config);
 
 }  // namespace taskscout
