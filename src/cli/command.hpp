@@ -25,6 +25,8 @@ void add_score_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_embed_command(CLI::App& app);
+void add_registry_command(CLI::App& app);
+void add_register_command(CLI::App& app);
 
 // A results table printed as aligned columns (default) or RFC 4180 CSV (--csv).
 struct ResultTable {

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   taskscout::cli::add_eval_command(app);
   taskscout::cli::add_synth_command(app);
   taskscout::cli::add_embed_command(app);
+  taskscout::cli::add_registry_command(app);
+  taskscout::cli::add_register_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;
