@@ -1,13 +1,12 @@
 // SHA-256 against the FIPS 180-4 / NIST example vectors, lengths around the padding
 // boundaries (digests from Python's hashlib), and streaming in uneven chunks.
-#include "taskscout/core/sha256.hpp"
-
 #include <gtest/gtest.h>
 
 #include <random>
 #include <string>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
 #include "test_support.hpp"
 
 namespace taskscout {
@@ -24,7 +23,8 @@ TEST(Sha256, NistVectors) {
 }
 
 TEST(Sha256, OneMillionA) {
-  EXPECT_EQ(sha256_hex(std::string(1'000'000, 'a')), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(sha256_hex(std::string(1'000'000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
   // The same million bytes fed one at a time.
   Sha256 h;
   for (int i = 0; i < 1'000'000; ++i) h.update("a", 1);
