@@ -1,0 +1,200 @@
+// End-to-end tests of `taskscout registry …` and `taskscout register`: output contracts,
+// the stored mean embedding against `taskscout embed`, two register processes at once,
+// and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "taskscout/core/sha256.hpp"
+#include "taskscout/io/safetensors.hpp"
+#include "test_support.hpp"
+
+namespace taskscout {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::run_taskscout;
+using testing::TempDir;
+
+// The WordPiece vocabulary of the fixture checkpoints (120 tokens), as in test_embed.cpp.
+std::string vocab() {
+  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  int n = 5;
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
+  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
+    v += std::string(w) + "\n";
+    ++n;
+  }
+  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
+  return v;
+}
+
+void write_esm(const fs::path& path, std::int64_t d, float scale, const std::string& base = "") {
+  Array w(DType::F32, {d, d}), b(DType::F32, {d});
+  for (std::int64_t i = 0; i < d; ++i) w.mutable_values<float>()[i * d + i] = scale;
+  write_safetensors(path, {{"weight", w}, {"bias", b}},
+                    {{"format", "taskscout-esm"}, {"version", "1"}, {"base_fingerprint", base}});
+}
+
+void expect_one_error_line(const testing::CommandResult& r, const std::string& needle) {
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+class RegistryCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fs::create_directories(dir / "bert");
+    for (const char* f : {"config.json", "model.safetensors"})
+      fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, dir / "bert" / f);
+    testing::write_text(dir / "bert" / "vocab.txt", vocab());
+    for (int i = 0; i < 4; ++i) write_esm(dir / ("esm" + std::to_string(i) + ".safetensors"), 32, 1.0f + i);
+    std::string csv = "text,label\n";
+    const char* texts[] = {"the movie was very good !", "bad film", "not a good movie", "a very bad film .", "good"};
+    for (int i = 0; i < 30; ++i) csv += fmt_row(texts[i % 5], i % 5 == 0 || i % 5 == 4 ? "pos" : "neg");
+    testing::write_text(dir / "src.csv", csv);
+    ASSERT_EQ(run_taskscout("registry init " + q(dir / "reg")).exit_code, 0);
+  }
+  static std::string fmt_row(const std::string& text, const std::string& label) {
+    return "\"" + text + "\"," + label + "\n";
+  }
+  std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }
+  std::string reg() const { return q(dir / "reg"); }
+  testing::CommandResult do_register(const std::string& name, int esm, const std::string& extra = "") {
+    return run_taskscout("register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+                         q(dir / ("esm" + std::to_string(esm) + ".safetensors")) + " --name " + name + " " + extra);
+  }
+  TempDir dir;
+};
+
+TEST_F(RegistryCli, RegisterWithSourceStoresLabelsAndTheBaseMeanEmbedding) {
+  auto r = do_register("sst", 0, "--source " + q(dir / "src.csv") + " --threads 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json added = json::parse(r.out);
+  EXPECT_EQ(added["name"], "sst");
+  EXPECT_EQ(added["task"], "classification");
+  EXPECT_EQ(added["dataset_size"], 30);
+  EXPECT_EQ(added["artifacts"]["esm"]["digest"], sha256_file_hex(dir / "esm0.safetensors"));
+
+  auto show = run_taskscout("registry show " + reg() + " sst --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const json s = json::parse(show.out);
+  EXPECT_EQ(s["label_names"], json({"neg", "pos"}));
+  EXPECT_EQ(s["provenance"]["embedding"]["pooling"], "mean");
+  EXPECT_EQ(s["provenance"]["embedding"]["texts"], 30);
+
+  // The stored mean equals the mean of `taskscout embed`'s rows for the same texts.
+  auto e = run_taskscout("embed --model " + q(dir / "bert") + " --data " + q(dir / "src.csv") +
+                         " --pooling mean --threads 1 --out " + q(dir / "rows.safetensors"));
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  const Array rows = SafetensorsFile(dir / "rows.safetensors").get("embeddings");
+  const std::string digest = s["artifacts"]["mean_embedding"]["digest"];
+  const fs::path blob = dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors");
+  const SafetensorsFile mean_file(blob);
+  EXPECT_EQ(mean_file.metadata().at("format"), "taskscout-mean-embedding");
+  const Array mean = mean_file.get("mean");
+  ASSERT_EQ(mean.shape(), (std::vector<std::int64_t>{32}));
+  const auto m = mean.values<float>();
+  const auto v = rows.values<float>();
+  for (int j = 0; j < 32; ++j) {
+    double sum = 0;
+    for (int i = 0; i < 30; ++i) sum += v[i * 32 + j];
+    EXPECT_NEAR(m[j], sum / 30, 1e-5) << j;
+  }
+}
+
+TEST_F(RegistryCli, ListShowRmVerifyExportImport) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(do_register("s" + std::to_string(i), i).exit_code, 0);
+  auto list = run_taskscout("registry list " + reg() + " --json");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const json l = json::parse(list.out);
+  EXPECT_EQ(l["count"], 3);
+  EXPECT_EQ(l["sources"][1]["name"], "s1");
+  auto csv = run_taskscout("registry list " + reg() + " --csv");
+  EXPECT_EQ(csv.out.rfind("id,name,task,classes,examples,artifacts,size,base,created,status\n", 0), 0u) << csv.out;
+  EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 4);
+
+  auto verify = run_taskscout("registry verify " + reg() + " --json");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  EXPECT_EQ(json::parse(verify.out)["ok"], true);
+
+  ASSERT_EQ(run_taskscout("registry export " + reg() + " " + q(dir / "reg.tsar")).exit_code, 0);
+  ASSERT_EQ(run_taskscout("registry init " + q(dir / "copy")).exit_code, 0);
+  auto imp = run_taskscout("registry import " + q(dir / "copy") + " " + q(dir / "reg.tsar") + " --json");
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  EXPECT_EQ(json::parse(imp.out)["imported"].size(), 3u);
+  auto again = run_taskscout("registry import " + q(dir / "copy") + " " + q(dir / "reg.tsar"));
+  expect_one_error_line(again, "--rename");
+  auto copy_list = json::parse(run_taskscout("registry list " + q(dir / "copy") + " --json").out);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(copy_list["sources"][i]["name"], l["sources"][i]["name"]);
+    EXPECT_EQ(copy_list["sources"][i]["artifacts"], l["sources"][i]["artifacts"]);
+  }
+
+  auto rm = run_taskscout("registry rm " + reg() + " s1 --json");
+  ASSERT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_EQ(json::parse(rm.out)["blobs_deleted"], 1);
+  EXPECT_EQ(json::parse(run_taskscout("registry list " + reg() + " --json").out)["count"], 2);
+}
+
+TEST_F(RegistryCli, VerifyNamesTheDamagedSourceAndFails) {
+  ASSERT_EQ(do_register("good", 0).exit_code, 0);
+  ASSERT_EQ(do_register("hurt", 1).exit_code, 0);
+  const std::string digest = sha256_file_hex(dir / "esm1.safetensors");
+  fs::remove(dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors"));
+  auto r = run_taskscout("registry verify " + reg());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.out.find("missing_blob"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("hurt"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("good"), std::string::npos) << r.out;
+  expect_one_error_line(r, "1 problem");
+  // The fix the message names works.
+  ASSERT_EQ(run_taskscout("registry rm " + reg() + " hurt").exit_code, 0);
+  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+}
+
+TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
+  const std::string bin = "'" + testing::taskscout_binary().string() + "'";
+  std::string script;
+  for (int p = 0; p < 2; ++p)
+    script += "( for i in 0 1 2; do " + bin + " register --registry " + reg() + " --base " + q(dir / "bert") +
+              " --esm " + q(dir / ("esm" + std::to_string(p) + ".safetensors")) + " --name p" + std::to_string(p) +
+              "-$i --source " + q(dir / "src.csv") + " --threads 1 >/dev/null || exit 1; done ) &\npid" +
+              std::to_string(p) + "=$!\n";
+  script += "wait $pid0 && wait $pid1\n";
+  testing::write_text(dir / "both.sh", script);
+  ASSERT_EQ(std::system(("bash " + q(dir / "both.sh")).c_str()), 0);
+  const json l = json::parse(run_taskscout("registry list " + reg() + " --json").out);
+  EXPECT_EQ(l["count"], 6);
+  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+}
+
+TEST_F(RegistryCli, BadInputIsOneClearLine) {
+  expect_one_error_line(do_register("x", 0, "--name y"), "");  // --name twice: a usage error
+  expect_one_error_line(run_taskscout("register --registry " + q(dir / "nothing") + " --base " + q(dir / "bert") +
+                                      " --esm " + q(dir / "esm0.safetensors") + " --name a"),
+                        "registry init");
+  write_esm(dir / "small.safetensors", 8, 1);
+  expect_one_error_line(run_taskscout("register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+                                      q(dir / "small.safetensors") + " --name a"),
+                        "hidden size 32");
+  write_esm(dir / "other.safetensors", 32, 1, sha256_hex("another base"));
+  expect_one_error_line(run_taskscout("register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+                                      q(dir / "other.safetensors") + " --name a"),
+                        "trained for base model");
+  ASSERT_EQ(do_register("a", 0).exit_code, 0);
+  expect_one_error_line(do_register("a", 1), "already registered");
+  expect_one_error_line(run_taskscout("registry show " + reg() + " zzz"), "no source named \"zzz\"");
+  expect_one_error_line(run_taskscout("registry init " + reg()), "already exists");
+  // Failed registrations left nothing behind.
+  EXPECT_EQ(json::parse(run_taskscout("registry list " + reg() + " --json").out)["count"], 1);
+  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace taskscout
