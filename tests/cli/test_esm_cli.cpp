@@ -1,0 +1,92 @@
+// End-to-end: taskscout esm train writes an ESM file that fits the pairs it was given.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "taskscout/io/npy.hpp"
+#include "taskscout/io/safetensors.hpp"
+#include "test_support.hpp"
+
+namespace taskscout {
+namespace {
+
+using testing::run_taskscout;
+using testing::TempDir;
+
+class EsmCli : public ::testing::Test {
+ protected:
+  // B = A·Wᵀ + b + small noise, W a rotation-like mix, in 6 dimensions.
+  void SetUp() override {
+    const int n = 300, d = 6;
+    Array a(DType::F32, {n, d}), b(DType::F32, {n, d});
+    std::mt19937 rng(5);
+    std::normal_distribution<float> g(0, 1);
+    auto av = a.mutable_values<float>(), bv = b.mutable_values<float>();
+    for (int i = 0; i < n * d; ++i) av[i] = g(rng);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < d; ++j)
+        bv[i * d + j] = av[i * d + j] + 0.5f * av[i * d + (j + 1) % d] + 0.25f * j + 0.01f * g(rng);
+    write_npy(dir / "a.npy", a);
+    write_npy(dir / "b.npy", b);
+    write_npy(dir / "short.npy", Array(DType::F32, {299, d}));
+  }
+  std::string path(const std::string& name) const { return "'" + (dir / name).string() + "'"; }
+  TempDir dir;
+};
+
+TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
+  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
+                               path("b.npy") + " --out " + path("m.safetensors") +
+                               " --base-fingerprint abc123 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["rows"], 300);
+  EXPECT_EQ(j["d"], 6);
+  EXPECT_EQ(j["heldout_rows"], 30);
+  EXPECT_GT(j["r2_heldout"].get<double>(), 0.999);
+  const SafetensorsFile f(dir / "m.safetensors");
+  EXPECT_EQ(f.metadata().at("format"), "taskscout-esm");
+  EXPECT_EQ(f.metadata().at("version"), "1");
+  EXPECT_EQ(f.metadata().at("base_fingerprint"), "abc123");
+  EXPECT_NEAR(std::stod(f.metadata().at("r2_heldout")), j["r2_heldout"].get<double>(), 1e-12);
+  EXPECT_EQ(f.entry("weight").shape, (std::vector<std::int64_t>{6, 6}));
+  EXPECT_EQ(f.entry("bias").dtype, "F32");
+  // The fitted map: W[0][0] ≈ 1, W[0][1] ≈ 0.5, b[3] ≈ 0.75.
+  const Array w = f.get("weight"), b = f.get("bias");
+  EXPECT_NEAR(w.values<float>()[0], 1.0, 1e-2);
+  EXPECT_NEAR(w.values<float>()[1], 0.5, 1e-2);
+  EXPECT_NEAR(b.values<float>()[3], 0.75, 1e-2);
+}
+
+TEST_F(EsmCli, TrainTableOutputAndSeededSplit) {
+  const auto a = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
+                               path("b.npy") + " --out " + path("m1.safetensors") + " --csv --seed 3");
+  const auto b = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
+                               path("b.npy") + " --out " + path("m2.safetensors") + " --csv --seed 3");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out.rfind("out,rows,d,r2_heldout,mse_heldout,lambda,seconds\n", 0), 0u) << a.out;
+  // Same seed, same held-out rows: the same R² (the seconds column differs).
+  EXPECT_EQ(a.out.substr(a.out.find(",300,6,")).substr(0, 30), b.out.substr(b.out.find(",300,6,")).substr(0, 30));
+}
+
+TEST_F(EsmCli, BadInputIsOneErrorLineAndNoOutputFile) {
+  auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("short.npy") +
+                         " --out " + path("m.safetensors"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("same N"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("short.npy"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.safetensors"));
+  r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                    " --out " + path("m.npy"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--out must end in .safetensors"), std::string::npos) << r.err;
+  r = run_taskscout("esm train --base-embeddings " + path("missing.npy") + " --tuned-embeddings " + path("b.npy") +
+                    " --out " + path("m.safetensors"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("missing.npy"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace taskscout

@@ -1,0 +1,180 @@
+// End-to-end: taskscout rank over ESM files and over a registry, its output contracts,
+// skipped sources, and bad input.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "taskscout/io/npy.hpp"
+#include "taskscout/io/safetensors.hpp"
+#include "test_support.hpp"
+
+namespace taskscout {
+namespace {
+
+using testing::run_taskscout;
+using testing::TempDir;
+
+constexpr int kN = 60, kD = 5;
+
+// An ESM file: W = diag(scales), b = 0.
+void write_esm(const std::filesystem::path& path, const std::vector<float>& scales, const std::string& base = "") {
+  const auto d = static_cast<std::int64_t>(scales.size());
+  Array w(DType::F32, {d, d}), b(DType::F32, {d});
+  for (std::int64_t i = 0; i < d; ++i) w.mutable_values<float>()[i * d + i] = scales[i];
+  write_safetensors(path, {{"weight", w}, {"bias", b}},
+                    {{"format", "taskscout-esm"}, {"version", "1"}, {"base_fingerprint", base}});
+}
+
+class Rank : public ::testing::Test {
+ protected:
+  // Classes live in coordinate 0: a map that keeps it beats one that shrinks it, which
+  // beats one that removes it.
+  void SetUp() override {
+    Array x(DType::F32, {kN, kD}), y(DType::I64, {kN});
+    std::mt19937 rng(7);
+    std::normal_distribution<float> g(0, 1);
+    for (int i = 0; i < kN; ++i) {
+      y.mutable_values<std::int64_t>()[i] = i % 2;
+      for (int j = 0; j < kD; ++j) x.mutable_values<float>()[i * kD + j] = g(rng) + (j == 0 ? 3.0f * (i % 2) : 0.0f);
+    }
+    write_npy(dir / "x.npy", x);
+    write_npy(dir / "y.npy", y);
+    std::filesystem::create_directories(dir / "pool");
+    write_esm(dir / "pool" / "keep.safetensors", {1, 1, 1, 1, 1});
+    write_esm(dir / "pool" / "shrink.safetensors", {0.05f, 1, 1, 1, 1});
+    write_esm(dir / "pool" / "drop.safetensors", {0, 1, 1, 1, 1});
+    write_esm(dir / "pool" / "wide.safetensors", {1, 1, 1, 1, 1, 1});  // another dimension
+    testing::write_text(dir / "pool" / "corrupt.safetensors", "not a safetensors file");
+  }
+  std::string path(const std::string& name) const { return "'" + (dir / name).string() + "'"; }
+  std::string target() const { return " --target-features " + path("x.npy") + " --labels " + path("y.npy"); }
+  TempDir dir;
+};
+
+TEST_F(Rank, RanksEsmFilesBestFirstAndListsTheSkippedWithReasons) {
+  const auto r = run_taskscout("rank --esms " + path("pool") + target() + " --json --threads 2");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "esm-logme");
+  EXPECT_EQ(j["sources"], 5);
+  ASSERT_EQ(j["ranking"].size(), 3u);
+  EXPECT_EQ(j["ranking"][0]["source"], "keep");
+  EXPECT_EQ(j["ranking"][1]["source"], "shrink");
+  EXPECT_EQ(j["ranking"][2]["source"], "drop");
+  EXPECT_EQ(j["ranking"][0]["rank"], 1);
+  ASSERT_EQ(j["skipped"].size(), 2u);
+  EXPECT_EQ(j["skipped"][0]["source"], "corrupt");
+  EXPECT_NE(j["skipped"][0]["reason"].get<std::string>().find("corrupt.safetensors"), std::string::npos);
+  EXPECT_EQ(j["skipped"][1]["source"], "wide");
+  EXPECT_NE(j["skipped"][1]["reason"].get<std::string>().find("6-dimensional"), std::string::npos);
+
+  // The identity map's score is plain LogME of the target features (taskscout score).
+  const auto s = run_taskscout("score --features " + path("x.npy") + " --labels " + path("y.npy") +
+                               " --method logme --json");
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const double logme = nlohmann::json::parse(s.out)["scores"]["logme"];
+  EXPECT_NEAR(j["ranking"][0]["score"].get<double>(), logme, 1e-9 * std::abs(logme));
+}
+
+TEST_F(Rank, TableAndCsvOutputAndK) {
+  const auto csv = run_taskscout("rank --esms " + path("pool") + target() + " --csv --k 2");
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("rank,source,esm-logme,seconds,skipped\n1,keep,", 0), 0u) << csv.out;
+  EXPECT_NE(csv.out.find("\n2,shrink,"), std::string::npos) << csv.out;
+  EXPECT_EQ(csv.out.find("drop"), std::string::npos) << csv.out;  // beyond --k
+  EXPECT_NE(csv.out.find("\n-,corrupt,,"), std::string::npos) << csv.out;
+  const auto table = run_taskscout("rank --esms " + path("pool/keep.safetensors") + " " + path("pool/drop.safetensors") +
+                                   target());
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("rank  source", 0), 0u) << table.out;
+  EXPECT_NE(table.out.find("1     keep"), std::string::npos) << table.out;
+}
+
+TEST_F(Rank, BaseFingerprintsMustMatch) {
+  write_esm(dir / "other.safetensors", {1, 1, 1, 1, 1}, "fingerprint-of-another-base");
+  write_esm(dir / "same.safetensors", {1, 1, 1, 1, 1}, "fingerprint-of-this-base");
+  const auto r = run_taskscout("rank --esms " + path("other.safetensors") + " " + path("same.safetensors") + target() +
+                               " --base-fingerprint fingerprint-of-this-base --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["ranking"].size(), 1u);
+  EXPECT_EQ(j["ranking"][0]["source"], "same");
+  EXPECT_NE(j["skipped"][0]["reason"].get<std::string>().find("another base model"), std::string::npos);
+}
+
+TEST_F(Rank, BadInputIsOneErrorLine) {
+  auto r = run_taskscout("rank" + target());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--registry FOLDER or as --esms"), std::string::npos) << r.err;
+  r = run_taskscout("rank --esms " + path("pool") + target() + " --method bogus");
+  EXPECT_NE(r.err.find("unknown --method 'bogus'"), std::string::npos) << r.err;
+  Array one(DType::I64, {kN});
+  write_npy(dir / "one.npy", one);
+  r = run_taskscout("rank --esms " + path("pool") + " --target-features " + path("x.npy") + " --labels " +
+                    path("one.npy"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("single class"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  r = run_taskscout("rank --registry " + path("nowhere") + target());
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("nowhere"), std::string::npos) << r.err;
+}
+
+// The committed small BERT checkpoint with a WordPiece vocabulary (as test_embed.cpp does).
+std::filesystem::path bert_folder(const TempDir& dir) {
+  const auto folder = dir / "bert";
+  std::filesystem::create_directories(folder);
+  for (const char* f : {"config.json", "model.safetensors"})
+    std::filesystem::copy_file(testing::fixtures_dir() / "model" / "bert" / f, folder / f);
+  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  int n = 5;
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
+  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", "happy", "sad"}) {
+    v += std::string(w) + "\n";
+    ++n;
+  }
+  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
+  testing::write_text(folder / "vocab.txt", v);
+  return folder;
+}
+
+TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
+  const std::string model = "'" + bert_folder(dir).string() + "'";
+  std::string data = "text,label\n";
+  for (int i = 0; i < 24; ++i)
+    data += (i % 2 ? "a good happy film number " : "a bad sad movie number ") + std::to_string(i) + "," +
+            (i % 2 ? "pos" : "neg") + "\n";
+  testing::write_text(dir / "data.csv", data);
+  std::vector<float> ones(32, 1.0f), dropped(32, 1.0f);
+  std::fill(dropped.begin(), dropped.begin() + 31, 0.0f);
+  write_esm(dir / "keep32.safetensors", ones);
+  write_esm(dir / "drop32.safetensors", dropped);
+  ASSERT_EQ(run_taskscout("registry init " + path("reg")).exit_code, 0);
+  for (const char* name : {"keep32", "drop32"}) {
+    const auto reg = run_taskscout("register --registry " + path("reg") + " --base " + model + " --esm " +
+                                   path(std::string(name) + ".safetensors") + " --name " + name + " --source " +
+                                   path("data.csv"));
+    ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  }
+  const auto r = run_taskscout("rank --registry " + path("reg") + " --target " + path("data.csv") + " --base " + model +
+                               " --method all --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["n"], 24);
+  EXPECT_EQ(j["d"], 32);
+  const auto& esm = j["methods"]["esm-logme"];
+  ASSERT_EQ(esm["ranking"].size(), 2u) << r.out;
+  EXPECT_EQ(esm["ranking"][0]["source"], "keep32");
+  // Both sources were registered with the target's own texts: their mean embedding is the
+  // target's, so TextEmb gives cosine 1.
+  const auto& textemb = j["methods"]["textemb"];
+  ASSERT_EQ(textemb["ranking"].size(), 2u) << r.out;
+  EXPECT_NEAR(textemb["ranking"][0]["score"].get<double>(), 1.0, 1e-6);
+}
+
+}  // namespace
+}  // namespace taskscout
