@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include <cstddef>
+#include <cstring>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/lapack.hpp"
@@ -54,6 +55,14 @@ void fill_augmented(const Esm& esm, double* out) {
     for (std::int64_t j = 0; j < d; ++j) row[j] = static_cast<double>(src[j]);
     row[d] = static_cast<double>(b[i]);
   }
+}
+
+// An m×m float64 zero matrix, cleared on this thread (at::zeros would hand the fill to
+// libtorch's intra-op pool, which the ranking workers would then contend for).
+at::Tensor zeroed(std::int64_t m) {
+  at::Tensor t = at::empty({m, m}, at::kDouble);
+  std::memset(t.data_ptr<double>(), 0, static_cast<std::size_t>(m * m) * sizeof(double));
+  return t;
 }
 
 }  // namespace
@@ -101,13 +110,13 @@ double EsmLogmeTarget::score(const Esm& esm, const std::string& what) const {
     const double one = 1.0;
     dtrmm_("L", "L", "T", "N", &m, &cols, &one, r_.data_ptr<double>(), &m, augmented.data_ptr<double>(), &m, 1, 1, 1,
            1);
-    g.gram = at::zeros({d, d}, at::kDouble);
+    g.gram = zeroed(d);
     lapack::syrk_lower(true, cols, m, augmented.data_ptr<double>(), m, g.gram.data_ptr<double>(), cols);
     g.projections = projected_.t().mm(augmented.t()).contiguous();  // (Mᵀ QᵀY)ᵀ, C×D
   } else {
     // r = N: M = R·W̃ᵀ (N×D row-major, i.e. column-major D×N), gram = M·Mᵀ.
     const at::Tensor m = r_.mm(augmented.t()).contiguous();
-    g.gram = at::zeros({r, r}, at::kDouble);
+    g.gram = zeroed(r);
     lapack::syrk_lower(true, static_cast<int>(r), static_cast<int>(d), m.data_ptr<double>(), static_cast<int>(d),
                        g.gram.data_ptr<double>(), static_cast<int>(r));
     g.projections = projected_.t().contiguous();  // (QᵀY)ᵀ, C×N

@@ -1,14 +1,13 @@
 // The worker pool that streams sources (see ranking.hpp).
 #include "taskscout/select/ranking.hpp"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <exception>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "taskscout/core/lapack.hpp"
 #include "taskscout/core/threads.hpp"
@@ -59,13 +58,13 @@ std::vector<SourceScore> score_sources(const std::vector<std::string>& names, co
       }
     }
   };
-  if (workers <= 1) {
-    work();
-  } else {
-    // Workers inside at::parallel_for (libtorch's pool, sized by --threads): ATen then runs
-    // the ops within each source on the worker's own thread instead of splitting them again.
-    at::parallel_for(0, workers, 1, [&](std::int64_t, std::int64_t) { work(); });
-  }
+  // Plain threads: libtorch's at::parallel_for ran these on one thread here. The work of a
+  // source runs in BLAS/LAPACK calls made directly (single-threaded above), so the workers
+  // do not contend for libtorch's intra-op pool.
+  std::vector<std::thread> pool_threads;
+  for (int w = 1; w < workers; ++w) pool_threads.emplace_back(work);
+  work();
+  for (auto& t : pool_threads) t.join();
   return out;
 }
 

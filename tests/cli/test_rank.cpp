@@ -174,6 +174,24 @@ TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
   const auto& textemb = j["methods"]["textemb"];
   ASSERT_EQ(textemb["ranking"].size(), 2u) << r.out;
   EXPECT_NEAR(textemb["ranking"][0]["score"].get<double>(), 1.0, 1e-6);
+
+  // A corrupt ESM blob skips that source, with the blob named, and ranks the other.
+  const auto show = run_taskscout("registry show " + path("reg") + " drop32 --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  const std::string digest = nlohmann::json::parse(show.out)["artifacts"]["esm"]["digest"];
+  const auto blob = dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors");
+  ASSERT_TRUE(std::filesystem::exists(blob));
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  testing::write_text(blob, "corrupted");
+  const auto after = run_taskscout("rank --registry " + path("reg") + " --target " + path("data.csv") + " --base " +
+                                   model + " --json");
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  const auto k = nlohmann::json::parse(after.out);
+  ASSERT_EQ(k["ranking"].size(), 1u);
+  EXPECT_EQ(k["ranking"][0]["source"], "keep32");
+  ASSERT_EQ(k["skipped"].size(), 1u);
+  EXPECT_EQ(k["skipped"][0]["source"], "drop32");
+  EXPECT_NE(k["skipped"][0]["reason"].get<std::string>().find(digest), std::string::npos) << k["skipped"];
 }
 
 }  // namespace

@@ -5,7 +5,11 @@
 
 #include <atomic>
 #include <cmath>
+#include <chrono>
+#include <mutex>
+#include <set>
 #include <stdexcept>
+#include <thread>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
@@ -53,6 +57,26 @@ TEST(ScoreSources, ScoresEverySourceOnceOnTwoWorkersAndSkipsFailuresWithTheirRea
   // Ties keep input order: the 4s are s4, s14, s24, s34 in that order.
   EXPECT_EQ(r.ranked[0].name, "s4");
   EXPECT_EQ(r.ranked[1].name, "s14");
+}
+
+TEST(ScoreSources, RunsTwoWorkersAtOnce) {
+  set_thread_count(2);
+  std::mutex m;
+  std::set<std::thread::id> ids;
+  std::atomic<int> running{0}, most{0};
+  score_sources(names_of(8), [&](std::size_t) {
+    const int now = ++running;
+    most = std::max(most.load(), now);
+    {
+      std::lock_guard lock(m);
+      ids.insert(std::this_thread::get_id());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    --running;
+    return 1.0;
+  });
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_EQ(most.load(), 2);
 }
 
 TEST(ScoreSources, ReportsProgressOncePerSource) {
