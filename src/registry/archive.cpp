@@ -249,8 +249,9 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
           blob.write(data.data(), data.size());
         }
         chunks.reset();
-        const auto stored = blob.install(
-            fmt::format("{}: the {} blob of source \"{}\"", archive_path.string(), kind, s.name), a.digest);
+        const auto stored =
+            blob.install(fmt::format("{}: the {} blob of source \"{}\"", archive_path.string(), kind, s.name), a.digest,
+                         /*sync=*/false);
         if (stored.written) written.push_back(a.digest);
         present.insert(a.digest);
         ++result.blobs_written;
@@ -258,6 +259,7 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
       registry_detail::insert_source(db, s);
       result.imported.push_back(s.name);
     }
+    registry_detail::sync_filesystem(blobs.dir());  // every blob durable before the rows naming it
     t.commit();
   } catch (...) {
     // Still under the write lock: nothing can reference the blobs this import wrote.

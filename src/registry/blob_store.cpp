@@ -34,6 +34,15 @@ void sync_directory(const fs::path& dir) {
   if (rc != 0) throw IoError(location(dir.string()) + "cannot sync the folder: " + why);
 }
 
+void sync_filesystem(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw IoError(location(path.string()) + "cannot open the folder to sync it: " + reason());
+  const int rc = ::syncfs(fd);
+  const std::string why = reason();
+  ::close(fd);
+  if (rc != 0) throw IoError(location(path.string()) + "cannot flush the blobs to disk: " + why);
+}
+
 struct IncomingBlob::Hasher {
   Sha256 sha;
 };
@@ -71,8 +80,8 @@ void IncomingBlob::write(const void* data, std::size_t size) {
   }
 }
 
-StoredBlob IncomingBlob::install(const std::string& what, const std::string& expected_digest) {
-  if (::fsync(fd_) != 0 || ::close(fd_) != 0) {
+StoredBlob IncomingBlob::install(const std::string& what, const std::string& expected_digest, bool sync) {
+  if ((sync && ::fsync(fd_) != 0) || ::close(fd_) != 0) {
     fd_ = -1;
     throw IoError(location(temp_.string()) + "cannot write the blob: " + reason() +
                   "; nothing was registered: free space (or fix the error) and retry");
@@ -99,7 +108,7 @@ StoredBlob IncomingBlob::install(const std::string& what, const std::string& exp
   if (::rename(temp_.c_str(), target.c_str()) != 0)
     throw IoError(location(target.string()) + "cannot store the blob: " + reason());
   done_ = true;
-  sync_directory(target.parent_path());
+  if (sync) sync_directory(target.parent_path());
   out.written = true;
   return out;
 }

@@ -30,8 +30,10 @@ class IncomingBlob {
   void write(const void* data, std::size_t size);
   // Fsyncs, checks the safetensors header (InputError naming `what` when unreadable) and,
   // when `expected_digest` is non-empty, that the bytes hash to it; then renames the file
-  // to its content address (unless identical content is there already).
-  StoredBlob install(const std::string& what, const std::string& expected_digest = "");
+  // to its content address (unless identical content is there already). With sync false
+  // the fsyncs are left to one sync_filesystem() before the index commit (bulk imports:
+  // one flush instead of two per blob).
+  StoredBlob install(const std::string& what, const std::string& expected_digest = "", bool sync = true);
 
  private:
   std::filesystem::path blobs_dir_, temp_;
@@ -63,5 +65,7 @@ class BlobStore {
 
 // fsync of a directory, so a rename into it survives a power loss.
 void sync_directory(const std::filesystem::path& dir);
+// syncfs(2) of the file system holding `path`: every file and rename written so far is durable.
+void sync_filesystem(const std::filesystem::path& path);
 
 }  // namespace taskscout::registry_detail
