@@ -7,6 +7,7 @@
 
 #include "taskscout/core/array.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/model/adapter.hpp"
 #include "taskscout/model/parameter_names.hpp"
 
 namespace taskscout {
@@ -18,6 +19,17 @@ at::Tensor bias(const ParameterMap& p, const std::string& module) { return param
 
 at::Tensor linear(const ParameterMap& p, const std::string& module, const at::Tensor& x) {
   return at::linear(x, weight(p, module), bias(p, module));
+}
+
+// A linear module with its LoRA update when the options ask for LoRA and the map holds one.
+at::Tensor adapted_linear(const ParameterMap& p, const std::string& module, const at::Tensor& x,
+                          const EncodeOptions& o) {
+  at::Tensor y = linear(p, module, x);
+  if (o.lora_scaling == 0) return y;
+  auto a = p.find(module + ".lora_A.weight");
+  if (a == p.end()) return y;
+  const at::Tensor& b = parameter(p, module + ".lora_B.weight");
+  return y + at::linear(at::linear(x, a->second), b) * o.lora_scaling;
 }
 
 at::Tensor layer_norm(const ParameterMap& p, const std::string& module, const at::Tensor& x, double eps) {
@@ -58,23 +70,49 @@ at::Tensor embed(const EncoderConfig& c, const ParameterMap& p, const at::Tensor
 
 // Multi-head self-attention: [B, L, D] → [B, L, D]. `mask` is additive, [B, 1, 1, L].
 at::Tensor attention(const EncoderConfig& c, const ParameterMap& p, const LayerNames& n, const at::Tensor& x,
-                     const at::Tensor& mask) {
+                     const at::Tensor& mask, const EncodeOptions& o) {
   const std::int64_t b = x.size(0), l = x.size(1), h = c.num_heads, dh = c.head_dim();
   auto heads = [&](const at::Tensor& t) { return t.view({b, l, h, dh}).transpose(1, 2); };  // [B, H, L, dh]
-  const at::Tensor q = heads(linear(p, n.query, x));
-  const at::Tensor k = heads(linear(p, n.key, x));
-  const at::Tensor v = heads(linear(p, n.value, x));
+  const at::Tensor q = heads(adapted_linear(p, n.query, x, o));
+  const at::Tensor k = heads(adapted_linear(p, n.key, x, o));
+  const at::Tensor v = heads(adapted_linear(p, n.value, x, o));
   const at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(dh)) + mask;
   const at::Tensor context = at::matmul(at::softmax(scores, -1), v);  // [B, H, L, dh]
-  return linear(p, n.attention_out, context.transpose(1, 2).reshape({b, l, c.hidden_size}));
+  return adapted_linear(p, n.attention_out, context.transpose(1, 2).reshape({b, l, c.hidden_size}), o);
+}
+
+// LN(h + x) after a sublayer, with the bottleneck adapter at `site` when the map has one
+// (the adapters library's Adapter.pre_forward, forward and post_forward, without dropout).
+at::Tensor add_and_norm(const EncoderConfig& c, const ParameterMap& p, const std::string& norm, const at::Tensor& h,
+                        const at::Tensor& x, const std::string& site, const BottleneckOptions& a) {
+  if (!site.empty()) {
+    auto down = p.find(site + ".adapter_down.0.weight");
+    if (down != p.end()) {
+      const at::Tensor in = a.original_ln_before ? layer_norm(p, norm, h + x, c.layer_norm_eps) : h;
+      at::Tensor z = at::linear(in, down->second, parameter(p, site + ".adapter_down.0.bias"));
+      z = a.swish ? at::silu(z) : at::relu(z);
+      const at::Tensor out = at::linear(z, parameter(p, site + ".adapter_up.weight"),
+                                        parameter(p, site + ".adapter_up.bias")) + h;
+      return layer_norm(p, norm, out + x, c.layer_norm_eps);
+    }
+  }
+  return layer_norm(p, norm, h + x, c.layer_norm_eps);
 }
 
 // A post-norm transformer layer (the same arithmetic in BERT and DistilBERT).
-at::Tensor layer(const EncoderConfig& c, const ParameterMap& p, const LayerNames& n, const at::Tensor& x,
-                 const at::Tensor& mask) {
-  const at::Tensor h = layer_norm(p, n.attention_norm, attention(c, p, n, x, mask) + x, c.layer_norm_eps);
-  const at::Tensor f = linear(p, n.ffn_out, activate(c.activation, linear(p, n.ffn_in, h)));
-  return layer_norm(p, n.output_norm, f + h, c.layer_norm_eps);
+at::Tensor layer(const EncoderConfig& c, const ParameterMap& p, std::int64_t index, const at::Tensor& x,
+                 const at::Tensor& mask, const EncodeOptions& o) {
+  const LayerNames n = layer_names(c.architecture, index);
+  std::string attention_site, output_site;
+  if (!o.adapter.name.empty()) {
+    const AdapterSites s = adapter_sites(c.architecture, index, o.adapter.name);
+    attention_site = s.attention;
+    output_site = s.output;
+  }
+  const at::Tensor h = add_and_norm(c, p, n.attention_norm, attention(c, p, n, x, mask, o), x, attention_site, o.adapter);
+  const at::Tensor f =
+      adapted_linear(p, n.ffn_out, activate(c.activation, adapted_linear(p, n.ffn_in, h, o)), o);
+  return add_and_norm(c, p, n.output_norm, f, h, output_site, o.adapter);
 }
 
 }  // namespace
@@ -119,7 +157,7 @@ EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Te
   at::Tensor x = embed(c, p, ids, types);
   if (options.all_hidden_states) out.hidden_states.push_back(x);
   for (std::int64_t i = 0; i < layers; ++i) {
-    x = layer(c, p, layer_names(c.architecture, i), x, mask);
+    x = layer(c, p, i, x, mask, options);
     if (options.all_hidden_states) out.hidden_states.push_back(x);
   }
   out.last_hidden_state = x;

@@ -106,6 +106,13 @@ void write_tensors(const fs::path& file, const std::vector<std::pair<std::string
 
 void write_model_folder(const fs::path& folder, const ModelFolderContents& m) {
   check_parameters(m.encoder, m.config, "the model to write");
+  StagedFolder staged(folder);
+  write_model_files(staged.path(), m);
+  staged.commit();
+}
+
+void write_model_files(const fs::path& folder, const ModelFolderContents& m) {
+  check_parameters(m.encoder, m.config, "the model to write");
   const std::string prefix = m.heads.empty() ? "" : checkpoint_prefix(m.config.architecture);
 
   // Forward order first (as transformers saves), then anything else the map holds.
@@ -126,11 +133,9 @@ void write_model_folder(const fs::path& folder, const ModelFolderContents& m) {
     tensors.emplace_back(name, t);
   }
 
-  StagedFolder staged(folder);
-  write_file_atomically(staged.path() / "config.json", encoder_config_json(m.config));
-  write_tensors(staged.path() / "model.safetensors", tensors);
-  if (!m.tokenizer_from.empty()) copy_tokenizer_files(m.tokenizer_from, staged.path());
-  staged.commit();
+  write_file_atomically(folder / "config.json", encoder_config_json(m.config));
+  write_tensors(folder / "model.safetensors", tensors);
+  if (!m.tokenizer_from.empty()) copy_tokenizer_files(m.tokenizer_from, folder);
 }
 
 }  // namespace taskscout

@@ -6,6 +6,7 @@
 // that only embed should hold a c10::InferenceMode guard.
 #include <ATen/ATen.h>
 
+#include <string>
 #include <vector>
 
 #include "taskscout/model/config.hpp"
@@ -13,11 +14,29 @@
 
 namespace taskscout {
 
+// A bottleneck adapter in the forward pass (adapter.hpp writes and reads them): found in
+// the parameter map under the adapters library's names for `name`
+// ("encoder.layer.3.output.adapters.<name>.adapter_down.0.weight", …) at each site that has
+// them, after the attention output (Houlsby) and/or after the feed-forward output.
+struct BottleneckOptions {
+  std::string name;  // empty: no adapter
+  // The site's sublayer output h and input x go through LN(adapter(LN(h + x)) + h + x)
+  // (Pfeiffer: original_ln_before) or LN(adapter(h) + h + x) (Houlsby), where
+  // adapter(z) = up(act(down(z))) and LN is the layer's own norm.
+  bool original_ln_before = true;
+  bool swish = false;  // the non-linearity: relu (Pfeiffer) or swish (Houlsby)
+};
+
 struct EncodeOptions {
   bool all_hidden_states = false;  // keep the embeddings and every layer's output
   // Run only the first `layers` layers (−1: all of them; 0: embeddings only), so that
   // pooling an inner layer costs no more than reaching it.
   std::int64_t layers = -1;
+  // LoRA (lora.hpp): when nonzero, every linear module whose "<module>.lora_A.weight" and
+  // "<module>.lora_B.weight" are in the map computes W·x + b + lora_scaling · B·(A·x), as
+  // PEFT does. Zero keeps the plain path (no lookups).
+  double lora_scaling = 0;
+  BottleneckOptions adapter;
 };
 
 struct EncoderOutput {

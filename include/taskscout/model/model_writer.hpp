@@ -53,6 +53,10 @@ struct ModelFolderContents {
   std::filesystem::path tokenizer_from;  // the folder whose tokenizer files are copied; empty: none
 };
 
+// Writes config.json, model.safetensors and the tokenizer files into `folder`, an existing
+// folder (normally a StagedFolder's path()); the errors of write_model_folder.
+void write_model_files(const std::filesystem::path& folder, const ModelFolderContents& contents);
+
 // Writes `contents` as the Hugging Face model folder `folder` (see StagedFolder). With
 // heads (a task model) the encoder's tensors carry the architecture prefix
 // ("bert.embeddings…", checkpoint_prefix), as transformers' task models name them;

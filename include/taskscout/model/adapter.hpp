@@ -1,0 +1,75 @@
+#pragma once
+// Bottleneck adapters as the Hugging Face `adapters` library (AdapterHub) builds and saves
+// them. An adapter site gets down [D/reduction, D] and up [D, D/reduction] projections
+// (with biases); the forward is in EncodeOptions::adapter. Placements:
+//   Pfeiffer ("seq_bn")        after the feed-forward output; relu; original_ln_before
+//   Houlsby  ("double_seq_bn") after the attention output and the feed-forward output; swish
+// Saved as save_adapter(dir, name, with_head=True) writes them: adapter_config.json and
+// adapter.safetensors with the model's own names
+// ("bert.encoder.layer.0.output.adapters.<name>.adapter_down.0.weight"), and the flex
+// classification head separately as head_config.json and model_head.safetensors
+// ("heads.<name>.1.weight" dense, "heads.<name>.4.weight" output).
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "taskscout/model/config.hpp"
+#include "taskscout/model/encoder.hpp"
+#include "taskscout/model/parameters.hpp"
+
+namespace taskscout {
+
+enum class AdapterPlacement { Pfeiffer, Houlsby };
+
+struct AdapterConfig {
+  AdapterPlacement placement = AdapterPlacement::Pfeiffer;
+  std::int64_t reduction_factor = 16;
+  std::string name = "task";  // the adapter's name inside tensor names
+
+  // The bottleneck width: hidden_size / reduction_factor, at least 1 (as the library).
+  std::int64_t bottleneck(std::int64_t hidden_size) const;
+  // What the encoder needs to run it.
+  BottleneckOptions encode_options() const;
+};
+
+// "pfeiffer" | "seq_bn" → Pfeiffer, "houlsby" | "double_seq_bn" → Houlsby; else UsageError.
+AdapterPlacement parse_adapter_placement(const std::string& text);
+
+// The module paths of one layer's adapter sites for adapter `name`, without the model
+// prefix: BERT family "encoder.layer.<i>.attention.output.adapters.<name>" and
+// "encoder.layer.<i>.output.adapters.<name>"; DistilBERT
+// "transformer.layer.<i>.attention_adapters.adapters.<name>" and "….output_adapters.adapters.<name>".
+struct AdapterSites {
+  std::string attention, output;
+};
+AdapterSites adapter_sites(Architecture architecture, std::int64_t layer, const std::string& name);
+
+// Fresh adapter tensors as the library's init_weights "bert" does: weights ~ N(0, 0.02²),
+// biases zero, from `seed`. UsageError for a reduction factor < 1 or an empty name.
+ParameterMap init_adapter(const EncoderConfig& encoder, const AdapterConfig& adapter, std::uint64_t seed);
+
+struct AdapterFiles {
+  AdapterConfig config;
+  std::string base_model;  // model_name
+  ParameterMap encoder;    // adapter tensors under the encoder's bare names
+  ParameterMap head;       // the flex head, in memory as classifier.dense / classifier.out_proj
+  std::vector<std::string> labels;  // from head_config.json's label2id (empty for regression)
+};
+
+// Writes adapter_config.json, adapter.safetensors, head_config.json and model_head.safetensors
+// into `folder` (an existing folder, normally a StagedFolder's).
+void write_adapter_files(const std::filesystem::path& folder, const EncoderConfig& encoder_config,
+                         const AdapterFiles& files);
+
+// True when `folder` holds an adapters-library adapter_config.json (a "config" object).
+bool is_adapter_folder(const std::filesystem::path& folder);
+
+// Reads them back. InputError naming the file for a config taskscout does not compute
+// (parallel, phm, gating, extra layer norms, scaling ≠ 1, another non-linearity), a
+// missing or misshapen tensor, or a hidden size other than the base's.
+AdapterFiles read_adapter_files(const std::filesystem::path& folder, const EncoderConfig& encoder_config);
+
+}  // namespace taskscout

@@ -1,0 +1,78 @@
+#pragma once
+// Fine-tuning a base encoder on a labelled dataset: full (every weight), LoRA or a
+// bottleneck adapter (the base frozen, bit for bit), with a fresh classification or
+// regression head. AdamW (no decay for biases and LayerNorm weights), linear warm-up then
+// linear decay, gradient clipping, optional balanced class weights, evaluation on the dev
+// set every epoch (or every eval_steps) with early stopping on its main metric (accuracy;
+// Pearson for regression); the best evaluation's parameters are the ones kept. No dropout.
+// Deterministic for a given seed and thread count.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "taskscout/io/dataset.hpp"
+#include "taskscout/train/metrics.hpp"
+#include "taskscout/train/task_model.hpp"
+
+namespace taskscout {
+
+struct FineTuneOptions {
+  FineTuneMethod method = FineTuneMethod::Full;
+  std::int64_t epochs = 3;
+  std::size_t batch_size = 16;
+  double learning_rate = 0;  // 0: by method — full 5e-5, adapter 1e-3, lora 5e-4
+  double warmup_ratio = 0.1;  // of all update steps
+  double weight_decay = 0.01;
+  double max_grad_norm = 1.0;  // 0: no clipping
+  std::int64_t eval_steps = 0;  // 0: evaluate after every epoch
+  std::int64_t patience = 0;    // stop after this many evaluations without improvement; 0: never
+  std::size_t max_train_examples = 0;  // 0: all; else a seeded random subset
+  std::size_t max_length = 0;  // tokens per text, special tokens included; 0: 128 or the model's limit if lower
+  bool balanced_class_weights = false;  // cross-entropy weights n / (classes · count)
+  std::uint64_t seed = 0;
+  LoraConfig lora;
+  AdapterConfig adapter;
+
+  double effective_learning_rate() const;
+};
+
+struct Evaluation {
+  std::int64_t step = 0;
+  double epoch = 0;
+  double train_loss = 0;  // mean over the steps since the last evaluation
+  double learning_rate = 0;
+  Metrics dev;
+};
+
+struct FineTuneResult {
+  TaskModel model;  // the best evaluation's parameters
+  std::vector<Evaluation> evaluations;
+  std::size_t best = 0;  // index into evaluations
+  std::int64_t steps = 0;
+  bool stopped_early = false;
+  std::size_t train_examples = 0, trainable_parameters = 0, truncated_texts = 0;
+  double seconds = 0;
+
+  // {"options": …, "evaluations": [...], "best": …}: written as train_log.json.
+  std::string log_json(const FineTuneOptions& options) const;
+};
+
+// Called after every update step and every evaluation.
+struct FineTuneProgress {
+  std::function<void(std::int64_t step, std::int64_t total, double loss)> step;
+  std::function<void(const Evaluation&)> evaluation;
+};
+
+// Trains on `train`, evaluating on `dev` (whose labels must be among train's: load dev with
+// train.label_names). UsageError for bad options; InputError for datasets that do not fit
+// (regression against classification, a single class, an empty set).
+FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset& train, const Dataset& dev,
+                         const FineTuneOptions& options, const FineTuneProgress& progress = {});
+
+// Metrics of `model` on `data` (labels named as the model's: load it with them).
+Metrics evaluate_task_model(const TaskModel& model, const TokenizedTexts& texts, const Dataset& data,
+                            std::size_t batch_size);
+
+}  // namespace taskscout
