@@ -5,7 +5,8 @@ pre-tokenizer need, as compact sorted tables.
     /usr/bin/python3 scripts/gen_unicode_tables.py [UCD_DIR]   (default /usr/share/unicode)
 
 Input: Debian's unicode-data package (Unicode 15.0): UnicodeData.txt, DerivedAge.txt,
-PropList.txt, SpecialCasing.txt.
+PropList.txt, SpecialCasing.txt, DerivedNormalizationProps.txt, Scripts.txt,
+IndicSyllabicCategory.txt, auxiliary/GraphemeBreakProperty.txt, emoji/emoji-data.txt.
 
 The Hugging Face `tokenizers` crate mixes three Unicode versions, and ids are only identical
 if we mix them the same way (each verified code point by code point against npm
@@ -13,21 +14,32 @@ if we mix them the same way (each verified code point by code point against npm
   - categories (control/format/private-use, Mn, P*) come from the `unicode_categories`
     crate, whose tables are Unicode 8.0: we take 15.0 categories of the code points
     assigned by 8.0 (DerivedAge) and undo the six category changes made since (CHANGED);
-  - NFD comes from `unicode-normalization-alignments`, whose tables predate 13.0: the
-    decompositions of code points assigned after 12.1 are left out (only U+11938);
+  - NFD, NFKD, NFC, NFKC and StripAccents' combining marks come from
+    `unicode-normalization-alignments`, whose tables are Unicode 9.0: the decompositions,
+    compositions and combining classes of code points assigned after 9.0 are left out
+    (probed: U+32FF and U+1DF6 (12.1, 10.0) are unknown to it, U+11938 (13.0) too), and
+    its marks (gc M) are 9.0's (MARKS_9: the category changes since);
   - lowercase is Rust's char::to_lowercase, which is Unicode 16.0: the 15.0 mappings
     plus the 16.0 additions listed in LOWER_16.
 The ByteLevel pre-tokenizer's GPT-2 regex runs on Oniguruma, whose \\p{L}, \\p{N} are Unicode
 16.0 and \\s is White_Space (probed with scripts/oracles/tokenizers/probe_bytelevel.js): the
 15.0 letters and numbers plus the 16.0 additions LETTER_16 / NUMBER_16 (no code point left
 L or N between 15.0 and 16.0).
+The Precompiled normalizer walks extended grapheme clusters (`unicode-segmentation`, UAX #29):
+Grapheme_Cluster_Break and Extended_Pictographic of 15.0, and Indic_Conjunct_Break (15.1's
+GB9c) derived as 16.0 defines it from Indic_Syllabic_Category and Scripts. Only clusters
+shorter than 6 UTF-8 bytes are looked up whole, so GB9c (clusters of three or more Indic
+letters) cannot change what the normalizer does.
 """
 import os
 import sys
 
 UCD = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/unicode"
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src", "text",
-                   "unicode_tables.cpp")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "..", "src", "text", "unicode_tables.cpp")
+# The UAX #29 conformance cases (auxiliary/GraphemeBreakTest.txt without its comments), for
+# tests/text/test_precompiled.cpp.
+GRAPHEME_TEST_OUT = os.path.join(HERE, "..", "tests", "fixtures", "text", "grapheme_break_test.txt")
 
 CATEGORIES = ["Cn", "Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No",
               "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So",
@@ -54,6 +66,18 @@ NUMBER_16 = [(0x10D40, 0x10D49), (0x116D0, 0x116E3), (0x11BF0, 0x11BF9), (0x1613
              (0x16D70, 0x16D79), (0x1CCF0, 0x1CCF9), (0x1E5F1, 0x1E5FA)]
 
 
+# Unicode 9.0: the version of unicode-normalization-alignments' tables.
+NORMALIZATION_AGE = (9, 0)
+# Code points whose "is a mark" changed since 9.0 (U+1CF2/3 Mc → Lo, U+111C9 Po → Mn).
+MARKS_9 = {0x1CF2: True, 0x1CF3: True, 0x111C9: False}
+
+GRAPHEME_BREAKS = ["Other", "CR", "LF", "Control", "Extend", "ZWJ", "Regional_Indicator",
+                   "Prepend", "SpacingMark", "L", "V", "T", "LV", "LVT"]
+EXTENDED_PICTOGRAPHIC = 0x10  # flags beside the Grapheme_Cluster_Break index
+INCB_LINKER, INCB_CONSONANT, INCB_EXTEND = 0x20, 0x40, 0x60
+INCB_SCRIPTS = {"Bengali", "Devanagari", "Gujarati", "Malayalam", "Oriya", "Telugu"}
+
+
 def lines(name):
     with open(os.path.join(UCD, name), encoding="utf-8") as f:
         for line in f:
@@ -68,7 +92,7 @@ def code_range(field):
 
 
 def main():
-    category, decomposition, ccc, lower = {}, {}, {}, {}
+    category, decomposition, compat, ccc, lower = {}, {}, {}, {}, {}
     first = None
     for f in lines("UnicodeData.txt"):
         cp = int(f[0], 16)
@@ -81,6 +105,8 @@ def main():
             ccc[cp] = int(f[3])
         if f[5] and not f[5].startswith("<"):
             decomposition[cp] = [int(x, 16) for x in f[5].split()]
+        elif f[5]:
+            compat[cp] = [int(x, 16) for x in f[5].split()[1:]]
         if f[13]:
             lower[cp] = [int(f[13], 16)]
     age = {}
@@ -108,10 +134,47 @@ def main():
                 regex_class[c] = k
 
     def full_nfd(c):
-        if c not in decomposition or age[c] > (12, 1):
+        if c not in decomposition or age[c] > NORMALIZATION_AGE:
             return [c]
         return [x for d in decomposition[c] for x in full_nfd(d)]
     nfd = {c: full_nfd(c) for c in sorted(decomposition) if full_nfd(c) != [c]}
+
+    def full_nfkd(c):
+        if age.get(c, (99,)) > NORMALIZATION_AGE:
+            return [c]
+        if c in decomposition:
+            return [x for d in decomposition[c] for x in full_nfkd(d)]
+        if c in compat:
+            return [x for d in compat[c] for x in full_nfkd(d)]
+        return [c]
+    # Only where NFKD differs from NFD: the lookup tries nfd first, then this table.
+    nfkd = {c: full_nfkd(c) for c in sorted(compat) if full_nfkd(c) != [c]}
+    nfkd.update({c: d for c in sorted(decomposition) if (d := full_nfkd(c)) != nfd.get(c, [c])})
+
+    # Canonical composition: the primary composites (pairs, not excluded, old enough).
+    excluded = {c for f in lines("DerivedNormalizationProps.txt")
+                if f[1] == "Full_Composition_Exclusion" for c in code_range(f[0])}
+    compositions = sorted((d[0], d[1], c) for c, d in decomposition.items()
+                          if len(d) == 2 and c not in excluded and age[c] <= NORMALIZATION_AGE)
+    hf_ccc = {c: k for c, k in ccc.items() if age[c] <= NORMALIZATION_AGE}
+
+    gcb = {}
+    for f in lines("auxiliary/GraphemeBreakProperty.txt"):
+        for c in code_range(f[0]):
+            gcb[c] = GRAPHEME_BREAKS.index(f[1])
+    for f in lines("emoji/emoji-data.txt"):
+        if f[1] == "Extended_Pictographic":
+            for c in code_range(f[0]):
+                assert gcb.get(c, 0) == 0, hex(c)
+                gcb[c] = EXTENDED_PICTOGRAPHIC
+    script = {c: f[1] for f in lines("Scripts.txt") for c in code_range(f[0])}
+    for f in lines("IndicSyllabicCategory.txt"):
+        for c in code_range(f[0]):
+            if script.get(c) in INCB_SCRIPTS and f[1] in ("Virama", "Consonant"):
+                gcb[c] = gcb.get(c, 0) | (INCB_LINKER if f[1] == "Virama" else INCB_CONSONANT)
+    for c, k in gcb.items():  # InCB=Extend: gcb Extend or ZWJ, not a linker, not ZWNJ
+        if k & 0xF in (4, 5) and not k & 0x60 and c != 0x200C:
+            gcb[c] = k | INCB_EXTEND
 
     out = []
     w = out.append
@@ -122,10 +185,10 @@ def main():
     w("namespace taskscout::text::tables {")
     w("")
 
-    def runs(name, table):
+    def runs(name, table, index=CATEGORIES.index):
         rows, prev = [], None
         for c in range(0x110000):
-            k = CATEGORIES.index(table.get(c, "Cn"))
+            k = index(table.get(c, "Cn"))
             if k != prev:
                 rows.append((c, k))
                 prev = k
@@ -159,16 +222,44 @@ def main():
         w("")
     w("// Full canonical decompositions (already recursive); Hangul syllables are computed.")
     mappings("nfd", nfd)
+    w("// Full compatibility decompositions where they differ from the canonical ones (9.0).")
+    mappings("nfkd", nfkd)
     w("// char::to_lowercase, including the unconditional SpecialCasing entries.")
     mappings("lowercase", {c: m for c, m in lower.items() if m != [c]})
 
     w("// Canonical combining classes other than 0: (code point, class).")
     w("const CombiningClass combining_classes[] = {")
-    items = sorted(ccc.items())
+    items = sorted(hf_ccc.items())
     for i in range(0, len(items), 6):
         w("    " + " ".join(f"{{0x{c:X}, {k}}}," for c, k in items[i:i + 6]))
     w("};")
     w(f"const std::size_t combining_classes_size = {len(items)};")
+    w("")
+    w("// Canonical compositions (primary composites of 9.0): (first, second, composite).")
+    w("const Composition compositions[] = {")
+    for i in range(0, len(compositions), 4):
+        w("    " + " ".join(f"{{0x{a:X}, 0x{b:X}, 0x{c:X}}}," for a, b, c in compositions[i:i + 4]))
+    w("};")
+    w(f"const std::size_t compositions_size = {len(compositions)};")
+    w("")
+    w("// Grapheme_Cluster_Break index | 0x10 Extended_Pictographic | Indic_Conjunct_Break")
+    w("// (0x20 Linker, 0x40 Consonant, 0x60 Extend), in runs.")
+    runs("grapheme_runs", gcb, index=lambda k: 0 if k == "Cn" else k)
+    w("// General category M (Mn, Mc, Me) of Unicode 9.0, the normalization crate's")
+    w("// is_combining_mark that HF's StripAccents uses: [first, last] ranges.")
+    marks = [c for c in range(0x110000) if MARKS_9.get(c, category.get(c, "Cn")[0] == "M"
+                                                       and age.get(c, (99,)) <= NORMALIZATION_AGE)]
+    ranges = []
+    for c in marks:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    w("const char32_t combining_marks[] = {")
+    for i in range(0, len(ranges), 6):
+        w("    " + " ".join(f"0x{a:X}, 0x{b:X}," for a, b in ranges[i:i + 6]))
+    w("};")
+    w(f"const std::size_t combining_marks_size = {2 * len(ranges)};")
     w("")
     w("// The White_Space property (Rust's char::is_whitespace).")
     w("const char32_t white_space[] = {" + ", ".join(f"0x{c:X}" for c in white_space) + "};")
@@ -177,6 +268,11 @@ def main():
     w("}  // namespace taskscout::text::tables")
     with open(OUT, "w", encoding="utf-8") as f:
         f.write("\n".join(out) + "\n")
+    with open(os.path.join(UCD, "auxiliary", "GraphemeBreakTest.txt"), encoding="utf-8") as f:
+        cases = [line.split("#")[0].strip() for line in f]
+    with open(GRAPHEME_TEST_OUT, "w", encoding="utf-8") as f:
+        f.write("# GraphemeBreakTest.txt of Unicode 15.0 (÷ break, × no break), comments removed\n")
+        f.write("\n".join(c for c in cases if c) + "\n")
 
 
 if __name__ == "__main__":

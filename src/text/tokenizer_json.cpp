@@ -7,10 +7,13 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/utf8.hpp"
 #include "taskscout/text/bpe.hpp"
+#include "taskscout/text/pattern.hpp"
+#include "taskscout/text/precompiled.hpp"
 #include "taskscout/text/tokenizer.hpp"
 #include "taskscout/text/unicode.hpp"
 #include "taskscout/text/unigram.hpp"
 #include "taskscout/text/wordpiece.hpp"
+#include "serde_float.hpp"
 
 namespace taskscout::text {
 
@@ -18,7 +21,9 @@ namespace {
 
 using nlohmann::json;
 
-const char* const kNormalizers = "BertNormalizer, Lowercase, NFD, StripAccents, Sequence";
+const char* const kNormalizers =
+    "BertNormalizer, Precompiled, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents, Replace, "
+    "Prepend, Strip, Sequence";
 const char* const kPreTokenizers =
     "BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence";
 const char* const kModels = "WordPiece, BPE, Unigram";
@@ -76,6 +81,48 @@ struct Node {
   }
 };
 
+// Standard base64 (RFC 4648, padding optional), as serde's base64 decoding of
+// precompiled_charsmap accepts it.
+std::string decode_base64(const Node& n) {
+  const std::string text = n.str();
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  std::uint32_t bits = 0;
+  int count = 0;
+  std::size_t i = 0;
+  for (; i < text.size() && text[i] != '='; ++i) {
+    const char c = text[i];
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
+          : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0)
+      n.fail("not base64: character " + std::to_string(i) + " is '" + std::string(1, c) + "'");
+    bits = bits << 6 | static_cast<std::uint32_t>(v);
+    if (++count == 4) {
+      out.push_back(static_cast<char>(bits >> 16));
+      out.push_back(static_cast<char>(bits >> 8 & 0xFF));
+      out.push_back(static_cast<char>(bits & 0xFF));
+      bits = 0;
+      count = 0;
+    }
+  }
+  if (count == 1) n.fail("not base64: it ends in the middle of a byte");
+  if (count == 2) out.push_back(static_cast<char>(bits >> 4));
+  if (count == 3) {
+    out.push_back(static_cast<char>(bits >> 10));
+    out.push_back(static_cast<char>(bits >> 2 & 0xFF));
+  }
+  for (; i < text.size(); ++i)
+    if (text[i] != '=') n.fail("not base64: characters after the '=' padding");
+  return out;
+}
+
+// {"String": "..."} or {"Regex": "..."}.
+Pattern load_pattern(const Node& n) {
+  if (n.has("String")) return Pattern::literal(decode_utf8(n.at("String").str()));
+  if (n.has("Regex")) return Pattern::regex(n.at("Regex").str(), n.file + ": " + n.path + ".Regex: ");
+  n.fail("expected {\"String\": …} or {\"Regex\": …}");
+}
+
 std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
   const std::string type = n.type(kNormalizers);
   if (type == "BertNormalizer") {
@@ -86,13 +133,22 @@ std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
     o.lowercase = n.flag("lowercase", true);
     return std::make_unique<BertNormalizer>(o);
   }
-  if (type == "Precompiled")
-    Node{n.value, n.path + ".type", n.file}.fail(
-        "the \"Precompiled\" normalizer (a sentencepiece charsmap, as XLM-R's) is not supported "
-        "yet; supported: " +
-        std::string(kNormalizers));
+  if (type == "Precompiled") {
+    Node map = n.at("precompiled_charsmap");
+    return std::make_unique<PrecompiledNormalizer>(
+        PrecompiledCharsmap(decode_base64(map), n.file + ": " + map.path + ": "));
+  }
   if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
-  if (type == "NFD") return std::make_unique<NfdNormalizer>();
+  if (type == "NFD") return std::make_unique<UnicodeNormalizer>(NormalForm::NFD);
+  if (type == "NFC") return std::make_unique<UnicodeNormalizer>(NormalForm::NFC);
+  if (type == "NFKD") return std::make_unique<UnicodeNormalizer>(NormalForm::NFKD);
+  if (type == "NFKC") return std::make_unique<UnicodeNormalizer>(NormalForm::NFKC);
+  if (type == "Replace")
+    return std::make_unique<ReplaceNormalizer>(load_pattern(n.at("pattern")),
+                                               decode_utf8(n.at("content").str()));
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(decode_utf8(n.at("prepend").str()));
+  if (type == "Strip")
+    return std::make_unique<StripNormalizer>(n.flag("strip_left", true), n.flag("strip_right", true));
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
   if (type == "Sequence") {
     Node list = n.at("normalizers");
@@ -350,13 +406,24 @@ json parse(std::string_view text, const std::string& file) {
   if (auto bad = find_invalid_utf8(text))
     throw InputError(file + ": invalid UTF-8 at byte " + std::to_string(*bad));
   try {
-    return json::parse(text);
+    return parse_json_as_serde(text);  // floats exactly as the tokenizers crate reads them
   } catch (const json::parse_error& e) {
     throw InputError(file + ": not valid JSON (" + e.what() + ")");
   }
 }
 
 }  // namespace
+
+std::unique_ptr<Normalizer> normalizer_from_json(std::string_view text, const std::string& where) {
+  const json doc = parse(text, where);
+  return load_normalizer(Node{doc, "normalizer", where});
+}
+
+std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(std::string_view text,
+                                                      const std::string& where) {
+  const json doc = parse(text, where);
+  return load_pre_tokenizer(Node{doc, "pre_tokenizer", where});
+}
 
 Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
   const json doc = parse(text, file);

@@ -108,6 +108,16 @@ Category hf_category(char32_t c) {
   return find_run(tables::hf_category_runs, tables::hf_category_runs_size, c);
 }
 
+bool is_combining_mark(char32_t c) {
+  if (c < 0x300) return false;
+  const auto* end = tables::combining_marks + tables::combining_marks_size;
+  // The pair whose last is >= c: c is a mark when that pair starts at or before c.
+  const auto* it = std::lower_bound(tables::combining_marks, end, c);
+  if (it == end) return false;
+  const std::ptrdiff_t k = it - tables::combining_marks;
+  return k % 2 == 1 || *it == c;
+}
+
 bool is_white_space(char32_t c) {
   return std::binary_search(tables::white_space, tables::white_space + tables::white_space_size, c);
 }
@@ -180,6 +190,192 @@ std::u32string lowercase(std::u32string_view text) {
   out.reserve(text.size());
   for (char32_t c : text) append_lowercase(out, c);
   return out;
+}
+
+void append_nfkd(std::u32string& out, char32_t c) {
+  if (c >= 0xA0)
+    if (const auto* m = find_mapping(tables::nfkd, tables::nfkd_size, c)) {
+      out.append(tables::nfkd_data + m->offset, m->length);
+      return;
+    }
+  append_nfd(out, c);
+}
+
+char32_t compose_pair(char32_t a, char32_t b) {
+  constexpr char32_t kLCount = 19;
+  if (a >= kLBase && a < kLBase + kLCount && b >= kVBase && b < kVBase + kVCount)
+    return kSBase + ((a - kLBase) * kVCount + (b - kVBase)) * kTCount;
+  if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase &&
+      b < kTBase + kTCount)
+    return a + (b - kTBase);
+  const auto* end = tables::compositions + tables::compositions_size;
+  auto it = std::lower_bound(tables::compositions, end, std::pair{a, b},
+                             [](const tables::Composition& k, std::pair<char32_t, char32_t> x) {
+                               return k.first != x.first ? k.first < x.first
+                                                         : k.second < x.second;
+                             });
+  return it != end && it->first == a && it->second == b ? it->composite : 0;
+}
+
+namespace {
+
+// Decomposition as the crate's Decompositions iterator: the first char of each
+// decomposition replaces its source (0), the others are inserted (+1); each run of marks
+// is stably sorted by combining class when a starter (or the end) closes it.
+void decompose(std::u32string_view text, bool compatible, std::vector<CharChange>& out) {
+  std::u32string one;
+  std::size_t pending = out.size();  // first char of the run not yet sorted
+  auto sort_pending = [&] {
+    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(pending), out.end(),
+                     [](const CharChange& x, const CharChange& y) {
+                       return combining_class(x.c) < combining_class(y.c);
+                     });
+  };
+  for (char32_t c : text) {
+    one.clear();
+    if (compatible)
+      append_nfkd(one, c);
+    else
+      append_nfd(one, c);
+    for (std::size_t k = 0; k < one.size(); ++k) {
+      if (combining_class(one[k]) == 0) {
+        sort_pending();
+        pending = out.size();
+      }
+      out.push_back({one[k], k == 0 ? 0 : 1});
+    }
+  }
+  sort_pending();
+}
+
+// Canonical composition as the crate's Recompositions iterator (a state machine over the
+// decomposed chars: the starter being composed, the marks it could not absorb, and the
+// class of the last of them, which blocks marks of the same or a lower class).
+void recompose(std::vector<CharChange>& chars) {
+  std::vector<CharChange> out, buffer;
+  out.reserve(chars.size());
+  bool have_composee = false;
+  CharChange composee{};
+  int last_class = -1;  // -1: no mark since the composee
+  for (const CharChange& ch : chars) {
+    const int cls = combining_class(ch.c);
+    if (!have_composee) {
+      if (cls != 0) {
+        out.push_back(ch);
+      } else {
+        composee = ch;
+        have_composee = true;
+      }
+      continue;
+    }
+    if (last_class >= cls) {  // blocked (only possible after a mark)
+      if (cls == 0) {
+        out.push_back(composee);
+        out.insert(out.end(), buffer.begin(), buffer.end());
+        buffer.clear();
+        composee = ch;
+        last_class = -1;
+      } else {
+        buffer.push_back(ch);
+        last_class = cls;
+      }
+      continue;
+    }
+    if (char32_t r = compose_pair(composee.c, ch.c)) {
+      composee = {r, composee.change + ch.change - 1};
+      continue;
+    }
+    if (cls == 0) {  // last_class is -1 here: an unrelated starter follows
+      out.push_back(composee);
+      composee = ch;
+      continue;
+    }
+    buffer.push_back(ch);
+    last_class = cls;
+  }
+  if (have_composee) out.push_back(composee);
+  out.insert(out.end(), buffer.begin(), buffer.end());
+  chars = std::move(out);
+}
+
+}  // namespace
+
+void normalize_with_changes(std::u32string_view text, NormalForm form, std::vector<CharChange>& out) {
+  out.clear();
+  out.reserve(text.size());
+  const bool compatible = form == NormalForm::NFKD || form == NormalForm::NFKC;
+  decompose(text, compatible, out);
+  if (form == NormalForm::NFC || form == NormalForm::NFKC) recompose(out);
+}
+
+std::u32string normalize(std::u32string_view text, NormalForm form) {
+  std::vector<CharChange> changes;
+  normalize_with_changes(text, form, changes);
+  std::u32string out;
+  out.reserve(changes.size());
+  for (const CharChange& c : changes) out.push_back(c.c);
+  return out;
+}
+
+namespace {
+
+// Grapheme_Cluster_Break values as the generated table numbers them, plus flags.
+enum Gcb : std::uint8_t {
+  kOther, kCR, kLF, kControl, kExtend, kZWJ, kRegionalIndicator, kPrepend, kSpacingMark,
+  kL, kV, kT, kLV, kLVT
+};
+constexpr std::uint8_t kPictographic = 0x10, kIncbMask = 0x60, kLinker = 0x20,
+                       kConsonant = 0x40, kIncbExtend = 0x60;
+
+std::uint8_t grapheme_props(char32_t c) {
+  if (c < 0x80) return c == '\r' ? kCR : c == '\n' ? kLF : c < 0x20 || c == 0x7F ? kControl : kOther;
+  return static_cast<std::uint8_t>(find_run(tables::grapheme_runs, tables::grapheme_runs_size, c));
+}
+
+}  // namespace
+
+std::size_t grapheme_end(std::u32string_view t, std::size_t i) {
+  const std::size_t n = t.size();
+  if (i >= n) return n;
+  std::uint8_t p = grapheme_props(t[i]);
+  bool ri_odd = (p & 0xF) == kRegionalIndicator;  // an odd run of regional indicators ends here
+  int emoji = p & kPictographic ? 1 : 0;  // 1: ExtPict Extend*; 2: ExtPict Extend* ZWJ
+  int conjunct = (p & kIncbMask) == kConsonant ? 1 : 0;  // 1: Consonant [Extend Linker]*; 2: with a Linker
+  std::size_t j = i + 1;
+  for (; j < n; ++j) {
+    const std::uint8_t q = grapheme_props(t[j]);
+    const int a = p & 0xF, b = q & 0xF;
+    bool join;
+    if (a == kCR && b == kLF) join = true;                                           // GB3
+    else if (a == kCR || a == kLF || a == kControl) join = false;                    // GB4
+    else if (b == kCR || b == kLF || b == kControl) join = false;                    // GB5
+    else if (a == kL && (b == kL || b == kV || b == kLV || b == kLVT)) join = true;  // GB6
+    else if ((a == kLV || a == kV) && (b == kV || b == kT)) join = true;             // GB7
+    else if ((a == kLVT || a == kT) && b == kT) join = true;                         // GB8
+    else if (b == kExtend || b == kZWJ || b == kSpacingMark) join = true;            // GB9, 9a
+    else if (a == kPrepend) join = true;                                             // GB9b
+    else if (conjunct == 2 && (q & kIncbMask) == kConsonant) join = true;            // GB9c
+    else if (emoji == 2 && (q & kPictographic)) join = true;                         // GB11
+    else if (a == kRegionalIndicator && b == kRegionalIndicator) join = ri_odd;      // GB12, 13
+    else join = false;                                                               // GB999
+    if (!join) break;
+    ri_odd = b == kRegionalIndicator && !(a == kRegionalIndicator && ri_odd);
+    if (q & kPictographic)
+      emoji = 1;
+    else if (emoji == 1 && b == kZWJ)
+      emoji = 2;
+    else if (!(emoji == 1 && b == kExtend))
+      emoji = 0;
+    const int incb = q & kIncbMask;
+    if (incb == kConsonant)
+      conjunct = 1;
+    else if (conjunct && incb == kLinker)
+      conjunct = 2;
+    else if (!(conjunct && incb == kIncbExtend))
+      conjunct = 0;
+    p = q;
+  }
+  return j;
 }
 
 }  // namespace taskscout::text

@@ -23,10 +23,21 @@ struct CombiningClass {
 extern const Run category_runs[], hf_category_runs[], regex_class_runs[];
 extern const std::size_t category_runs_size, hf_category_runs_size, regex_class_runs_size;
 extern const char32_t nfd_data[], lowercase_data[];
-extern const Mapping nfd[], lowercase[];
-extern const std::size_t nfd_size, lowercase_size;
+extern const char32_t nfkd_data[];
+extern const Mapping nfd[], nfkd[], lowercase[];
+extern const std::size_t nfd_size, nfkd_size, lowercase_size;
+extern const Run grapheme_runs[];
+extern const std::size_t grapheme_runs_size;
+struct Composition {  // first + second → composite (canonical composition)
+  char32_t first, second, composite;
+};
+
+extern const Composition compositions[];
+extern const std::size_t compositions_size;
 extern const CombiningClass combining_classes[];
 extern const std::size_t combining_classes_size;
+extern const char32_t combining_marks[];  // [first, last] pairs
+extern const std::size_t combining_marks_size;
 extern const char32_t white_space[];
 extern const std::size_t white_space_size;
 

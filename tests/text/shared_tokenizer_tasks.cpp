@@ -16,7 +16,8 @@ using namespace taskscout;
 namespace {
 
 // Compares every task text against one oracle hash file (task_hashes.json for WordPiece,
-// bpe_task_hashes.json for byte-level BPE, unigram_task_hashes.json for Unigram).
+// bpe_task_hashes.json for byte-level BPE, unigram_task_hashes.json for Unigram,
+// spm_task_hashes.json for the sentencepiece tokenizer with the Precompiled normalizer).
 void check_tasks(const char* hashes) {
   const auto fixtures = taskscout::testing::fixtures_dir() / "text";
   std::ifstream in(fixtures / hashes);
@@ -83,4 +84,9 @@ TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialByteLevelBpe) {
 TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialUnigram) {
   TASKSCOUT_REQUIRE_SHARED();
   check_tasks("unigram_task_hashes.json");
+}
+
+TEST(SharedTokenizer, EveryTaskTextMatchesTheOfficialSentencepieceTokenizer) {
+  TASKSCOUT_REQUIRE_SHARED();
+  check_tasks("spm_task_hashes.json");
 }

@@ -206,14 +206,12 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
             "Unigram");
   j = small_tokenizer();
   j["normalizer"] = {{"type", "Precompiled"}};
+  EXPECT_EQ(error_of(j), "tok.json: normalizer: missing \"precompiled_charsmap\"");
+  j["normalizer"] = {{"type", "Nmt"}};
   EXPECT_EQ(error_of(j),
-            "tok.json: normalizer.type: the \"Precompiled\" normalizer (a sentencepiece "
-            "charsmap, as XLM-R's) is not supported yet; supported: "
-            "BertNormalizer, Lowercase, NFD, StripAccents, Sequence");
-  j["normalizer"] = {{"type", "NFKC"}};
-  EXPECT_EQ(error_of(j),
-            "tok.json: normalizer.type: unsupported type \"NFKC\"; supported: "
-            "BertNormalizer, Lowercase, NFD, StripAccents, Sequence");
+            "tok.json: normalizer.type: unsupported type \"Nmt\"; supported: "
+            "BertNormalizer, Precompiled, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents, "
+            "Replace, Prepend, Strip, Sequence");
   j = small_tokenizer();
   j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}}}}};
   EXPECT_EQ(error_of(j),

@@ -6,10 +6,11 @@
 //
 // Supported (anything else in tokenizer.json is an InputError naming the file, the JSON
 // path and these lists):
-//   normalizer     BertNormalizer, Lowercase, NFD, StripAccents, Sequence, null
+//   normalizer     BertNormalizer, Precompiled (sentencepiece charsmap), NFD, NFC, NFKD,
+//                  NFKC, Lowercase, StripAccents, Replace (String or a regex subset, see
+//                  pattern.hpp), Prepend, Strip, Sequence, null
 //   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence, null
 //   model          WordPiece, BPE (dropout null), Unigram
-// ("Precompiled", XLM-R's sentencepiece charsmap normalizer, is an InputError: not yet.)
 //   post_processor BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing, null
 #include <cstdint>
 #include <filesystem>
@@ -91,5 +92,11 @@ class Tokenizer {
   std::optional<TruncationOptions> truncation_;
   std::optional<PaddingOptions> padding_;
 };
+
+// One tokenizer.json "normalizer" or "pre_tokenizer" object (its JSON text) on its own, as
+// Tokenizer::from_json reads it; `where` names it in InputError messages.
+std::unique_ptr<Normalizer> normalizer_from_json(std::string_view json, const std::string& where);
+std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(std::string_view json,
+                                                      const std::string& where);
 
 }  // namespace taskscout::text

@@ -4,13 +4,15 @@
 //
 // Versions: category() is Unicode 15.0. The Hugging Face tokenizers crate sees older data
 // for some operations, and ids only match when we do the same: hf_category() is Unicode
-// 8.0 (the unicode_categories crate), nfd() leaves out decompositions added after 12.1,
-// lowercase() is Rust's char::to_lowercase (Unicode 16.0). scripts/gen_unicode_tables.py
-// explains and builds the tables.
+// 8.0 (the unicode_categories crate), the normalization forms are Unicode 9.0 (the
+// unicode-normalization-alignments crate), lowercase() is Rust's char::to_lowercase
+// (Unicode 16.0), grapheme clusters are UAX #29 over 15.0 data (unicode-segmentation).
+// scripts/gen_unicode_tables.py explains and builds the tables.
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace taskscout::text {
 
@@ -46,6 +48,10 @@ inline bool is_other(Category k) {
 enum class RegexClass : std::uint8_t { Other, Letter, Number, Space };
 RegexClass regex_class(char32_t c);
 
+// General category M (Mn, Mc, Me) as the normalization crate (Unicode 9.0) has it: what
+// HF's StripAccents removes (BertNormalizer's strip_accents removes only Mn, hf_category).
+bool is_combining_mark(char32_t c);
+
 // The White_Space property, as Rust's char::is_whitespace.
 bool is_white_space(char32_t c);
 
@@ -56,6 +62,30 @@ std::uint8_t combining_class(char32_t c);
 // Canonical ordering: each run of non-starters stably sorted by combining class;
 // `carry` (empty, or one value per char) is permuted along with the chars.
 void order_marks(std::u32string& chars, std::span<std::uint32_t> carry = {});
+
+// The four normalization forms of Unicode 9.0, as HF's normalizers compute them.
+enum class NormalForm : std::uint8_t { NFD, NFC, NFKD, NFKC };
+void append_nfkd(std::u32string& out, char32_t c);  // one code point, not reordered
+// The canonical composite of a + b (Hangul included), or 0.
+char32_t compose_pair(char32_t a, char32_t b);
+std::u32string normalize(std::u32string_view text, NormalForm form);
+
+// One output char of a text transformation and how it lines up with the input, in the
+// convention of HF's NormalizedString::transform (which the alignments crate follows):
+// change 0 replaces the next input char, -n replaces the next n + 1 input chars, and a
+// positive change is a char inserted after the last input char consumed.
+struct CharChange {
+  char32_t c;
+  std::int32_t change;
+};
+// `text` in `form`, each char with its change, exactly as unicode-normalization-alignments
+// reports them (marks reordered with their changes; a composite carries the changes of
+// its parts minus one per part absorbed).
+void normalize_with_changes(std::u32string_view text, NormalForm form, std::vector<CharChange>& out);
+
+// The end of the extended grapheme cluster (UAX #29, as the unicode-segmentation crate)
+// that starts at `begin` < text.size().
+std::size_t grapheme_end(std::u32string_view text, std::size_t begin);
 
 // Rust's char::to_lowercase: simple mappings plus unconditional SpecialCasing
 // (U+0130 İ → "i̇"); no final-sigma rule.

@@ -70,9 +70,13 @@ async function main() {
   const vocab = !RETRAIN && fs.existsSync(saved)
     ? JSON.parse(fs.readFileSync(saved, 'utf8')).model.vocab : train(tasks);
   fs.mkdirSync(path.join(OUT, 'unigram'), { recursive: true });
-  const tokenizer = make(vocab, 'always'), first = make(vocab, 'first');
-  tokenizer.save(saved, true);
-  first.save(path.join(OUT, 'unigram/tokenizer_first.json'), true);
+  make(vocab, 'always').save(saved, true);
+  make(vocab, 'first').save(path.join(OUT, 'unigram/tokenizer_first.json'), true);
+  // Ids as a user gets them from the files: the crate parses their scores with serde_json's
+  // default (not always correctly rounded) floats, and exact ties between segmentations
+  // are decided by that last bit; a tokenizer built in memory keeps JavaScript's doubles.
+  const tokenizer = tk.Tokenizer.fromFile(saved);
+  const first = tk.Tokenizer.fromFile(path.join(OUT, 'unigram/tokenizer_first.json'));
 
   const lines = fs.readFileSync(path.join(OUT, 'hard_strings.jsonl'), 'utf8')
     .split('\n').filter(l => l.trim() !== '').map(l => JSON.parse(l));
