@@ -53,6 +53,8 @@ printf "| \`registry verify --quick\` (every blob exists; orphan scan) | %s |\n"
 printf "| \`registry verify\` (re-hash and parse %d blobs) | %s |\n" "$((2 * n))" "$(median "$bin" registry verify "$work/reg")"
 printf "| in process: \`Registry::open\` + \`list()\` of %d sources (median of 9) | %s |\n" "$n" \
   "$(echo "$inproc" | /usr/bin/python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["open_and_list_seconds"])')"
+printf "| whole torch-free process (\`registry_list_time\`: start, open, list, exit) | %s |\n" \
+  "$(median "$work/registry_list_time" "$work/reg" 1)"
 printf "| in process: \`get(\"source-05000\")\` | %s |\n" \
   "$(echo "$inproc" | /usr/bin/python3 -c 'import json,sys; print("%.6f" % json.load(sys.stdin)["get_seconds"])')"
 printf "| \`registry import\` of the %d-source archive (once) | %.3f |\n" "$n" "$import_s"

@@ -36,7 +36,7 @@ namespace fs = std::filesystem;
 struct RegisterOptions {
   CommonOptions common;
   std::string registry, base, esm, name, source, text_column = "text", text_pair_column, label_column = "label";
-  std::string task = "classification", pooling = "mean";
+  std::string task = "classification", pooling = "mean", dev_metrics;
   int layer = -1;
   std::size_t max_texts = 10'000, max_length = 0, batch_size = 32;
   double lock_timeout = 30;
@@ -47,8 +47,8 @@ struct ScratchDir {
   ScratchDir() {
     std::string pattern = (fs::temp_directory_path() / "taskscout-register-XXXXXX").string();
     if (!::mkdtemp(pattern.data()))
-      throw IoError(location(fs::temp_directory_path().string()) + "cannot create a temporary folder: " +
-                    std::strerror(errno));
+      throw IoError(location(fs::temp_directory_path().string()) +
+                    "cannot create a temporary folder: " + std::strerror(errno));
     path = pattern;
   }
   ~ScratchDir() {
@@ -113,6 +113,12 @@ MeanEmbedding embed_mean(const RegisterOptions& o, const Dataset& data) {
 void run(const RegisterOptions& o) {
   apply_common_options(o.common);
   Stopwatch watch;
+  nlohmann::json dev_metrics = nlohmann::json::object();
+  if (!o.dev_metrics.empty()) {
+    dev_metrics = nlohmann::json::parse(o.dev_metrics, nullptr, false);
+    if (dev_metrics.is_discarded() || !dev_metrics.is_object())
+      throw UsageError("--dev-metrics must be a JSON object, e.g. '{\"accuracy\": 0.91}'");
+  }
   Registry reg = Registry::open(o.registry, {.lock_timeout_seconds = o.lock_timeout});
   if (reg.find(o.name))  // checked again under the write lock; this spares the embedding work
     throw InputError(location(o.registry) + fmt::format("a source named \"{}\" is already registered; choose another "
@@ -164,14 +170,11 @@ void run(const RegisterOptions& o) {
                        {"texts", std::to_string(m.texts)}});
     source.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
     provenance["source_file"] = fs::absolute(o.source).string();
-    provenance["embedding"] = {{"pooling", o.pooling},
-                               {"layer", o.layer},
-                               {"max_length", o.max_length},
-                               {"texts", m.texts},
-                               {"truncated", m.truncated},
-                               {"seed", o.common.seed}};
+    provenance["embedding"] = {{"pooling", o.pooling}, {"layer", o.layer},         {"max_length", o.max_length},
+                               {"texts", m.texts},     {"truncated", m.truncated}, {"seed", o.common.seed}};
   }
   r.provenance = provenance;
+  r.dev_metrics = dev_metrics;
 
   const SourceRecord stored = reg.add(source);
   const double seconds = watch.seconds();
@@ -230,6 +233,7 @@ void add_register_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--max-length", o->max_length, "Tokens per text (default: the model's limit)");
   cmd->add_option("--batch-size", o->batch_size, "Texts per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--dev-metrics", o->dev_metrics, "The source model's dev metrics, a JSON object");
   cmd->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another process's lock")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -15,7 +15,7 @@
 namespace taskscout::cli {
 namespace {
 
-struct RegistryOptions_ {
+struct RegistryCommandOptions {
   CommonOptions common;
   std::string registry, archive, out;
   std::vector<std::string> names;
@@ -23,7 +23,7 @@ struct RegistryOptions_ {
   bool quick = false, rename = false, skip = false;
 };
 
-RegistryOptions registry_options(const RegistryOptions_& o) { return {.lock_timeout_seconds = o.lock_timeout}; }
+RegistryOptions registry_options(const RegistryCommandOptions& o) { return {.lock_timeout_seconds = o.lock_timeout}; }
 
 std::string short_digest(const std::string& digest) { return digest.substr(0, 12); }
 
@@ -68,12 +68,12 @@ void print_json(const nlohmann::ordered_json& j) {
   std::cout << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
-void run_init(const RegistryOptions_& o) {
+void run_init(const RegistryCommandOptions& o) {
   Registry::create(o.registry, registry_options(o));
   std::cerr << fmt::format("created an empty registry in {}\n", o.registry);
 }
 
-void run_list(const RegistryOptions_& o) {
+void run_list(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   const Registry reg = Registry::open(o.registry, registry_options(o));
   const std::vector<SourceRecord> sources = reg.list();
@@ -83,7 +83,8 @@ void run_list(const RegistryOptions_& o) {
     print_json({{"registry", o.registry}, {"count", sources.size()}, {"sources", list}});
     return;
   }
-  ResultTable table{{"id", "name", "task", "classes", "examples", "artifacts", "size", "base", "created", "status"}, {}};
+  ResultTable table{{"id", "name", "task", "classes", "examples", "artifacts", "size", "base", "created", "status"},
+                    {}};
   table.rows.reserve(sources.size());
   for (const auto& s : sources)
     table.rows.push_back({std::to_string(s.id), s.name, task_kind_name(s.task), std::to_string(s.label_names.size()),
@@ -92,7 +93,7 @@ void run_list(const RegistryOptions_& o) {
   print_table(table, o.common.csv);
 }
 
-void run_show(const RegistryOptions_& o) {
+void run_show(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   const Registry reg = Registry::open(o.registry, registry_options(o));
   const SourceRecord s = reg.get(o.names.at(0));
@@ -118,7 +119,7 @@ void run_show(const RegistryOptions_& o) {
   print_table(table, o.common.csv);
 }
 
-void run_rm(const RegistryOptions_& o) {
+void run_rm(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   Registry reg = Registry::open(o.registry, registry_options(o));
   const RemoveResult r = reg.remove(o.names);
@@ -131,7 +132,7 @@ void run_rm(const RegistryOptions_& o) {
   print_table(table, o.common.csv);
 }
 
-void run_verify(const RegistryOptions_& o) {
+void run_verify(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   const Registry reg = Registry::open(o.registry, registry_options(o));
   VerifyResult v;
@@ -166,11 +167,11 @@ void run_verify(const RegistryOptions_& o) {
     print_table(table, o.common.csv);
   }
   if (!v.ok())
-    throw InputError(location(o.registry) + fmt::format("{} problem(s) found, listed above; each says what to do",
-                                                        v.problems.size()));
+    throw InputError(location(o.registry) +
+                     fmt::format("{} problem(s) found, listed above; each says what to do", v.problems.size()));
 }
 
-void run_gc(const RegistryOptions_& o) {
+void run_gc(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   Registry reg = Registry::open(o.registry, registry_options(o));
   const GarbageResult g = reg.collect_garbage();
@@ -183,14 +184,14 @@ void run_gc(const RegistryOptions_& o) {
   print_table(table, o.common.csv);
 }
 
-void run_export(const RegistryOptions_& o) {
+void run_export(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   const Registry reg = Registry::open(o.registry, registry_options(o));
   Stopwatch watch;
   const ExportResult e = export_registry(reg, o.out);
   if (o.common.json) {
-    print_json({{"out", o.out}, {"sources", e.sources}, {"blobs", e.blobs}, {"bytes", e.bytes},
-                {"seconds", watch.seconds()}});
+    print_json(
+        {{"out", o.out}, {"sources", e.sources}, {"blobs", e.blobs}, {"bytes", e.bytes}, {"seconds", watch.seconds()}});
     return;
   }
   ResultTable table{{"out", "sources", "blobs", "size", "seconds"}, {}};
@@ -199,19 +200,19 @@ void run_export(const RegistryOptions_& o) {
   print_table(table, o.common.csv);
 }
 
-void run_import(const RegistryOptions_& o) {
+void run_import(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   if (o.rename && o.skip) throw UsageError("--rename and --skip exclude each other; pick one");
   Registry reg = Registry::open(o.registry, registry_options(o));
-  const ImportResult r =
-      import_registry(reg, o.archive, o.rename ? NameClash::Rename : o.skip ? NameClash::Skip : NameClash::Fail);
+  const ImportResult r = import_registry(reg, o.archive,
+                                         o.rename ? NameClash::Rename
+                                         : o.skip ? NameClash::Skip
+                                                  : NameClash::Fail);
   if (o.common.json) {
     nlohmann::ordered_json renamed = nlohmann::ordered_json::object();
     for (const auto& [from, to] : r.renamed) renamed[from] = to;
-    print_json({{"imported", r.imported},
-                {"renamed", renamed},
-                {"skipped", r.skipped},
-                {"blobs_written", r.blobs_written}});
+    print_json(
+        {{"imported", r.imported}, {"renamed", renamed}, {"skipped", r.skipped}, {"blobs_written", r.blobs_written}});
     return;
   }
   for (const auto& [from, to] : r.renamed) std::cerr << fmt::format("note: \"{}\" imported as \"{}\"\n", from, to);
@@ -222,7 +223,7 @@ void run_import(const RegistryOptions_& o) {
   print_table(table, o.common.csv);
 }
 
-CLI::App* sub(CLI::App& parent, const std::string& name, const std::string& help, RegistryOptions_& o) {
+CLI::App* sub(CLI::App& parent, const std::string& name, const std::string& help, RegistryCommandOptions& o) {
   CLI::App* cmd = parent.add_subcommand(name, help);
   cmd->add_option("registry", o.registry, "Registry folder")->required();
   cmd->add_option("--lock-timeout", o.lock_timeout, "Seconds to wait for another process's lock")
@@ -234,12 +235,13 @@ CLI::App* sub(CLI::App& parent, const std::string& name, const std::string& help
 }  // namespace
 
 void add_registry_command(CLI::App& app) {
-  auto o = std::make_shared<RegistryOptions_>();
+  auto o = std::make_shared<RegistryCommandOptions>();
   CLI::App* reg = app.add_subcommand("registry", "Manage a source registry (index + content-addressed blobs)");
   reg->require_subcommand(1);
   reg->footer(
       "A registry is a folder: registry.sqlite (the index) and blobs/ (safetensors artifacts, each stored once).\n"
-      "Examples:\n  taskscout registry init reg\n  taskscout register --registry reg --base bert --esm sst2.esm.safetensors "
+      "Examples:\n  taskscout registry init reg\n  taskscout register --registry reg --base bert --esm "
+      "sst2.esm.safetensors "
       "--name sst2\n  taskscout registry list reg --json\n  taskscout registry export reg reg.tsar   (one file, "
       "blobs inside)\n  taskscout registry import other reg.tsar --rename");
 

@@ -200,9 +200,13 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
     Statement names(db, "SELECT name FROM sources");
     while (names.step()) taken.insert(names.text(0));
   }
-  std::vector<std::string> clashes;
+  std::vector<std::string> clashes;  // quoted, for the message
+  std::set<std::string> clashing;
   for (const auto& s : sources)
-    if (taken.count(s.name)) clashes.push_back("\"" + s.name + "\"");
+    if (taken.count(s.name)) {
+      clashes.push_back("\"" + s.name + "\"");
+      clashing.insert(s.name);
+    }
   if (!clashes.empty() && on_clash == NameClash::Fail) {
     std::string list;
     for (std::size_t i = 0; i < clashes.size() && i < 10; ++i) list += (i ? ", " : "") + clashes[i];
@@ -220,7 +224,7 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
   std::vector<std::string> written;  // deleted again if the import fails
   try {
     for (auto& s : sources) {
-      const bool clash = std::find(clashes.begin(), clashes.end(), "\"" + s.name + "\"") != clashes.end();
+      const bool clash = clashing.count(s.name) > 0;
       if (clash && on_clash == NameClash::Skip) {
         result.skipped.push_back(s.name);
         continue;

@@ -14,6 +14,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
 #include "taskscout/io/safetensors.hpp"
+#include "taskscout/registry/esm_check.hpp"
 
 namespace taskscout {
 
@@ -197,7 +198,11 @@ SourceRecord Registry::add(const NewSource& source, const AddOptions& options) {
   const SourceRecord& r = source.record;
   const std::string where = location(folder_.string());
   registry_detail::check_new_source(r, where);
-  for (const auto& [kind, file] : source.artifact_files) registry_detail::check_artifact_kind(kind, where);
+  for (const auto& [kind, file] : source.artifact_files) {
+    registry_detail::check_artifact_kind(kind, where);
+    // Rankers rely on every stored ESM having the shared format and the source's base.
+    if (kind == artifact_kind::kEsm) check_esm_file(file, r.base_fingerprint);
+  }
 
   Transaction t(*db_, Transaction::Kind::Write);
   {
@@ -292,7 +297,31 @@ VerifyResult Registry::verify(const VerifyOptions& options) const {
   const std::vector<SourceRecord> sources = list();
   result.sources = static_cast<std::int64_t>(sources.size());
   const std::string reg = folder_.string();
-  std::set<std::string> referenced, checked;
+  std::set<std::string> referenced;
+  // A blob shared by several sources is checked once; later sources repeat its verdict.
+  struct Verdict {
+    std::string kind, detail;  // empty kind: healthy
+  };
+  std::map<std::string, Verdict> verdicts;
+  auto check_blob = [&](const std::string& digest) -> Verdict {
+    const fs::path path = blob_path(digest);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return {"missing_blob", "the blob file is missing"};
+    if (!options.check_content) return {};
+    std::string actual;
+    try {
+      actual = sha256_file_hex(path);
+    } catch (const Error& e) {
+      return {"unreadable_blob", e.what()};
+    }
+    if (actual != digest) return {"corrupt_blob", "the content hashes to " + actual + ", not to its name"};
+    try {
+      SafetensorsFile check(path);
+    } catch (const Error& e) {
+      return {"unreadable_blob", std::string("not a readable safetensors file (") + e.what() + ")"};
+    }
+    return {};
+  };
   std::int64_t total = 0, done = 0;
   for (const auto& s : sources) total += static_cast<std::int64_t>(s.artifacts.size());
   for (const auto& s : sources) {
@@ -302,35 +331,11 @@ VerifyResult Registry::verify(const VerifyOptions& options) const {
     for (const auto& [kind, a] : s.artifacts) {
       if (options.progress) options.progress(done++, total);
       referenced.insert(a.digest);
-      const fs::path path = blob_path(a.digest);
-      std::error_code ec;
-      if (!fs::is_regular_file(path, ec)) {
-        result.problems.push_back(
-            {"missing_blob", s.name, kind, path.string(), "the blob file is missing; run " + fix});
-        continue;
-      }
-      if (!options.check_content) continue;
-      // A blob shared by several sources is checked once; later sources repeat its verdict.
-      std::string actual;
-      try {
-        actual = sha256_file_hex(path);
-      } catch (const Error& e) {
-        result.problems.push_back(
-            {"unreadable_blob", s.name, kind, path.string(), std::string(e.what()) + "; run " + fix});
-        continue;
-      }
-      if (actual != a.digest) {
-        result.problems.push_back({"corrupt_blob", s.name, kind, path.string(),
-                                   "the content hashes to " + actual + ", not to its name; run " + fix});
-        continue;
-      }
-      try {
-        SafetensorsFile check(path);
-      } catch (const Error& e) {
-        result.problems.push_back({"unreadable_blob", s.name, kind, path.string(),
-                                   std::string("not a readable safetensors file (") + e.what() + "); run " + fix});
-      }
-      checked.insert(a.digest);
+      auto it = verdicts.find(a.digest);
+      if (it == verdicts.end()) it = verdicts.emplace(a.digest, check_blob(a.digest)).first;
+      const Verdict& v = it->second;
+      if (!v.kind.empty())
+        result.problems.push_back({v.kind, s.name, kind, blob_path(a.digest).string(), v.detail + "; run " + fix});
     }
   }
   result.blobs = static_cast<std::int64_t>(referenced.size());

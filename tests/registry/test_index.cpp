@@ -160,6 +160,16 @@ TEST(RegistryIndex, RejectsBadNamesDuplicatesAndNonSafetensorsArtifacts) {
   auto bad_kind = make_source("c", esm);
   bad_kind.artifact_files["Bad Kind"] = esm;
   EXPECT_THROW(reg.add(bad_kind), InputError);
+  // An ESM must be in the shared format and belong to the source's base model.
+  try {
+    reg.add(make_source("f", write_esm(dir / "other.safetensors", 2, 1, sha256_hex("another base"))));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("trained for base model"), std::string::npos) << e.what();
+  }
+  auto not_esm = make_source("g", esm);
+  not_esm.artifact_files["esm"] = write_artifact(dir / "plain.safetensors", 1);
+  EXPECT_THROW(reg.add(not_esm), InputError);
   testing::write_text(dir / "junk.safetensors", "not a safetensors file at all");
   EXPECT_THROW(reg.add(make_source("d", dir / "junk.safetensors")), InputError);
   EXPECT_THROW(reg.add(make_source("e", dir / "absent.safetensors")), IoError);

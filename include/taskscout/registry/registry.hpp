@@ -116,7 +116,8 @@ class Registry {
   SafetensorsFile open_artifact(const SourceRecord& source, std::string_view kind) const;
 
   // Stores the artifact files as blobs, then the index rows, in one write transaction.
-  // Each file must be a readable safetensors file; identical content is stored once.
+  // Each file must be a readable safetensors file (an "esm" artifact must pass
+  // check_esm_file against the record's base fingerprint); identical content is stored once.
   // Throws InputError for a name already taken, an empty name, or an invalid artifact
   // kind or file; IoError naming the path for a failed write (e.g. a full disk). On any
   // failure no index row exists. Returns the stored record.
