@@ -91,9 +91,18 @@ TridiagonalProblem tridiagonalize(LogmeGram&& g) {
 
 // The profiled log evidence L(t) of column j (without the constant c); −∞ when T + tI is
 // not numerically positive definite.
-double profile(const TridiagonalProblem& p, const double* rotated, double norm2, double t) {
+//
+// logdet = Σ log pivot_i is taken as the log of running products of 8 pivots with their
+// binary exponents split off (frexp): one log per 8 pivots instead of one each (the logs
+// were about a tenth of ESM-LogME's time per source). A product leaving 2^±1000 (pivots
+// far from 1, e.g. features scaled by 1e-20) would lose digits, so it is redone with one
+// log per pivot.
+double profile(const TridiagonalProblem& p, const double* rotated, double norm2, double t,
+               bool log_per_pivot = false) {
   constexpr double kInvalid = -std::numeric_limits<double>::infinity();
-  double logdet = 0, quad = 0, pivot = 0, w = 0;
+  constexpr double kLow = 0x1p-1000, kHigh = 0x1p+1000;
+  double logdet = 0, quad = 0, pivot = 0, w = 0, product = 1;
+  long exponent = 0;
   for (std::int64_t i = 0; i < p.m; ++i) {
     const double coupling = i == 0 ? 0.0 : p.offdiag[i - 1];
     // LDLᵀ of the tridiagonal T + tI: pivot_i = T_ii + t − e²/pivot_{i−1}; forward
@@ -102,9 +111,20 @@ double profile(const TridiagonalProblem& p, const double* rotated, double norm2,
     w = rotated[i] - (i == 0 ? 0.0 : coupling / pivot * w);
     pivot = next_pivot;
     if (!(pivot > 0)) return kInvalid;
-    logdet += std::log(pivot);
     quad += w * w / pivot;
+    if (log_per_pivot) {
+      logdet += std::log(pivot);
+      continue;
+    }
+    product *= pivot;
+    if ((i & 7) == 7 || i + 1 == p.m) {
+      if (!(product > kLow && product < kHigh)) return profile(p, rotated, norm2, t, true);
+      int e = 0;
+      product = std::frexp(product, &e);
+      exponent += e;
+    }
   }
+  if (!log_per_pivot) logdet = std::log(product) + static_cast<double>(exponent) * std::numbers::ln2;
   const double n = static_cast<double>(p.n);
   if (p.dual) return quad > 0 ? -0.5 * logdet - 0.5 * n * std::log(quad) : kInvalid;
   const double residual = norm2 - quad;

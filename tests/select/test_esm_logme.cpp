@@ -116,6 +116,22 @@ TEST(EsmLogme, OneTargetScoresManyMapsAndTheRankingFollowsTheSignal) {
   EXPECT_GT(target.score(keep), target.score(drop));
 }
 
+TEST(EsmLogme, ScoresDoNotDependOnTheMapsScale) {
+  // LogME maximizes over α, so scaling the features leaves it unchanged. Scales of 2^±80
+  // put the pivots of LogME's tridiagonal far outside 2^±125, where the products of 8
+  // pivots it takes logs of would leave the double range: the per-pivot route takes over.
+  EstimationInput in = classification_target(at::randn({40, 6}, at::kDouble), 2, 22);
+  const EsmLogmeTarget target(in);
+  const Esm esm = random_esm(6, 23);
+  const double plain = target.score(esm);
+  for (double scale : {0x1p-80, 0x1p+80}) {
+    Esm scaled;
+    scaled.weight = to_array(as_tensor(esm.weight) * scale);
+    scaled.bias = to_array(as_tensor(esm.bias) * scale);
+    EXPECT_NEAR(target.score(scaled), plain, 1e-9 * std::abs(plain)) << scale;
+  }
+}
+
 TEST(EsmLogme, RejectsMapsOfAnotherDimensionOrWithNonFiniteValues) {
   const EsmLogmeTarget target(classification_target(at::randn({30, 8}, at::kDouble), 2, 19));
   try {
