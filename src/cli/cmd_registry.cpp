@@ -140,9 +140,9 @@ void run_verify(const RegistryCommandOptions& o) {
     std::unique_ptr<ProgressBar> progress;
     VerifyOptions options;
     options.check_content = !o.quick;
-    options.progress = [&](std::int64_t done, std::int64_t total) {
+    options.progress = [&](std::int64_t, std::int64_t total) {
       if (!progress) progress = std::make_unique<ProgressBar>("verifying", total);
-      if (done > 0) progress->advance();
+      progress->advance();
     };
     v = reg.verify(options);
   }
@@ -188,7 +188,14 @@ void run_export(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   const Registry reg = Registry::open(o.registry, registry_options(o));
   Stopwatch watch;
-  const ExportResult e = export_registry(reg, o.out);
+  ExportResult e;
+  {
+    std::unique_ptr<ProgressBar> bar;
+    e = export_registry(reg, o.out, [&](std::int64_t, std::int64_t total) {
+      if (!bar) bar = std::make_unique<ProgressBar>("exporting", total);
+      bar->advance();
+    });
+  }
   if (o.common.json) {
     print_json(
         {{"out", o.out}, {"sources", e.sources}, {"blobs", e.blobs}, {"bytes", e.bytes}, {"seconds", watch.seconds()}});
@@ -204,10 +211,17 @@ void run_import(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   if (o.rename && o.skip) throw UsageError("--rename and --skip exclude each other; pick one");
   Registry reg = Registry::open(o.registry, registry_options(o));
-  const ImportResult r = import_registry(reg, o.archive,
-                                         o.rename ? NameClash::Rename
-                                         : o.skip ? NameClash::Skip
-                                                  : NameClash::Fail);
+  const NameClash on_clash = o.rename ? NameClash::Rename : o.skip ? NameClash::Skip : NameClash::Fail;
+  ImportResult r;
+  {
+    std::unique_ptr<ProgressBar> bar;
+    std::int64_t shown = 0;
+    r = import_registry(reg, o.archive, on_clash, [&](std::int64_t done, std::int64_t total) {
+      if (!bar) bar = std::make_unique<ProgressBar>("importing", total);
+      bar->advance(done - shown);
+      shown = done;
+    });
+  }
   if (o.common.json) {
     nlohmann::ordered_json renamed = nlohmann::ordered_json::object();
     for (const auto& [from, to] : r.renamed) renamed[from] = to;

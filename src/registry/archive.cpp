@@ -71,7 +71,7 @@ void fsync_file(const fs::path& p) {
 
 }  // namespace
 
-ExportResult export_registry(const Registry& registry, const fs::path& out) {
+ExportResult export_registry(const Registry& registry, const fs::path& out, const ArchiveProgress& progress) {
   ExportResult result;
   const Database& src = registry.database();
   // The write lock keeps removals and garbage collection from deleting blobs mid-copy.
@@ -151,6 +151,7 @@ ExportResult export_registry(const Registry& registry, const fs::path& out) {
         result.bytes += size;
       }
       ++result.sources;
+      if (progress) progress(result.sources, static_cast<std::int64_t>(sources.size()));
     }
     t.commit();
   }
@@ -162,7 +163,8 @@ ExportResult export_registry(const Registry& registry, const fs::path& out) {
   return result;
 }
 
-ImportResult import_registry(Registry& registry, const fs::path& archive_path, NameClash on_clash) {
+ImportResult import_registry(Registry& registry, const fs::path& archive_path, NameClash on_clash,
+                             const ArchiveProgress& progress) {
   ImportResult result;
   const std::string where = location(archive_path.string());
   std::error_code ec;
@@ -262,6 +264,9 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
       }
       registry_detail::insert_source(db, s);
       result.imported.push_back(s.name);
+      if (progress)
+        progress(static_cast<std::int64_t>(result.imported.size() + result.skipped.size()),
+                 static_cast<std::int64_t>(sources.size()));
     }
     registry_detail::sync_filesystem(blobs.dir());  // every blob durable before the rows naming it
     t.commit();

@@ -4,6 +4,7 @@
 // application id and format version. Import re-hashes every blob against its digest.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,9 @@
 
 namespace taskscout {
 
+// Called after each source with the number done and the total (for a progress bar).
+using ArchiveProgress = std::function<void(std::int64_t done, std::int64_t total)>;
+
 struct ExportResult {
   std::int64_t sources = 0, blobs = 0, bytes = 0;
 };
@@ -19,7 +23,8 @@ struct ExportResult {
 // Writes the archive atomically (a failure leaves no file at `out`). Holds the write
 // lock meanwhile, so the snapshot and its blobs agree. Throws InputError naming the
 // source whose blob is missing or corrupt (run `registry verify`).
-ExportResult export_registry(const Registry& registry, const std::filesystem::path& out);
+ExportResult export_registry(const Registry& registry, const std::filesystem::path& out,
+                             const ArchiveProgress& progress = {});
 
 // What to do with an archived source whose name the registry already has.
 enum class NameClash { Fail, Rename, Skip };
@@ -36,6 +41,6 @@ struct ImportResult {
 // format, a blob whose bytes do not hash to its digest, or (NameClash::Fail) the names
 // that clash, saying to pass --rename or --skip. Renamed sources get "<name>-2", "-3", …
 ImportResult import_registry(Registry& registry, const std::filesystem::path& archive,
-                             NameClash on_clash = NameClash::Fail);
+                             NameClash on_clash = NameClash::Fail, const ArchiveProgress& progress = {});
 
 }  // namespace taskscout
