@@ -29,6 +29,7 @@ void add_registry_command(CLI::App& app);
 void add_register_command(CLI::App& app);
 void add_esm_command(CLI::App& app);
 void add_rank_command(CLI::App& app);
+void add_pretrain_command(CLI::App& app);
 
 // A results table printed as aligned columns (default) or RFC 4180 CSV (--csv).
 struct ResultTable {

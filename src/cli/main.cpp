@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_register_command(app);
   taskscout::cli::add_esm_command(app);
   taskscout::cli::add_rank_command(app);
+  taskscout::cli::add_pretrain_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;
