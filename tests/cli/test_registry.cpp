@@ -164,7 +164,7 @@ TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const std::string bin = "'" + testing::taskscout_binary().string() + "'";
   std::string script;
   for (int p = 0; p < 2; ++p)
-    script += "( for i in 0 1 2; do " + bin + " register --registry " + reg() + " --base " + q(dir / "bert") +
+    script += "( for i in 0 1; do " + bin + " register --registry " + reg() + " --base " + q(dir / "bert") +
               " --esm " + q(dir / ("esm" + std::to_string(p) + ".safetensors")) + " --name p" + std::to_string(p) +
               "-$i --source " + q(dir / "src.csv") + " --threads 1 >/dev/null || exit 1; done ) &\npid" +
               std::to_string(p) + "=$!\n";
@@ -172,8 +172,8 @@ TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   testing::write_text(dir / "both.sh", script);
   ASSERT_EQ(std::system(("bash " + q(dir / "both.sh")).c_str()), 0);
   const json l = json::parse(run_taskscout("registry list " + reg() + " --json").out);
-  EXPECT_EQ(l["count"], 6);
-  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+  EXPECT_EQ(l["count"], 4);
+  for (const auto& s : l["sources"]) EXPECT_EQ(s["artifacts"].size(), 2u) << s["name"];
 }
 
 TEST_F(RegistryCli, BadInputIsOneClearLine) {
