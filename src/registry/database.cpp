@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "taskscout/core/error.hpp"
 
@@ -35,6 +36,13 @@ void Database::fail(int rc, std::string_view doing) const {
       throw IoError(where + fmt::format("the {} is locked by another process (waited {:g} s while {}); retry when "
                                         "it has finished, or wait longer with --lock-timeout",
                                         what_, lock_timeout_, doing));
+    case SQLITE_IOERR: {
+      const int err = sqlite3_system_errno(db_);
+      throw IoError(where + fmt::format("cannot write the {} ({}: {}{}); nothing was changed: free space (or check "
+                                        "the disk) and retry",
+                                        what_, doing, sqlite3_errmsg(db_),
+                                        err ? std::string(": ") + std::strerror(err) : ""));
+    }
     case SQLITE_FULL:
       throw IoError(where + fmt::format("the disk is full ({}); nothing was changed: free space and retry", doing));
     case SQLITE_CORRUPT:

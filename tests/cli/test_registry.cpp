@@ -164,8 +164,8 @@ TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const std::string bin = "'" + testing::taskscout_binary().string() + "'";
   std::string script;
   for (int p = 0; p < 2; ++p)
-    script += "( for i in 0 1; do " + bin + " register --registry " + reg() + " --base " + q(dir / "bert") +
-              " --esm " + q(dir / ("esm" + std::to_string(p) + ".safetensors")) + " --name p" + std::to_string(p) +
+    script += "( for i in 0 1; do " + bin + " register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+              q(dir / ("esm" + std::to_string(p) + ".safetensors")) + " --name p" + std::to_string(p) +
               "-$i --source " + q(dir / "src.csv") + " --threads 1 >/dev/null || exit 1; done ) &\npid" +
               std::to_string(p) + "=$!\n";
   script += "wait $pid0 && wait $pid1\n";
@@ -174,6 +174,25 @@ TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const json l = json::parse(run_taskscout("registry list " + reg() + " --json").out);
   EXPECT_EQ(l["count"], 4);
   for (const auto& s : l["sources"]) EXPECT_EQ(s["artifacts"].size(), 2u) << s["name"];
+}
+
+TEST_F(RegistryCli, AFullDiskDuringRegisterNamesThePathAndRegistersNothing) {
+  // A 2 KiB file-size limit makes writes fail as on a full disk (EFBIG instead of ENOSPC).
+  const std::string cmd = "trap '' XFSZ; ulimit -f 2; '" + testing::taskscout_binary().string() +
+                          "' register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+                          q(dir / "esm0.safetensors") + " --name big 2>" + q(dir / "err.txt");
+  testing::write_text(dir / "full.sh", cmd + "\n");
+  EXPECT_NE(std::system(("bash " + q(dir / "full.sh")).c_str()), 0);
+  const std::string err = testing::read_text(dir / "err.txt");
+  // SQLite's shared-memory file (32 KiB) hits the limit first: the index cannot be opened
+  // for writing. The library test AFullDiskNamesThePathAndWritesNothing fails the blob write.
+  EXPECT_EQ(err.rfind("error: " + (dir / "reg").string(), 0), 0u) << err;
+  EXPECT_NE(err.find("File too large"), std::string::npos) << err;
+  EXPECT_NE(err.find("nothing was"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  auto v = run_taskscout("registry verify " + reg() + " --json");  // no row, no blob, no temporary file
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  EXPECT_EQ(json::parse(v.out)["sources"], 0);
 }
 
 TEST_F(RegistryCli, BadInputIsOneClearLine) {
