@@ -268,7 +268,7 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
         progress(static_cast<std::int64_t>(result.imported.size() + result.skipped.size()),
                  static_cast<std::int64_t>(sources.size()));
     }
-    registry_detail::sync_filesystem(blobs.dir());  // every blob durable before the rows naming it
+    if (!written.empty()) registry_detail::sync_filesystem(blobs.dir());  // every blob durable before the rows naming it
     t.commit();
   } catch (...) {
     // Still under the write lock: nothing can reference the blobs this import wrote.

@@ -91,6 +91,10 @@ Registry Registry::open(const fs::path& folder, const RegistryOptions& options) 
   configure(*db);
   const std::int64_t app = db->pragma_integer("application_id");
   const std::int64_t version = db->pragma_integer("user_version");
+  if (app == 0 && version == 0)
+    throw InputError(location(folder.string()) +
+                     "the registry was never completed (an interrupted `registry init`); delete the folder and run "
+                     "`taskscout registry init` again");
   if (app != registry_detail::kRegistryApplicationId)
     throw InputError(location((folder / kIndexFile).string()) +
                      "this SQLite file is not a taskscout registry index (an export archive is read with "

@@ -55,6 +55,14 @@ TEST(RegistryIndex, OpenExplainsWhatIsWrong) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos) << e.what();
   }
+  fs::create_directories(dir / "half");
+  testing::write_text(dir / "half" / "registry.sqlite", "");  // init interrupted before its schema
+  try {
+    Registry::open(dir / "half");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("interrupted"), std::string::npos) << e.what();
+  }
   fs::create_directories(dir / "junk");
   testing::write_text(dir / "junk" / "registry.sqlite", std::string(4096, 'x'));
   EXPECT_THROW(Registry::open(dir / "junk"), Error);
