@@ -36,7 +36,7 @@ namespace fs = std::filesystem;
 struct RegisterOptions {
   CommonOptions common;
   std::string registry, base, esm, name, source, text_column = "text", text_pair_column, label_column = "label";
-  std::string task = "classification", pooling = "mean", dev_metrics;
+  std::string task = "classification", pooling = "mean", dev_metrics, method;
   int layer = -1;
   std::size_t max_texts = 10'000, max_length = 0, batch_size = 32;
   double lock_timeout = 30;
@@ -112,6 +112,14 @@ MeanEmbedding embed_mean(const RegisterOptions& o, const Dataset& data) {
 
 void run(const RegisterOptions& o) {
   apply_common_options(o.common);
+  if (!o.method.empty())
+    throw UsageError("register --method " + o.method +
+                     " (fine-tuning at registration) is not available yet: it comes with the training module. "
+                     "Train the ESM elsewhere (`taskscout esm train`) and pass it with --esm");
+  if (o.esm.empty())
+    throw UsageError(
+        "register needs --esm ESM.safetensors (fine-tuning at registration, --method, is not available "
+        "yet)");
   Stopwatch watch;
   nlohmann::json dev_metrics = nlohmann::json::object();
   if (!o.dev_metrics.empty()) {
@@ -214,7 +222,8 @@ void add_register_command(CLI::App& app) {
       "(--method adapter|lora|full) is not available yet: it comes with the training module.");
   cmd->add_option("--registry", o->registry, "Registry folder (taskscout registry init)")->required();
   cmd->add_option("--base", o->base, "Base model folder the ESM was trained for")->required();
-  cmd->add_option("--esm", o->esm, "ESM file (.safetensors)")->required();
+  cmd->add_option("--esm", o->esm, "ESM file (.safetensors); required until --method is available");
+  cmd->add_option("--method", o->method, "adapter, lora or full: fine-tune at registration (not available yet)");
   cmd->add_option("--name", o->name, "Source name, unique in the registry")->required();
   cmd->add_option("--source", o->source, "Source dataset (.csv, .tsv, .jsonl)");
   cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
