@@ -110,7 +110,7 @@ TEST_F(RegistryCli, RegisterWithSourceStoresLabelsAndTheBaseMeanEmbedding) {
   }
 }
 
-TEST_F(RegistryCli, ListShowRmVerifyExportImport) {
+TEST_F(RegistryCli, ListExportImportVerifyRm) {
   for (int i = 0; i < 2; ++i) ASSERT_EQ(do_register("s" + std::to_string(i), i).exit_code, 0);
   auto list = run_taskscout("registry list " + reg() + " --json");
   ASSERT_EQ(list.exit_code, 0) << list.err;
@@ -120,10 +120,6 @@ TEST_F(RegistryCli, ListShowRmVerifyExportImport) {
   auto csv = run_taskscout("registry list " + reg() + " --csv");
   EXPECT_EQ(csv.out.rfind("id,name,task,classes,examples,artifacts,size,base,created,status\n", 0), 0u) << csv.out;
   EXPECT_EQ(std::count(csv.out.begin(), csv.out.end(), '\n'), 3);
-
-  auto verify = run_taskscout("registry verify " + reg() + " --json");
-  EXPECT_EQ(verify.exit_code, 0) << verify.err;
-  EXPECT_EQ(json::parse(verify.out)["ok"], true);
 
   ASSERT_EQ(run_taskscout("registry export " + reg() + " " + q(dir / "reg.tsar")).exit_code, 0);
   ASSERT_EQ(run_taskscout("registry init " + q(dir / "copy")).exit_code, 0);
@@ -138,26 +134,20 @@ TEST_F(RegistryCli, ListShowRmVerifyExportImport) {
     EXPECT_EQ(copy_list["sources"][i]["artifacts"], l["sources"][i]["artifacts"]);
   }
 
+  // A lost blob: verify names its source (only it) and fails; the fix it names works.
+  const std::string digest = sha256_file_hex(dir / "esm1.safetensors");
+  fs::remove(dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors"));
+  auto bad = run_taskscout("registry verify " + reg());
+  EXPECT_NE(bad.out.find("missing_blob"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("s1"), std::string::npos) << bad.out;
+  EXPECT_EQ(bad.out.find("s0"), std::string::npos) << bad.out;
+  expect_one_error_line(bad, "1 problem");
   auto rm = run_taskscout("registry rm " + reg() + " s1 --json");
   ASSERT_EQ(rm.exit_code, 0) << rm.err;
   EXPECT_EQ(json::parse(rm.out)["removed"], json({"s1"}));
-  EXPECT_EQ(json::parse(rm.out)["blobs_deleted"], 1);
-}
-
-TEST_F(RegistryCli, VerifyNamesTheDamagedSourceAndFails) {
-  ASSERT_EQ(do_register("good", 0).exit_code, 0);
-  ASSERT_EQ(do_register("hurt", 1).exit_code, 0);
-  const std::string digest = sha256_file_hex(dir / "esm1.safetensors");
-  fs::remove(dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors"));
-  auto r = run_taskscout("registry verify " + reg());
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.out.find("missing_blob"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("hurt"), std::string::npos) << r.out;
-  EXPECT_EQ(r.out.find("good"), std::string::npos) << r.out;
-  expect_one_error_line(r, "1 problem");
-  // The fix the message names works.
-  ASSERT_EQ(run_taskscout("registry rm " + reg() + " hurt").exit_code, 0);
-  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+  auto good = run_taskscout("registry verify " + reg() + " --json");
+  EXPECT_EQ(good.exit_code, 0) << good.out;
+  EXPECT_EQ(json::parse(good.out)["sources"], 1);
 }
 
 TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
@@ -176,26 +166,7 @@ TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   for (const auto& s : l["sources"]) EXPECT_EQ(s["artifacts"].size(), 2u) << s["name"];
 }
 
-TEST_F(RegistryCli, AFullDiskDuringRegisterNamesThePathAndRegistersNothing) {
-  // A 2 KiB file-size limit makes writes fail as on a full disk (EFBIG instead of ENOSPC).
-  const std::string cmd = "trap '' XFSZ; ulimit -f 2; '" + testing::taskscout_binary().string() +
-                          "' register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
-                          q(dir / "esm0.safetensors") + " --name big 2>" + q(dir / "err.txt");
-  testing::write_text(dir / "full.sh", cmd + "\n");
-  EXPECT_NE(std::system(("bash " + q(dir / "full.sh")).c_str()), 0);
-  const std::string err = testing::read_text(dir / "err.txt");
-  // SQLite's shared-memory file (32 KiB) hits the limit first: the index cannot be opened
-  // for writing. The library test AFullDiskNamesThePathAndWritesNothing fails the blob write.
-  EXPECT_EQ(err.rfind("error: " + (dir / "reg").string(), 0), 0u) << err;
-  EXPECT_NE(err.find("File too large"), std::string::npos) << err;
-  EXPECT_NE(err.find("nothing was"), std::string::npos) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
-  auto v = run_taskscout("registry verify " + reg() + " --json");  // no row, no blob, no temporary file
-  EXPECT_EQ(v.exit_code, 0) << v.out;
-  EXPECT_EQ(json::parse(v.out)["sources"], 0);
-}
-
-TEST_F(RegistryCli, BadInputIsOneClearLine) {
+TEST_F(RegistryCli, BadInputAndAFullDiskAreOneClearLineAndLeaveNothing) {
   expect_one_error_line(run_taskscout("register --registry " + q(dir / "nothing") + " --base " + q(dir / "bert") +
                                       " --esm " + q(dir / "esm0.safetensors") + " --name a"),
                         "registry init");
@@ -211,6 +182,21 @@ TEST_F(RegistryCli, BadInputIsOneClearLine) {
   ASSERT_EQ(do_register("a", 0).exit_code, 0);
   expect_one_error_line(do_register("a", 1), "already registered");
   expect_one_error_line(run_taskscout("registry show " + reg() + " zzz"), "no source named \"zzz\"");
+  {
+    // A 2 KiB file-size limit makes writes fail as on a full disk (EFBIG instead of ENOSPC).
+    const std::string cmd = "trap '' XFSZ; ulimit -f 2; '" + testing::taskscout_binary().string() +
+                            "' register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+                            q(dir / "esm0.safetensors") + " --name big 2>" + q(dir / "err.txt");
+    testing::write_text(dir / "full.sh", cmd + "\n");
+    EXPECT_NE(std::system(("bash " + q(dir / "full.sh")).c_str()), 0);
+    const std::string err = testing::read_text(dir / "err.txt");
+    // SQLite's shared-memory file (32 KiB) hits the limit first: the index cannot be opened
+    // for writing. The library test AFullDiskNamesThePathAndWritesNothing fails the blob write.
+    EXPECT_EQ(err.rfind("error: " + (dir / "reg").string(), 0), 0u) << err;
+    EXPECT_NE(err.find("File too large"), std::string::npos) << err;
+    EXPECT_NE(err.find("nothing was"), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  }
   // Failed registrations left nothing behind: one source, no orphan blob.
   auto v = run_taskscout("registry verify " + reg() + " --json");
   EXPECT_EQ(v.exit_code, 0) << v.out;
