@@ -16,6 +16,7 @@
 #include "records.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
+#include "taskscout/registry/esm_check.hpp"
 
 namespace taskscout {
 
@@ -262,13 +263,23 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
         present.insert(a.digest);
         ++result.blobs_written;
       }
+      // An archive is input like any other: its ESMs must be usable by rankers, as add() demands.
+      if (const Artifact* esm = s.artifact(artifact_kind::kEsm)) {
+        try {
+          check_esm_file(blobs.path_of(esm->digest), s.base_fingerprint);
+        } catch (const Error& e) {
+          throw InputError(
+              where + fmt::format("the ESM of source \"{}\" is unusable ({}); nothing was imported", s.name, e.what()));
+        }
+      }
       registry_detail::insert_source(db, s);
       result.imported.push_back(s.name);
       if (progress)
         progress(static_cast<std::int64_t>(result.imported.size() + result.skipped.size()),
                  static_cast<std::int64_t>(sources.size()));
     }
-    if (!written.empty()) registry_detail::sync_filesystem(blobs.dir());  // every blob durable before the rows naming it
+    if (!written.empty())
+      registry_detail::sync_filesystem(blobs.dir());  // every blob durable before the rows naming it
     t.commit();
   } catch (...) {
     // Still under the write lock: nothing can reference the blobs this import wrote.

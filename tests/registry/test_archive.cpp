@@ -117,6 +117,37 @@ TEST_F(Archive, ADamagedBlobInTheArchiveImportsNothing) {
   EXPECT_TRUE(copy.verify().ok());  // and no blob left behind
 }
 
+TEST_F(Archive, AnArchivedEsmOfAnotherBaseImportsNothing) {
+  export_registry(reg, dir / "all.tsar");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir / "all.tsar").c_str(), &db), SQLITE_OK);
+  // The fixture ESMs record no base, so they fit any base: another base for "mr" is accepted.
+  ASSERT_EQ(sqlite3_exec(
+                db, ("UPDATE sources SET base_fingerprint = '" + sha256_hex("other") + "' WHERE name = 'mr'").c_str(),
+                nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  // An ESM that records its base must keep it.
+  Registry strict = Registry::create(dir / "strict");
+  strict.add(make_source("x", write_esm(dir / "based.safetensors", 3, 1, sha256_hex("base model"))));
+  export_registry(strict, dir / "strict.tsar");
+  ASSERT_EQ(sqlite3_open((dir / "strict.tsar").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, ("UPDATE sources SET base_fingerprint = '" + sha256_hex("other") + "'").c_str(), nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Registry copy = Registry::create(dir / "copy");
+  EXPECT_NO_THROW(import_registry(copy, dir / "all.tsar"));  // base-agnostic ESMs
+  try {
+    import_registry(copy, dir / "strict.tsar");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("trained for base model"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(copy.count(), 3);
+  EXPECT_TRUE(copy.verify().ok());
+}
+
 TEST_F(Archive, ForeignFilesAreNotArchives) {
   testing::write_text(dir / "junk.tsar", "not sqlite");
   Registry copy = Registry::create(dir / "copy");
