@@ -37,7 +37,7 @@ std::string config(std::int64_t steps, std::int64_t checkpoint_every) {
          std::to_string(steps) + R"(, "checkpoint_every": )" + std::to_string(checkpoint_every) + "}";
 }
 
-class Pretrain : public ::testing::Test {
+class PretrainCli : public ::testing::Test {
  protected:
   void SetUp() override {
     write_text(tmp / "corpus.txt", tiny_corpus());
@@ -82,7 +82,7 @@ class Pretrain : public ::testing::Test {
   TempDir tmp;
 };
 
-TEST_F(Pretrain, TinyRunWritesAFolderEmbedLoads) {
+TEST_F(PretrainCli, TinyRunWritesAFolderEmbedLoads) {
   const auto r = run_taskscout(args("short.json", "out") + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const json j = json::parse(r.out);
@@ -101,7 +101,7 @@ TEST_F(Pretrain, TinyRunWritesAFolderEmbedLoads) {
   EXPECT_NE(again.err.find("--resume"), std::string::npos) << again.err;
 }
 
-TEST_F(Pretrain, CtrlCLeavesACompleteCheckpointThatResumeContinues) {
+TEST_F(PretrainCli, CtrlCLeavesACompleteCheckpointThatResumeContinues) {
   const int code = interrupt_run("", tmp / "err1");
   const std::string err = read_text(tmp / "err1");
   EXPECT_NE(code, 0);
@@ -131,7 +131,7 @@ TEST_F(Pretrain, CtrlCLeavesACompleteCheckpointThatResumeContinues) {
     }
 }
 
-TEST_F(Pretrain, BadCorpusRowsNameFileAndLine) {
+TEST_F(PretrainCli, BadCorpusRowsNameFileAndLine) {
   write_text(tmp / "bad.txt", "fine text\nbroken \xC3\x28 text\n");
   const auto r = run_taskscout("pretrain --config '" + (tmp / "short.json").string() + "' --corpus '" +
                                (tmp / "corpus.txt").string() + "' '" + (tmp / "bad.txt").string() + "' --out '" +

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds an English corpus from what is available offline and pretrains taskscout's
+# default base encoder on it with `taskscout pretrain` (masked-LM, WordPiece vocabulary
+# trained on the same corpus).
+#
+#   bash scripts/make_base_encoder.sh            # or: STEPS=2000 OUT=/tmp/enc bash scripts/...
+#
+# The corpus (one text per line; rebuilt only when missing):
+#   - the texts of every train split of ../shared/data/tasks/*/train.csv (read directly,
+#     as CSV; dev and test splits are left out so later evaluations stay clean);
+#   - WordNet 3.0 glosses (Debian wordnet-base: the text after "| " in data.noun/verb/
+#     adj/adv), one synset per line;
+#   - GCIDE definitions (Debian dict-gcide, Webster 1913 and later): each sense paragraph
+#     of /usr/share/dictd/gcide.dict.dz with the headword line, source tags ("[1913
+#     Webster]") and markup braces removed, one paragraph per line, at least 5 words.
+# Missing Debian packages are installed with apt-get (as root).
+#
+# The model (written to $WORK/config.json): BERT, 4 layers, hidden 256, 4 heads,
+# intermediate 1024, 512 positions, a WordPiece vocabulary of at most 16,000 tokens;
+# sequences of 128 tokens, batch 32, AdamW at 5e-4 with 1,000 warm-up steps and linear
+# decay, 15% masking, 1% of the texts held out. STEPS (default 20000) and SEED (default
+# 0) may be set from the environment; THREADS (default: all cores).
+#
+# The run is resumable: when $OUT already holds a checkpoint the script continues it
+# (Ctrl-C stops cleanly; rerun the script to go on). $OUT is a Hugging Face BERT folder
+# (BertForMaskedLM) with log.jsonl holding the MLM loss and accuracy curve.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHARED="${SHARED:-$ROOT/../shared}"
+WORK="${WORK:-$ROOT/build/base-encoder-corpus}"
+OUT="${OUT:-$ROOT/build/base-encoder}"
+STEPS="${STEPS:-20000}"
+SEED="${SEED:-0}"
+THREADS="${THREADS:-0}"
+TASKSCOUT="${TASKSCOUT:-$ROOT/build/taskscout}"
+
+[ -x "$TASKSCOUT" ] || { echo "error: $TASKSCOUT not found; build taskscout first (scripts/setup.sh or cmake)" >&2; exit 1; }
+[ -d "$SHARED/data/tasks" ] || { echo "error: $SHARED/data/tasks not found; set SHARED to the shared data folder" >&2; exit 1; }
+
+need=()
+[ -f /usr/share/dictd/gcide.dict.dz ] || need+=(dict-gcide)
+[ -f /usr/share/wordnet/data.noun ] || need+=(wordnet-base)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: the corpus needs the Debian packages ${need[*]}; run: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  apt-get install -y --no-install-recommends "${need[@]}" >&2
+fi
+
+mkdir -p "$WORK"
+if [ ! -s "$WORK/wordnet.txt" ] || [ ! -s "$WORK/gcide.txt" ]; then
+  /usr/bin/python3 - "$WORK" <<'PY'
+import gzip, os, re, sys
+
+work = sys.argv[1]
+
+def write(name, lines):
+    tmp = os.path.join(work, name + ".tmp")
+    n = words = 0
+    with open(tmp, "w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line + "\n")
+            n += 1
+            words += len(line.split())
+    os.replace(tmp, os.path.join(work, name))
+    print(f"{name}: {n} texts, {words} words", file=sys.stderr)
+
+def wordnet():
+    for pos in ("noun", "verb", "adj", "adv"):
+        with open(f"/usr/share/wordnet/data.{pos}", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("  ") or "| " not in line:  # the license header
+                    continue
+                gloss = line.split("| ", 1)[1].strip()
+                if gloss:
+                    yield gloss
+
+TAG = re.compile(r"\[(?:[0-9]{4} Webster|PJC|WordNet 1\.5|Century Dict\.|Webster 1913 Suppl\.)[^\]]*\]")
+HEAD = re.compile(r"^\S.*\\.*\\")  # "Abdomen \Ab*do"men\, n. ..." starts an entry
+
+def gcide():
+    text = gzip.open("/usr/share/dictd/gcide.dict.dz", "rt", encoding="utf-8", errors="replace").read()
+    for para in re.split(r"\n\s*\n", text):
+        lines = [l for l in para.split("\n") if l.strip()]
+        if lines and HEAD.match(lines[0]):
+            lines = lines[1:]  # the headword, pronunciation and etymology line
+        s = " ".join(l.strip() for l in lines)
+        s = TAG.sub("", s).replace("{", "").replace("}", "")
+        s = re.sub(r"^\d+\.\s*", "", s)
+        s = re.sub(r"\s+", " ", s).strip()
+        if len(s.split()) >= 5 and not s.startswith("00-"):  # "00-database-…": dictd's own header
+            yield s
+
+write("wordnet.txt", wordnet())
+write("gcide.txt", gcide())
+PY
+fi
+
+cat > "$WORK/config.json" <<EOF
+{
+ "num_hidden_layers": 4, "hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024,
+ "max_position_embeddings": 512, "vocab_size": 16000, "min_frequency": 2, "limit_alphabet": 1000,
+ "lowercase": true, "sequence_length": 128, "batch_size": 32, "steps": $STEPS, "learning_rate": 0.0005,
+ "warmup_steps": 1000, "weight_decay": 0.01, "max_grad_norm": 1.0, "mask_probability": 0.15,
+ "seed": $SEED, "eval_fraction": 0.01, "eval_batches": 20, "eval_every": 500, "log_every": 50,
+ "checkpoint_every": 500
+}
+EOF
+
+resume=()
+[ -f "$OUT/trainer_state.json" ] && resume=(--resume)
+threads=()
+[ "$THREADS" != 0 ] && threads=(--threads "$THREADS")
+set -x
+"$TASKSCOUT" pretrain --config "$WORK/config.json" \
+  --corpus "$SHARED"/data/tasks/*/train.csv "$WORK/wordnet.txt" "$WORK/gcide.txt" \
+  --out "$OUT" "${threads[@]}" "${resume[@]}"
