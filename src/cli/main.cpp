@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   taskscout::cli::add_eval_command(app);
   taskscout::cli::add_synth_command(app);
   taskscout::cli::add_embed_command(app);
+  taskscout::cli::add_train_command(app);
+  taskscout::cli::add_evaluate_command(app);
+  taskscout::cli::add_predict_command(app);
   taskscout::cli::add_registry_command(app);
   taskscout::cli::add_register_command(app);
   taskscout::cli::add_esm_command(app);

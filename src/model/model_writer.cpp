@@ -37,13 +37,18 @@ bool replaceable(const fs::path& target) {
 
 }  // namespace
 
+void StagedFolder::check_target(const fs::path& target) {
+  std::error_code ec;
+  if (fs::exists(target, ec) && (!fs::is_directory(target) || !replaceable(target)))
+    throw UsageError(location(target.string()) +
+                     "exists and is not a model folder taskscout wrote; choose another output folder or remove it");
+}
+
 StagedFolder::StagedFolder(fs::path target) : target_(std::move(target)) {
+  check_target(target_);
   if (target_.filename().empty()) target_ = target_.parent_path();  // "out/" → "out"
   if (!target_.has_parent_path()) target_ = fs::path(".") / target_;
   std::error_code ec;
-  if (fs::exists(target_, ec) && (!fs::is_directory(target_) || !replaceable(target_)))
-    throw UsageError(location(target_.string()) +
-                     "exists and is not a model folder taskscout wrote; choose another output folder or remove it");
   fs::create_directories(target_.parent_path(), ec);
   if (ec) throw IoError(location(target_.parent_path().string()) + "cannot create the folder: " + ec.message());
   staging_ = sibling(target_, "tmp");

@@ -32,8 +32,8 @@ struct LoraConfig {
 // PEFT's defaults: query, value (BERT, RoBERTa, XLM-R); q_lin, v_lin (DistilBERT).
 std::vector<std::string> default_lora_targets(Architecture architecture);
 
-// The encoder's linear modules (e.g. "encoder.layer.0.attention.self.query") the config
-// targets, in forward order. UsageError naming the target and listing the candidates when
+// The linear modules of the encoder's layers (e.g. "encoder.layer.0.attention.self.query";
+// never the pooler) the config targets, in forward order. UsageError naming the target and listing the candidates when
 // a target matches no module, and for rank < 1 or alpha ≤ 0.
 std::vector<std::string> lora_modules(const EncoderConfig& encoder, const LoraConfig& lora);
 

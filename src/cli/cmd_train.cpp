@@ -1,0 +1,165 @@
+// taskscout train: fine-tune a base model folder on a labelled dataset (full, LoRA or a
+// bottleneck adapter) and write the result as a Hugging Face / PEFT / adapters folder.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "command.hpp"
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/progress.hpp"
+#include "taskscout/io/dataset.hpp"
+#include "taskscout/model/model_writer.hpp"
+#include "taskscout/train/fine_tune.hpp"
+
+namespace taskscout::cli {
+namespace {
+
+struct TrainOptions {
+  CommonOptions common;
+  std::string model, train, dev, out, method = "full", task = "classification";
+  std::string text_column = "text", text_pair_column, label_column = "label";
+  FineTuneOptions fine_tune;
+  std::string placement = "pfeiffer", lora_targets;
+};
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = std::min(s.find(',', start), s.size());
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+void run(TrainOptions& o) {
+  apply_common_options(o.common);
+  FineTuneOptions& f = o.fine_tune;
+  f.method = parse_fine_tune_method(o.method);
+  f.seed = o.common.seed;
+  f.adapter.placement = parse_adapter_placement(o.placement);
+  f.lora.target_modules = split_commas(o.lora_targets);
+  StagedFolder::check_target(o.out);  // before the work, not after
+
+  DatasetOptions data;
+  data.text_column = o.text_column;
+  data.text_pair_column = o.text_pair_column;
+  data.label_column = o.label_column;
+  data.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  const Dataset train = load_dataset(o.train, data);
+  if (data.kind == LabelKind::Classification) data.label_names = train.label_names;  // dev labels must be train's
+  const Dataset dev = load_dataset(o.dev, data);
+
+  std::optional<ProgressBar> bar;
+  std::string last_eval;
+  FineTuneProgress progress;
+  progress.step = [&](std::int64_t step, std::int64_t total, double loss) {
+    if (!bar) bar.emplace("training", total);
+    bar->show(fmt::format("loss {:.4f}{}", loss, last_eval));
+    bar->advance();
+  };
+  progress.evaluation = [&](const Evaluation& e) {
+    last_eval = fmt::format("  dev {} {:.4f}", e.dev.main_name(), e.dev.main());
+    std::cerr << fmt::format("{}step {} (epoch {:.2f}): train loss {:.4f}, dev", ::isatty(2) ? "\n" : "",
+                             e.step, e.epoch, e.train_loss);
+    for (const auto& [name, v] : e.dev.values) std::cerr << fmt::format(" {} {:.4f}", name, v);
+    std::cerr << "\n";
+  };
+  const FineTuneResult r = fine_tune(o.model, train, dev, f, progress);
+  bar.reset();
+  save_task_model(o.out, r.model, {{"train_log.json", r.log_json(f)}});
+
+  const Evaluation& best = r.evaluations.at(r.best);
+  if (r.truncated_texts > 0)
+    std::cerr << fmt::format("note: {} texts were longer than {} tokens and were truncated\n", r.truncated_texts,
+                             r.model.max_length);
+  if (o.common.json) {
+    nlohmann::ordered_json dev = nlohmann::ordered_json::object();
+    for (const auto& [name, v] : best.dev.values) dev[name] = v;
+    nlohmann::ordered_json j = {{"out", o.out},
+                                {"method", o.method},
+                                {"train_examples", r.train_examples},
+                                {"trainable_parameters", r.trainable_parameters},
+                                {"steps", r.steps},
+                                {"best_step", best.step},
+                                {"stopped_early", r.stopped_early},
+                                {"dev", dev},
+                                {"seconds", r.seconds}};
+    std::cout << j.dump(1) << "\n";
+    return;
+  }
+  ResultTable table{{"out", "method", "examples", "trainable", "steps", "best_step"}, {}};
+  std::vector<std::string> row{o.out, o.method, std::to_string(r.train_examples),
+                               std::to_string(r.trainable_parameters), std::to_string(r.steps),
+                               std::to_string(best.step)};
+  for (const auto& [name, v] : best.dev.values) {
+    table.columns.push_back("dev_" + name);
+    row.push_back(format_number(v));
+  }
+  table.columns.push_back("seconds");
+  row.push_back(fmt::format("{:.1f}", r.seconds));
+  table.rows.push_back(row);
+  print_table(table, o.common.csv);
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  CLI::App* cmd = app.add_subcommand("train", "Fine-tune a base model on a labelled dataset (full, adapter or LoRA)");
+  cmd->footer(
+      "Examples:\n"
+      "  taskscout train --model base --train train.csv --dev dev.csv --method full --out sst2-full\n"
+      "  taskscout train --model base --train train.csv --dev dev.csv --method lora --lora-rank 8 --out sst2-lora\n"
+      "  taskscout train --model base --train t.csv --dev d.csv --method adapter --adapter houlsby --out sst2-ad\n"
+      "full writes a Hugging Face model folder (config.json with id2label, model.safetensors, tokenizer);\n"
+      "lora a PEFT folder (adapter_config.json, adapter_model.safetensors); adapter an adapters-library\n"
+      "folder (adapter_config.json, adapter.safetensors, head_config.json, model_head.safetensors).\n"
+      "Every folder also holds taskscout.json and train_log.json (every dev evaluation). The kept\n"
+      "parameters are those of the best dev evaluation (accuracy; Pearson for regression).");
+  cmd->add_option("--model", o->model, "Base model folder")->required();
+  cmd->add_option("--train", o->train, "Training set (.csv, .tsv, .jsonl)")->required();
+  cmd->add_option("--dev", o->dev, "Dev set, for evaluation and early stopping")->required();
+  cmd->add_option("--out", o->out, "Output folder (replaced only if it is an earlier taskscout output)")->required();
+  cmd->add_option("--method", o->method, "full, adapter or lora")
+      ->check(CLI::IsMember({"full", "adapter", "lora"}))
+      ->capture_default_str();
+  cmd->add_option("--task", o->task, "classification or regression")
+      ->check(CLI::IsMember({"classification", "regression"}))
+      ->capture_default_str();
+  cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
+  cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
+  cmd->add_option("--label-column", o->label_column, "Label column")->capture_default_str();
+  FineTuneOptions& f = o->fine_tune;
+  cmd->add_option("--epochs", f.epochs, "Passes over the training set")->capture_default_str();
+  cmd->add_option("--batch-size", f.batch_size, "Examples per update")->capture_default_str();
+  cmd->add_option("--learning-rate", f.learning_rate,
+                  "Peak learning rate (default: full 5e-5, adapter 1e-3, lora 5e-4)");
+  cmd->add_option("--warmup-ratio", f.warmup_ratio, "Share of the steps spent warming up")->capture_default_str();
+  cmd->add_option("--weight-decay", f.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--max-grad-norm", f.max_grad_norm, "Gradient clipping norm (0: off)")->capture_default_str();
+  cmd->add_option("--eval-steps", f.eval_steps, "Evaluate every N steps (0: every epoch)")->capture_default_str();
+  cmd->add_option("--patience", f.patience, "Stop after N evaluations without improvement (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--max-train-examples", f.max_train_examples, "Train on a random subset of N rows (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--max-length", f.max_length, "Tokens per text, special tokens included (default: 128 or less)");
+  cmd->add_flag("--class-weights", f.balanced_class_weights, "Weight the loss by inverse class frequency");
+  cmd->add_option("--lora-rank", f.lora.rank, "LoRA rank r")->capture_default_str();
+  cmd->add_option("--lora-alpha", f.lora.alpha, "LoRA alpha (scaling alpha/r)")->capture_default_str();
+  cmd->add_option("--lora-targets", o->lora_targets,
+                  "Comma-separated modules (default: query,value; q_lin,v_lin for DistilBERT)");
+  cmd->add_option("--adapter", o->placement, "Adapter placement: pfeiffer or houlsby")->capture_default_str();
+  cmd->add_option("--reduction-factor", f.adapter.reduction_factor, "Adapter bottleneck = hidden / factor")
+      ->capture_default_str();
+  cmd->add_option("--adapter-name", f.adapter.name, "The adapter's name in tensor names")->capture_default_str();
+  add_common_options(*cmd, o->common);
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace taskscout::cli
