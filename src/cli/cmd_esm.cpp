@@ -23,8 +23,8 @@ struct EsmTrainCliOptions {
 
 at::Tensor load_embeddings(const std::string& spec, const char* flag) {
   const Array a = load_array(spec);
-  if (a.ndim() != 2 || (a.dtype() != DType::F32 && a.dtype() != DType::F64 && a.dtype() != DType::F16 &&
-                        a.dtype() != DType::BF16))
+  if (a.ndim() != 2 ||
+      (a.dtype() != DType::F32 && a.dtype() != DType::F64 && a.dtype() != DType::F16 && a.dtype() != DType::BF16))
     throw InputError(fmt::format("{}{} must be an N×D float matrix of embeddings, got {} {}", location(spec), flag,
                                  dtype_name(a.dtype()), shape_string(a.shape())));
   return as_tensor(a.dtype() == DType::F16 || a.dtype() == DType::BF16 ? a.to(DType::F32) : a);
@@ -44,10 +44,11 @@ void run_train(const EsmTrainCliOptions& o) {
   const double seconds = watch.seconds();
   save_esm(o.out, fit.esm);
   if (fit.r2_heldout < 0.5)
-    std::cerr << fmt::format("note: held-out R² is only {:.3f}: the fine-tuned embeddings are poorly predicted by a "
-                             "linear map of the base embeddings (check that both files list the same texts in the "
-                             "same order)\n",
-                             fit.r2_heldout);
+    std::cerr << fmt::format(
+        "note: held-out R² is only {:.3f}: the fine-tuned embeddings are poorly predicted by a "
+        "linear map of the base embeddings (check that both files list the same texts in the "
+        "same order)\n",
+        fit.r2_heldout);
   if (o.common.json) {
     nlohmann::ordered_json j = {{"out", o.out},
                                 {"rows", fit.rows},

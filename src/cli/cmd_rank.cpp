@@ -125,19 +125,22 @@ struct Target {
 
 Target load_target(const RankOptions& o) {
   Target t;
-  if (!o.base_fingerprint.empty()) t.base_fingerprint = o.base_fingerprint;
-  else if (!o.base.empty()) t.base_fingerprint = base_model_fingerprint(o.base);
+  if (!o.base_fingerprint.empty())
+    t.base_fingerprint = o.base_fingerprint;
+  else if (!o.base.empty())
+    t.base_fingerprint = base_model_fingerprint(o.base);
   if (!o.target_features.empty()) {
     if (o.labels.empty()) throw UsageError("--target-features needs --labels");
     const Array x = load_array(o.target_features);
-    if (x.ndim() != 2) throw InputError(location(o.target_features) + "target features must be N×D, got " +
-                                        shape_string(x.shape()));
+    if (x.ndim() != 2)
+      throw InputError(location(o.target_features) + "target features must be N×D, got " + shape_string(x.shape()));
     t.input.features = x.to(DType::F32);
     t.input.targets = load_labels(o);
     t.what = o.target_features + " with " + o.labels;
     return t;
   }
-  if (o.target.empty()) throw UsageError("give the target as --target DATA --base MODEL, or --target-features and --labels");
+  if (o.target.empty())
+    throw UsageError("give the target as --target DATA --base MODEL, or --target-features and --labels");
   if (o.base.empty()) throw UsageError("--target needs --base, the model folder that embeds its texts");
   DatasetOptions data_options;
   data_options.text_column = o.text_column;
@@ -170,11 +173,13 @@ Target load_target(const RankOptions& o) {
   return t;
 }
 
-std::string check_base(const Candidate& c, const std::string& source_base, const std::string& target_base) {
+// Why a source cannot be scored for this target's base model, or "" when it can (or either is unknown).
+std::string check_base(const std::string& source_base, const std::string& target_base) {
   if (source_base.empty() || target_base.empty() || source_base == target_base) return "";
-  return fmt::format("its artifacts belong to another base model (fingerprint {}…) than the target's ({}…); rank it "
-                     "with that base",
-                     source_base.substr(0, 12), target_base.substr(0, 12));
+  return fmt::format(
+      "its artifacts belong to another base model (fingerprint {}…) than the target's ({}…); rank it "
+      "with that base",
+      source_base.substr(0, 12), target_base.substr(0, 12));
 }
 
 struct MethodResult {
@@ -190,18 +195,19 @@ MethodResult run_method(const std::string& method, const Target& target, const s
   Stopwatch setup;
   std::optional<EsmLogmeTarget> esm_target;
   at::Tensor target_mean;
-  if (method == "esm-logme") esm_target.emplace(target.input, target.what);
-  else target_mean = mean_embedding(as_tensor(target.input.features));
+  if (method == "esm-logme")
+    esm_target.emplace(target.input, target.what);
+  else
+    target_mean = mean_embedding(as_tensor(target.input.features));
   r.setup_seconds = setup.seconds();
   auto scorer = [&](std::size_t i) -> double {
     const Candidate& c = sources[i];
     if (!c.defect.empty()) throw InputError("damaged registry entry: " + c.defect);
-    if (std::string why = check_base(c, c.base_fingerprint, target.base_fingerprint); !why.empty())
-      throw InputError(why);
+    if (std::string why = check_base(c.base_fingerprint, target.base_fingerprint); !why.empty()) throw InputError(why);
     if (method == "esm-logme") {
       if (c.esm.empty()) throw InputError("it has no ESM artifact; register it with one (taskscout esm train)");
       const Esm esm = load_esm(c.esm);
-      if (std::string why = check_base(c, esm.base_fingerprint(), target.base_fingerprint); !why.empty())
+      if (std::string why = check_base(esm.base_fingerprint(), target.base_fingerprint); !why.empty())
         throw InputError(why);
       return esm_target->score(esm, c.esm.string());
     }
@@ -241,9 +247,12 @@ nlohmann::ordered_json to_json(const MethodResult& r, std::size_t k) {
 void run(const RankOptions& o) {
   apply_common_options(o.common);
   std::vector<std::string> methods;
-  if (o.method == "all") methods = kMethods;
-  else if (std::find(kMethods.begin(), kMethods.end(), o.method) != kMethods.end()) methods = {o.method};
-  else throw UsageError(fmt::format("unknown --method '{}'; choose from esm-logme, textemb, all", o.method));
+  if (o.method == "all")
+    methods = kMethods;
+  else if (std::find(kMethods.begin(), kMethods.end(), o.method) != kMethods.end())
+    methods = {o.method};
+  else
+    throw UsageError(fmt::format("unknown --method '{}'; choose from esm-logme, textemb, all", o.method));
   if (o.registry.empty() == o.esms.empty())
     throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
   if (o.k == 0) throw UsageError("--k must be at least 1");
@@ -295,7 +304,8 @@ void run(const RankOptions& o) {
       row.push_back(s->ok() ? fmt::format("{:.6f}", s->score) : "");
       if (results.size() > 1) row.push_back(place ? std::to_string(place) : "");
       seconds += s->seconds;
-      if (!s->ok()) skipped += (skipped.empty() ? "" : "; ") + (results.size() > 1 ? results[m].method + ": " : "") + s->skipped;
+      if (!s->ok())
+        skipped += (skipped.empty() ? "" : "; ") + (results.size() > 1 ? results[m].method + ": " : "") + s->skipped;
     }
     row.push_back(fmt::format("{:.4f}", seconds));
     row.push_back(skipped);
@@ -307,8 +317,8 @@ void run(const RankOptions& o) {
   for (const auto& s : first.skipped) table.rows.push_back(row_of(s.name, "-"));
   print_table(table, o.common.csv);
   std::cerr << fmt::format("{} sources, {} ranked by {}, {} skipped; target {} examples × {} dims", sources.size(),
-                           first.ranked.size(), results[0].method, first.skipped.size(),
-                           target.input.features.rows(), target.input.features.cols());
+                           first.ranked.size(), results[0].method, first.skipped.size(), target.input.features.rows(),
+                           target.input.features.cols());
   for (const auto& r : results) std::cerr << fmt::format("; {} {:.2f} s", r.method, r.setup_seconds + r.seconds);
   std::cerr << "\n";
 }

@@ -26,9 +26,10 @@ void check_finite(const Array& a, const std::string& what, const std::string& te
   if (bad < 0) return;
   const std::int64_t cols = a.ndim() == 2 ? a.shape()[1] : 1;
   const std::string where = a.ndim() == 2 ? fmt::format("[{}, {}]", bad / cols, bad % cols) : fmt::format("[{}]", bad);
-  throw InputError(fmt::format("{}: ESM {} has a non-finite value at {}; the map is unusable, retrain it "
-                               "(taskscout esm train)",
-                               what, tensor, where));
+  throw InputError(
+      fmt::format("{}: ESM {} has a non-finite value at {}; the map is unusable, retrain it "
+                  "(taskscout esm train)",
+                  what, tensor, where));
 }
 
 }  // namespace
@@ -41,13 +42,14 @@ std::string Esm::base_fingerprint() const {
 void validate_esm(const Esm& esm, const std::string& what) {
   auto it = esm.metadata.find("format");
   if (it != esm.metadata.end() && it->second != kEsmFormat)
-    throw InputError(fmt::format("{}: metadata format is '{}', not '{}'; this is not an ESM file", what, it->second,
-                                 kEsmFormat));
+    throw InputError(
+        fmt::format("{}: metadata format is '{}', not '{}'; this is not an ESM file", what, it->second, kEsmFormat));
   it = esm.metadata.find("version");
   if (it != esm.metadata.end() && it->second != kEsmVersion)
-    throw InputError(fmt::format("{}: ESM format version '{}' is not supported (this taskscout reads version {}); "
-                                 "retrain the map with this version",
-                                 what, it->second, kEsmVersion));
+    throw InputError(
+        fmt::format("{}: ESM format version '{}' is not supported (this taskscout reads version {}); "
+                    "retrain the map with this version",
+                    what, it->second, kEsmVersion));
   for (const auto* a : {&esm.weight, &esm.bias})
     if (a->dtype() != DType::F32 && a->dtype() != DType::F64)
       throw InputError(fmt::format("{}: ESM {} is {}, expected F32", what, a == &esm.weight ? "weight" : "bias",
@@ -69,13 +71,14 @@ Esm load_esm(const std::filesystem::path& path) {
   esm.metadata = file.metadata();
   auto it = esm.metadata.find("format");
   if (it == esm.metadata.end())
-    throw InputError(fmt::format("{}: no \"format\": \"{}\" in the safetensors metadata; this is not an ESM file "
-                                 "(write one with taskscout esm train)",
-                                 what, kEsmFormat));
+    throw InputError(
+        fmt::format("{}: no \"format\": \"{}\" in the safetensors metadata; this is not an ESM file "
+                    "(write one with taskscout esm train)",
+                    what, kEsmFormat));
   for (const char* name : {"weight", "bias"})
     if (!file.contains(name))
-      throw InputError(fmt::format("{}: ESM file has no tensor '{}'; it needs 'weight' [D, D] and 'bias' [D]", what,
-                                   name));
+      throw InputError(
+          fmt::format("{}: ESM file has no tensor '{}'; it needs 'weight' [D, D] and 'bias' [D]", what, name));
   esm.weight = file.get("weight");
   esm.bias = file.get("bias");
   validate_esm(esm, what);
@@ -92,9 +95,10 @@ void save_esm(const std::filesystem::path& path, const Esm& esm) {
 
 at::Tensor apply_esm(const Esm& esm, const at::Tensor& x) {
   if (x.dim() != 2 || x.size(1) != esm.dim())
-    throw InputError(fmt::format("embeddings with {} columns do not match the ESM's dimension {}; they must come "
-                                 "from the ESM's base model",
-                                 x.dim() == 2 ? x.size(1) : x.numel(), esm.dim()));
+    throw InputError(
+        fmt::format("embeddings with {} columns do not match the ESM's dimension {}; they must come "
+                    "from the ESM's base model",
+                    x.dim() == 2 ? x.size(1) : x.numel(), esm.dim()));
   const at::ScalarType type = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
   return at::addmm(as_tensor(esm.bias).to(type), x.to(type), as_tensor(esm.weight).to(type).t());
 }

@@ -39,9 +39,10 @@ EsmSplit esm_split(std::int64_t n, double heldout_fraction, std::uint64_t seed) 
   if (!(heldout_fraction > 0 && heldout_fraction < 1))
     throw UsageError(fmt::format("the held-out fraction must lie strictly between 0 and 1, not {}", heldout_fraction));
   if (n < 4)
-    throw InputError(fmt::format("{} paired rows are too few to fit and check an ESM; give at least 4 (the paper "
-                                 "uses up to 10,000 texts)",
-                                 n));
+    throw InputError(
+        fmt::format("{} paired rows are too few to fit and check an ESM; give at least 4 (the paper "
+                    "uses up to 10,000 texts)",
+                    n));
   const auto h = std::clamp<std::int64_t>(std::llround(heldout_fraction * static_cast<double>(n)), 1, n - 2);
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);
@@ -58,9 +59,10 @@ EsmSplit esm_split(std::int64_t n, double heldout_fraction, std::uint64_t seed) 
 EsmFit train_esm(const at::Tensor& base_in, const at::Tensor& tuned_in, const EsmTrainOptions& options,
                  const std::string& what) {
   if (base_in.dim() != 2 || tuned_in.dim() != 2 || base_in.sizes() != tuned_in.sizes())
-    throw InputError(fmt::format("{}: base embeddings {} and fine-tuned embeddings {} must both be N×D with the same "
-                                 "N (the same texts, in the same order) and the same D",
-                                 what, shape_of(base_in), shape_of(tuned_in)));
+    throw InputError(
+        fmt::format("{}: base embeddings {} and fine-tuned embeddings {} must both be N×D with the same "
+                    "N (the same texts, in the same order) and the same D",
+                    what, shape_of(base_in), shape_of(tuned_in)));
   if (options.relative_lambdas.empty()) throw UsageError("no ridge strength to choose from");
   const at::Tensor a = base_in.to(at::kDouble).contiguous(), b = tuned_in.to(at::kDouble).contiguous();
   for (const auto& [t, name] : {std::pair{a, "base"}, std::pair{b, "fine-tuned"}})
@@ -78,7 +80,7 @@ EsmFit train_esm(const at::Tensor& base_in, const at::Tensor& tuned_in, const Es
   const at::Tensor gram = ac.t().mm(ac);
   const double scale = gram.trace().item<double>() / static_cast<double>(d);
   auto [values, vectors] = at::linalg_eigh(gram);
-  const at::Tensor rotated_rhs = vectors.t().mm(ac.t().mm(bc));                 // Vᵀ AcᵀBc, D×D
+  const at::Tensor rotated_rhs = vectors.t().mm(ac.t().mm(bc));              // Vᵀ AcᵀBc, D×D
   const at::Tensor ah_v = (rows_of(a, split.heldout) - mean_a).mm(vectors);  // h×D
   const at::Tensor bh = rows_of(b, split.heldout);
   const double heldout_total = total_squares(bh, mean_b);

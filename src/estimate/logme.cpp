@@ -97,8 +97,7 @@ TridiagonalProblem tridiagonalize(LogmeGram&& g) {
 // were about a tenth of ESM-LogME's time per source). A product leaving 2^±1000 (pivots
 // far from 1, e.g. features scaled by 1e-20) would lose digits, so it is redone with one
 // log per pivot.
-double profile(const TridiagonalProblem& p, const double* rotated, double norm2, double t,
-               bool log_per_pivot = false) {
+double profile(const TridiagonalProblem& p, const double* rotated, double norm2, double t, bool log_per_pivot = false) {
   constexpr double kInvalid = -std::numeric_limits<double>::infinity();
   constexpr double kLow = 0x1p-1000, kHigh = 0x1p+1000;
   double logdet = 0, quad = 0, pivot = 0, w = 0, product = 1;
@@ -176,8 +175,8 @@ LogmeGram logme_gram(const at::Tensor& features, const at::Tensor& targets) {
   if (g.dual) {
     // K = F Fᵀ: F row-major N×D is column-major D×N, so K = AᵀA with A = that matrix.
     at::Tensor f64 = features.to(at::kDouble).contiguous();
-    lapack::syrk_lower(true, static_cast<int>(m), static_cast<int>(g.d), f64.data_ptr<double>(),
-                       static_cast<int>(g.d), g.gram.data_ptr<double>(), static_cast<int>(m));
+    lapack::syrk_lower(true, static_cast<int>(m), static_cast<int>(g.d), f64.data_ptr<double>(), static_cast<int>(g.d),
+                       g.gram.data_ptr<double>(), static_cast<int>(m));
     g.projections = targets.t().contiguous();  // C×N rows = column-major N×C
   } else {
     // G = FᵀF accumulated over row blocks: G += A_b A_bᵀ with A_b the D×rows column-major

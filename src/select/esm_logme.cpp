@@ -20,6 +20,8 @@
 // Per-source cost for N > D (r = D+1): the triangular product M = R·W̃ᵀ (dtrmm, (D+1)²·D
 // flops), the Gram matrix MᵀM (dsyrk, D²·(D+1)), Mᵀ(QᵀY) (2·(D+1)·D·C) and LogME's
 // tridiagonalization (4/3·D³ + 2·D²·C).
+#include "taskscout/select/esm_logme.hpp"
+
 #include <fmt/format.h>
 
 #include <cstddef>
@@ -29,7 +31,6 @@
 #include "taskscout/core/lapack.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/logme_gram.hpp"
-#include "taskscout/select/esm_logme.hpp"
 
 extern "C" {
 // B := alpha·op(A)·B with A triangular (BLAS, Fortran calling convention).
@@ -87,9 +88,10 @@ EsmLogmeTarget::EsmLogmeTarget(const EstimationInput& target, const std::string&
 double EsmLogmeTarget::score(const Esm& esm, const std::string& what) const {
   validate_esm(esm, what);
   if (esm.dim() != d_)
-    throw InputError(fmt::format("{}: the ESM maps {}-dimensional embeddings but the target's are {}-dimensional; "
-                                 "it belongs to another base model",
-                                 what, esm.dim(), d_));
+    throw InputError(
+        fmt::format("{}: the ESM maps {}-dimensional embeddings but the target's are {}-dimensional; "
+                    "it belongs to another base model",
+                    what, esm.dim(), d_));
   const std::int64_t d = d_, r = r_rows_;
   at::Tensor augmented = at::empty({d, d + 1}, at::kDouble);  // W̃, row-major
   if (esm.weight.dtype() == DType::F32 && esm.bias.dtype() == DType::F32)

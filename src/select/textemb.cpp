@@ -18,9 +18,10 @@ at::Tensor mean_embedding(const at::Tensor& embeddings) {
 
 double textemb_score(const at::Tensor& target_mean, const Array& source_mean, const std::string& what) {
   if (source_mean.numel() != target_mean.numel())
-    throw InputError(fmt::format("{}: its mean embedding has {} values but the target's has {}; it belongs to another "
-                                 "base model",
-                                 what, source_mean.numel(), target_mean.numel()));
+    throw InputError(
+        fmt::format("{}: its mean embedding has {} values but the target's has {}; it belongs to another "
+                    "base model",
+                    what, source_mean.numel(), target_mean.numel()));
   const at::Tensor s = as_tensor(source_mean).reshape({-1}).to(at::kDouble);
   if (!at::isfinite(s).all().item<bool>())
     throw InputError(fmt::format("{}: its mean embedding has non-finite values; re-register the source", what));

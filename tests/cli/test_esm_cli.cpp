@@ -36,9 +36,8 @@ class EsmCli : public ::testing::Test {
 };
 
 TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
-  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
-                               path("b.npy") + " --out " + path("m.safetensors") +
-                               " --base-fingerprint abc123 --json");
+  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                               " --out " + path("m.safetensors") + " --base-fingerprint abc123 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["rows"], 300);
@@ -60,8 +59,8 @@ TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
 }
 
 TEST_F(EsmCli, TrainPrintsATable) {
-  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " +
-                               path("b.npy") + " --out " + path("m.safetensors") + " --csv --seed 3");
+  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                               " --out " + path("m.safetensors") + " --csv --seed 3");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.rfind("out,rows,d,r2_heldout,mse_heldout,lambda,seconds\n", 0), 0u) << r.out;
   EXPECT_NE(r.out.find(",300,6,0.99"), std::string::npos) << r.out;

@@ -71,8 +71,8 @@ TEST_F(Rank, RanksEsmFilesBestFirstAndListsTheSkippedWithReasons) {
   EXPECT_NE(j["skipped"][1]["reason"].get<std::string>().find("6-dimensional"), std::string::npos);
 
   // The identity map's score is plain LogME of the target features (taskscout score).
-  const auto s = run_taskscout("score --features " + path("x.npy") + " --labels " + path("y.npy") +
-                               " --method logme --json");
+  const auto s =
+      run_taskscout("score --features " + path("x.npy") + " --labels " + path("y.npy") + " --method logme --json");
   ASSERT_EQ(s.exit_code, 0) << s.err;
   const double logme = nlohmann::json::parse(s.out)["scores"]["logme"];
   EXPECT_NEAR(j["ranking"][0]["score"].get<double>(), logme, 1e-9 * std::abs(logme));
@@ -145,9 +145,9 @@ TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
   write_esm(dir / "drop32.safetensors", dropped);
   ASSERT_EQ(run_taskscout("registry init " + path("reg")).exit_code, 0);
   for (const char* name : {"keep32", "drop32"}) {
-    const auto reg = run_taskscout("register --registry " + path("reg") + " --base " + model + " --esm " +
-                                   path(std::string(name) + ".safetensors") + " --name " + name + " --source " +
-                                   path("data.csv"));
+    const auto reg =
+        run_taskscout("register --registry " + path("reg") + " --base " + model + " --esm " +
+                      path(std::string(name) + ".safetensors") + " --name " + name + " --source " + path("data.csv"));
     ASSERT_EQ(reg.exit_code, 0) << reg.err;
   }
   const auto r = run_taskscout("rank --registry " + path("reg") + " --target " + path("data.csv") + " --base " + model +

@@ -94,8 +94,9 @@ TEST(EsmFile, LoadingRejectsWhatIsNotAValidEsmNamingTheFile) {
   w[2][1] = INFINITY;
   write_safetensors(path("inf.safetensors"), {{"weight", to_array(w)}, {"bias", esm.bias}},
                     {{"format", "taskscout-esm"}});
-  EXPECT_NE(error_of([&] { load_esm(path("inf.safetensors")); }).find("inf.safetensors: ESM weight has a non-finite "
-                                                                        "value at [2, 1]"),
+  EXPECT_NE(error_of([&] { load_esm(path("inf.safetensors")); })
+                .find("inf.safetensors: ESM weight has a non-finite "
+                      "value at [2, 1]"),
             std::string::npos);
   // Not safetensors at all.
   testing::write_text(dir / "junk.safetensors", "junk");
@@ -191,8 +192,11 @@ TEST(EsmTrain, RejectsMismatchedOrNonFiniteOrTooFewRows) {
   EXPECT_THROW(train_esm(at::randn({3, 4}), at::randn({3, 4})), InputError);
   at::Tensor b = at::randn({10, 4});
   b[7][2] = NAN;
-  EXPECT_NE(error_of([&] { train_esm(at::randn({10, 4}), b, {}, "pairs"); }).find("pairs: fine-tuned embeddings have a "
-                                                                                 "non-finite value in row 7"),
+  EXPECT_NE(error_of([&] {
+              train_esm(at::randn({10, 4}), b, {}, "pairs");
+            })
+                .find("pairs: fine-tuned embeddings have a "
+                      "non-finite value in row 7"),
             std::string::npos);
 }
 

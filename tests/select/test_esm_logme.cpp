@@ -46,8 +46,8 @@ double direct(const EstimationInput& in, const Esm& esm) {
 void expect_same(const EstimationInput& in, const Esm& esm) {
   const EsmLogmeTarget target(in);
   const double shared = target.score(esm), reference = direct(in, esm);
-  EXPECT_NEAR(shared, reference, 1e-9 * std::abs(reference)) << "N=" << in.features.rows()
-                                                              << " D=" << in.features.cols();
+  EXPECT_NEAR(shared, reference, 1e-9 * std::abs(reference))
+      << "N=" << in.features.rows() << " D=" << in.features.cols();
 }
 
 TEST(EsmLogme, EqualsApplyingTheMapWhenNExceedsD) {

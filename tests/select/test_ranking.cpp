@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -82,8 +82,9 @@ TEST(ScoreSources, RunsTwoWorkersAtOnce) {
 TEST(ScoreSources, ReportsProgressOncePerSource) {
   set_thread_count(2);
   std::vector<std::int64_t> seen;
-  score_sources(names_of(9), [](std::size_t i) { return static_cast<double>(i); },
-                [&](std::int64_t done) { seen.push_back(done); });
+  score_sources(
+      names_of(9), [](std::size_t i) { return static_cast<double>(i); },
+      [&](std::int64_t done) { seen.push_back(done); });
   ASSERT_EQ(seen.size(), 9u);
   for (std::size_t i = 0; i < 9; ++i) EXPECT_EQ(seen[i], static_cast<std::int64_t>(i + 1));
 }
@@ -104,8 +105,7 @@ TEST(ScoreSources, ParallelEsmLogmeEqualsSerialAndABrokenMapDoesNotStopTheOthers
   esms[5].weight = to_array(at::randn({9, 9}));  // another dimension
   esms[5].bias = to_array(at::randn({9}));
   std::vector<double> serial;
-  for (std::size_t i = 0; i < esms.size(); ++i)
-    serial.push_back(i == 5 ? NAN : target.score(esms[i]));
+  for (std::size_t i = 0; i < esms.size(); ++i) serial.push_back(i == 5 ? NAN : target.score(esms[i]));
   set_thread_count(2);
   const auto parallel = score_sources(names_of(12), [&](std::size_t i) { return target.score(esms[i], "s5"); });
   for (std::size_t i = 0; i < esms.size(); ++i) {

@@ -31,8 +31,8 @@ struct EsmSplit {
 EsmSplit esm_split(std::int64_t n, double heldout_fraction, std::uint64_t seed);
 
 struct EsmFit {
-  Esm esm;                 // fitted on all rows with the chosen λ
-  double lambda = 0;       // absolute ridge strength used
+  Esm esm;            // fitted on all rows with the chosen λ
+  double lambda = 0;  // absolute ridge strength used
   double relative_lambda = 0;
   double r2_heldout = 0;   // 1 − Σ‖B_h − ESM_train(A_h)‖² / Σ‖B_h − mean_train(B)‖²
   double mse_heldout = 0;  // mean over held-out entries of (B_h − ESM_train(A_h))²

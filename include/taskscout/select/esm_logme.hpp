@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "taskscout/core/array.hpp"
-#include "taskscout/estimate/problem.hpp"
 #include "taskscout/esm/esm.hpp"
+#include "taskscout/estimate/problem.hpp"
 
 namespace taskscout {
 
@@ -36,8 +36,8 @@ class EsmLogmeTarget {
 
  private:
   std::int64_t n_ = 0, d_ = 0, r_rows_ = 0;
-  at::Tensor r_;          // r×(D+1) float64, upper trapezoidal: [X 1] = Q·R, r = min(N, D+1)
-  at::Tensor projected_;  // r×C float64: Qᵀ·Y
+  at::Tensor r_;                      // r×(D+1) float64, upper trapezoidal: [X 1] = Q·R, r = min(N, D+1)
+  at::Tensor projected_;              // r×C float64: Qᵀ·Y
   std::vector<double> target_norm2_;  // ‖y_c‖²
 };
 
