@@ -83,6 +83,13 @@ EsmLogmeTarget::EsmLogmeTarget(const EstimationInput& target, const std::string&
   projected_ = at::ormqr(qr, tau, y, /*left=*/true, /*transpose=*/true).narrow(0, 0, r_rows_).contiguous();
   const at::Tensor norms = y.pow(2).sum(0).contiguous();
   target_norm2_.assign(norms.data_ptr<double>(), norms.data_ptr<double>() + norms.numel());
+  // Checked here once, not as the same failure of every source.
+  for (std::size_t j = 0; j < target_norm2_.size(); ++j)
+    if (target_norm2_[j] == 0)
+      throw InputError(
+          fmt::format("{}: regression target column {} is all zeros, for which the evidence is unbounded; "
+                      "drop that column",
+                      what, j));
 }
 
 double EsmLogmeTarget::score(const Esm& esm, const std::string& what) const {

@@ -147,6 +147,21 @@ TEST(EsmLogme, RejectsMapsOfAnotherDimensionOrWithNonFiniteValues) {
   EXPECT_THROW(target.score(bad, "x"), InputError);
 }
 
+TEST(EsmLogme, RejectsAnAllZeroRegressionColumnOnceForAllSources) {
+  EstimationInput in;
+  in.features = to_array(at::randn({10, 4}));
+  at::Tensor y = at::randn({10, 2}, at::kDouble);
+  y.select(1, 1).zero_();
+  in.targets = Targets::from_values(to_array(y.contiguous()));
+  try {
+    EsmLogmeTarget target(in, "y.npy");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("y.npy: regression target column 1 is all zeros"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(EsmLogme, RejectsATargetWithOneClass) {
   EstimationInput in;
   in.features = to_array(at::randn({10, 4}));
