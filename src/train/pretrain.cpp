@@ -525,6 +525,7 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
                         tokenizer_settings.sep_token, tokenizer_settings.mask_token})
     special_ids.push_back(*tokenizer.token_to_id(t));
 
+  std::string last_eval;  // shown in the progress bar
   auto evaluate = [&](std::int64_t at_step) {
     at::NoGradGuard no_grad;
     double loss_sum = 0;
@@ -544,6 +545,7 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
     e.accuracy = masked ? static_cast<double>(correct) / static_cast<double>(masked) : 0;
     e.masked_tokens = masked;
     result.log.push_back(e);
+    last_eval = fmt::format(" | eval loss {:.3f} acc {:.3f}", e.loss, e.accuracy);
     note(fmt::format("step {}: eval loss {:.4f}, accuracy {:.4f} ({} masked tokens)", at_step, e.loss, e.accuracy,
                      masked));
   };
@@ -612,7 +614,7 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
                             std::max(train_seconds, 1e-9);
       result.log.push_back(e);
       window = {};
-      progress.show(fmt::format("loss {:.3f} acc {:.3f} lr {:.2e}", e.loss, e.accuracy, lr));
+      progress.show(fmt::format("loss {:.3f} acc {:.3f} lr {:.2e}{}", e.loss, e.accuracy, lr, last_eval));
     }
     if (config.eval_fraction > 0 && (step % config.eval_every == 0 || step == config.steps)) evaluate(step);
     const bool interrupted = (options.interrupt && options.interrupt->load()) ||
