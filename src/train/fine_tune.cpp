@@ -77,8 +77,9 @@ at::Tensor targets(const Dataset& d, std::span<const std::size_t> rows) {
   return at::tensor(v, at::kLong);
 }
 
-// Balanced weights n / (classes · count); a class absent from training gets weight 0.
-at::Tensor balanced_weights(const Dataset& d) {
+}  // namespace
+
+at::Tensor balanced_class_weights(const Dataset& d) {
   const std::size_t k = d.label_names.size();
   std::vector<double> counts(k, 0);
   for (std::int64_t id : d.label_ids) counts[static_cast<std::size_t>(id)] += 1;
@@ -87,6 +88,8 @@ at::Tensor balanced_weights(const Dataset& d) {
     w[c] = counts[c] == 0 ? 0.0f : static_cast<float>(static_cast<double>(d.label_ids.size()) / (k * counts[c]));
   return at::tensor(w, at::kFloat);
 }
+
+namespace {
 
 double or_lowest(double v) { return std::isnan(v) ? -std::numeric_limits<double>::infinity() : v; }
 
@@ -184,7 +187,7 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
   const TokenizedTexts dev_texts = tokenize_texts(tokenizer, dev.texts, dev.text_pairs, max_length, dev.path);
   result.train_examples = train.size();
   result.truncated_texts = train_texts.truncated + dev_texts.truncated;
-  const at::Tensor class_weights = o.balanced_class_weights && !regression ? balanced_weights(train) : at::Tensor();
+  const at::Tensor class_weights = o.balanced_class_weights && !regression ? balanced_class_weights(train) : at::Tensor();
 
   const std::int64_t n = static_cast<std::int64_t>(train.size()), bs = static_cast<std::int64_t>(o.batch_size);
   const std::int64_t steps_per_epoch = (n + bs - 1) / bs, total = steps_per_epoch * o.epochs;

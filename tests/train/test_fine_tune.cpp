@@ -175,3 +175,35 @@ TEST(FineTune, RejectsUnfitData) {
     EXPECT_NE(std::string(e.what()).find("dev_extra.csv:3"), std::string::npos) << e.what();
   }
 }
+
+TEST(FineTune, BalancedClassWeights) {
+  Dataset d;
+  d.label_names = {"a", "b", "c"};
+  d.label_ids = {0, 0, 0, 1};  // c never occurs
+  const at::Tensor w = balanced_class_weights(d);
+  EXPECT_NEAR(w[0].item<float>(), 4.0 / (3 * 3), 1e-7);
+  EXPECT_NEAR(w[1].item<float>(), 4.0 / (3 * 1), 1e-7);
+  EXPECT_EQ(w[2].item<float>(), 0.0f);
+
+  // On a 7:1 imbalanced set the weighted loss changes training, and the log says so.
+  TempDir dir;
+  const fs::path base = taskscout::testing::write_tiny_base(dir / "base");
+  Task task = make_task(dir, false, 64);
+  std::vector<std::size_t> keep;
+  for (std::size_t i = 0, pos = 0; i < task.train.label_ids.size(); ++i)
+    if (task.train.label_ids[i] == 0 || pos++ % 7 == 0) keep.push_back(i);
+  Dataset imbalanced = task.train;
+  imbalanced.texts.clear();
+  imbalanced.label_ids.clear();
+  for (std::size_t i : keep) {
+    imbalanced.texts.push_back(task.train.texts[i]);
+    imbalanced.label_ids.push_back(task.train.label_ids[i]);
+  }
+  FineTuneOptions o = options(FineTuneMethod::Full);
+  o.epochs = 1;
+  const FineTuneResult plain = fine_tune(base, imbalanced, task.dev, o);
+  o.balanced_class_weights = true;
+  const FineTuneResult weighted = fine_tune(base, imbalanced, task.dev, o);
+  EXPECT_NE(plain.evaluations[0].train_loss, weighted.evaluations[0].train_loss);
+  EXPECT_NE(weighted.log_json(o).find("\"balanced_class_weights\": true"), std::string::npos);
+}

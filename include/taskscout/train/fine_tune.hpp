@@ -71,6 +71,10 @@ struct FineTuneProgress {
 FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset& train, const Dataset& dev,
                          const FineTuneOptions& options, const FineTuneProgress& progress = {});
 
+// Cross-entropy class weights n / (classes · count_c), as scikit-learn's "balanced"; a class
+// absent from `train` gets 0.
+at::Tensor balanced_class_weights(const Dataset& train);
+
 // Metrics of `model` on `data` (labels named as the model's: load it with them).
 Metrics evaluate_task_model(const TaskModel& model, const TokenizedTexts& texts, const Dataset& data,
                             std::size_t batch_size);
