@@ -157,6 +157,21 @@ TEST(Pretrain, ResumedRunEqualsTheUninterruptedOneBitForBit) {
   EXPECT_EQ(log_without_speed(dir / "whole"), log_without_speed(dir / "parts"));
 }
 
+TEST(Pretrain, ResumesFromTheFolderAStoppedSwapLeftBeside) {
+  // A run killed between the two renames of a checkpoint swap leaves only ".out.old-…".
+  TempDir dir;
+  PretrainConfig c = tiny_config();
+  c.steps = 30;
+  run(c, dir / "whole");
+  run(c, dir / "out", false, 12);
+  fs::rename(dir / "out", dir / ".out.old-123");
+  const PretrainResult r = run(c, dir / "out", true);
+  EXPECT_EQ(r.start_step, 12);
+  EXPECT_TRUE(r.complete);
+  EXPECT_FALSE(fs::exists(dir / ".out.old-123"));
+  EXPECT_EQ(bytes(dir / "whole/model.safetensors"), bytes(dir / "out/model.safetensors"));
+}
+
 TEST(Pretrain, RefusesToOverwriteOrToResumeSomethingElse) {
   TempDir dir;
   PretrainConfig c = tiny_config();
