@@ -207,3 +207,50 @@ TEST(FineTune, BalancedClassWeights) {
   EXPECT_NE(plain.evaluations[0].train_loss, weighted.evaluations[0].train_loss);
   EXPECT_NE(weighted.log_json(o).find("\"balanced_class_weights\": true"), std::string::npos);
 }
+
+TEST(TaskModel, EveryArchitectureAndMethodReloadsIdentically) {
+  TempDir dir;
+  for (const char* fixture : {"bert", "roberta", "xlmr", "distilbert"}) {
+    const fs::path base = taskscout::testing::fixtures_dir() / "model" / fixture;
+    const Encoder encoder = load_encoder(base);
+    for (FineTuneMethod method : {FineTuneMethod::Full, FineTuneMethod::Lora, FineTuneMethod::Adapter}) {
+      TaskModel m;
+      m.method = method;
+      m.base_folder = base;
+      m.config = encoder.config;
+      m.config.labels = {"x", "y", "z"};
+      m.config.problem_type = "single_label_classification";
+      m.encoder = encoder.parameters;
+      m.head_style = method == FineTuneMethod::Adapter ? HeadStyle::Flex : HeadStyle::Native;
+      ParameterMap extra;
+      if (method == FineTuneMethod::Lora) {
+        m.lora.rank = 2;
+        m.encode.lora_scaling = m.lora.scaling();
+        extra = init_lora(m.config, m.lora, 1);
+      } else if (method == FineTuneMethod::Adapter) {
+        m.adapter.reduction_factor = 4;
+        m.encode.adapter = m.adapter.encode_options();
+        extra = init_adapter(m.config, m.adapter, 1);
+      }
+      for (const auto& [name, t] : extra) {
+        m.encoder[name] = at::randn(t.sizes()) * 0.1;  // non-zero, so that they matter
+        m.added.push_back(name);
+      }
+      for (const auto& [name, t] : init_head(m.config, 3, 2, m.encoder, m.head_style)) {
+        const bool pooler = name.rfind("pooler.", 0) == 0;
+        (pooler ? m.encoder : m.head)[name] = at::randn(t.sizes()) * 0.1;
+        if (pooler && method != FineTuneMethod::Full) m.added.push_back(name);
+      }
+      const fs::path out = dir / (std::string(fixture) + "-" + method_name(method));
+      save_task_model(out, m);
+      const TaskModel back = load_task_model(out);
+      EXPECT_EQ(back.method, method);
+      EXPECT_EQ(back.config.labels, m.config.labels);
+      const at::Tensor ids = at::arange(3, 3 + 12, at::kLong).view({2, 6});
+      const at::Tensor mask = at::ones({2, 6}, at::kLong);
+      c10::InferenceMode guard;
+      EXPECT_TRUE(at::equal(task_logits(m, ids, mask, {}), task_logits(back, ids, mask, {})))
+          << fixture << " " << method_name(method);
+    }
+  }
+}
