@@ -25,6 +25,11 @@ The ByteLevel pre-tokenizer's GPT-2 regex runs on Oniguruma, whose \\p{L}, \\p{N
 16.0 and \\s is White_Space (probed with scripts/oracles/tokenizers/probe_bytelevel.js): the
 15.0 letters and numbers plus the 16.0 additions LETTER_16 / NUMBER_16 (no code point left
 L or N between 15.0 and 16.0).
+The Whitespace pre-tokenizer's regex \\w+|[^\\w\\s]+ (Rust's regex crate) sees the UTS #18 \\w:
+Alphabetic, marks, Nd, Pc and Join_Control of 15.0 plus the 16.0 additions WORD_16; the Digits pre-tokenizer is
+Rust's char::is_numeric: N* of 15.0 plus NUMERIC_16 (16.0 and 17.0 additions). Both lists
+are what scripts/oracles/tokenizers/probe_pre_tokenizers.js found npm tokenizers doing
+beyond the 15.0 data.
 The Precompiled normalizer walks extended grapheme clusters (`unicode-segmentation`, UAX #29):
 Grapheme_Cluster_Break and Extended_Pictographic of 15.0, and Indic_Conjunct_Break (15.1's
 GB9c) derived as 16.0 defines it from Indic_Syllabic_Category and Scripts. Only clusters
@@ -65,6 +70,20 @@ LETTER_16 = [(0x1C89, 0x1C8A), (0xA7CB, 0xA7CD), (0xA7DA, 0xA7DC), (0x105C0, 0x1
 NUMBER_16 = [(0x10D40, 0x10D49), (0x116D0, 0x116E3), (0x11BF0, 0x11BF9), (0x16130, 0x16139),
              (0x16D70, 0x16D79), (0x1CCF0, 0x1CCF9), (0x1E5F1, 0x1E5FA)]
 
+
+# The Rust regex crate's \w beyond 15.0 (probed): [first, last].
+WORD_16 = [(0x897, 0x897), (0x1C89, 0x1C8A), (0xA7CB, 0xA7CD), (0xA7DA, 0xA7DC), (0x105C0, 0x105F3),
+           (0x10D40, 0x10D65), (0x10D69, 0x10D6D), (0x10D6F, 0x10D85), (0x10EC2, 0x10EC4),
+           (0x10EFC, 0x10EFC), (0x11380, 0x11389), (0x1138B, 0x1138B), (0x1138E, 0x1138E),
+           (0x11390, 0x113B5), (0x113B7, 0x113C0), (0x113C2, 0x113C2), (0x113C5, 0x113C5),
+           (0x113C7, 0x113CA), (0x113CC, 0x113D3), (0x113E1, 0x113E2), (0x116D0, 0x116E3),
+           (0x11BC0, 0x11BE0), (0x11BF0, 0x11BF9), (0x11F5A, 0x11F5A), (0x13460, 0x143FA),
+           (0x16100, 0x16139), (0x16D40, 0x16D6C), (0x16D70, 0x16D79), (0x18CFF, 0x18CFF),
+           (0x1CCF0, 0x1CCF9), (0x1E5D0, 0x1E5FA), (0x2EBF0, 0x2EE5D)]
+# Rust's char::is_numeric beyond 15.0 (probed): [first, last].
+NUMERIC_16 = [(0x10D40, 0x10D49), (0x116D0, 0x116E3), (0x11BF0, 0x11BF9), (0x11DE0, 0x11DE9),
+              (0x16130, 0x16139), (0x16D70, 0x16D79), (0x16FF4, 0x16FF6), (0x1CCF0, 0x1CCF9),
+              (0x1E5F1, 0x1E5FA)]
 
 # Unicode 9.0: the version of unicode-normalization-alignments' tables.
 NORMALIZATION_AGE = (9, 0)
@@ -115,6 +134,9 @@ def main():
             age[c] = tuple(int(x) for x in f[1].split("."))
     white_space = [c for f in lines("PropList.txt") if f[1] == "White_Space"
                    for c in code_range(f[0])]
+    word = {c for f in lines("DerivedCoreProperties.txt") if f[1] == "Alphabetic"
+            for c in code_range(f[0])}
+    word |= {c for f in lines("PropList.txt") if f[1] == "Join_Control" for c in code_range(f[0])}
     for f in lines("SpecialCasing.txt"):
         if len(f) > 4 and f[4]:
             continue  # conditional (language or context): char::to_lowercase ignores them
@@ -245,6 +267,26 @@ def main():
     w("// Grapheme_Cluster_Break index | 0x10 Extended_Pictographic | Indic_Conjunct_Break")
     w("// (0x20 Linker, 0x40 Consonant, 0x60 Extend), in runs.")
     runs("grapheme_runs", gcb, index=lambda k: 0 if k == "Cn" else k)
+    def range_list(name, members, comment):
+        ranges = []
+        for c in sorted(members):
+            if ranges and ranges[-1][1] == c - 1:
+                ranges[-1][1] = c
+            else:
+                ranges.append([c, c])
+        w(comment)
+        w(f"const char32_t {name}[] = {{")
+        for i in range(0, len(ranges), 6):
+            w("    " + " ".join(f"0x{a:X}, 0x{b:X}," for a, b in ranges[i:i + 6]))
+        w("};")
+        w(f"const std::size_t {name}_size = {2 * len(ranges)};")
+        w("")
+    word |= {c for c, k in category.items() if k[0] == "M" or k in ("Nd", "Pc")}
+    word |= {c for a, b in WORD_16 for c in range(a, b + 1)}
+    range_list("word_chars", word, "// UTS #18 \\w (Unicode 16.0), Rust regex's: [first, last] ranges.")
+    numeric = {c for c, k in category.items() if k[0] == "N"}
+    numeric |= {c for a, b in NUMERIC_16 for c in range(a, b + 1)}
+    range_list("numeric_chars", numeric, "// Rust's char::is_numeric: [first, last] ranges.")
     w("// General category M (Mn, Mc, Me) of Unicode 9.0, the normalization crate's")
     w("// is_combining_mark that HF's StripAccents uses: [first, last] ranges.")
     marks = [c for c in range(0x110000) if MARKS_9.get(c, category.get(c, "Cn")[0] == "M"

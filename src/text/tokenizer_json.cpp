@@ -25,7 +25,8 @@ const char* const kNormalizers =
     "BertNormalizer, Precompiled, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents, Replace, "
     "Prepend, Strip, Sequence";
 const char* const kPreTokenizers =
-    "BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence";
+    "BertPreTokenizer, Whitespace, WhitespaceSplit, ByteLevel, Metaspace, Split, Punctuation, "
+    "Digits, CharDelimiterSplit, Sequence";
 const char* const kModels = "WordPiece, BPE, Unigram";
 const char* const kProcessors = "BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing";
 
@@ -160,10 +161,35 @@ std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
   n.unsupported(type, kNormalizers);
 }
 
+SplitBehavior load_behavior(const Node& n) {
+  const std::string s = n.str();
+  if (s == "Removed") return SplitBehavior::Removed;
+  if (s == "Isolated") return SplitBehavior::Isolated;
+  if (s == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+  if (s == "MergedWithNext") return SplitBehavior::MergedWithNext;
+  if (s == "Contiguous") return SplitBehavior::Contiguous;
+  n.fail("expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, got \"" +
+         s + "\"");
+}
+
 std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   const std::string type = n.type(kPreTokenizers);
   if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
   if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplit>();
+  if (type == "Whitespace") return std::make_unique<WhitespacePreTokenizer>();
+  if (type == "Punctuation")
+    return std::make_unique<PunctuationPreTokenizer>(
+        n.has("behavior") ? load_behavior(n.at("behavior")) : SplitBehavior::Isolated);
+  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(n.flag("individual_digits", false));
+  if (type == "Split")
+    return std::make_unique<SplitPreTokenizer>(
+        std::make_shared<const Pattern>(load_pattern(n.at("pattern"))),
+        load_behavior(n.at("behavior")), n.flag("invert", false));
+  if (type == "CharDelimiterSplit") {
+    const std::u32string d = decode_utf8(n.at("delimiter").str());
+    if (d.size() != 1) n.at("delimiter").fail("expected one character");
+    return std::make_unique<CharDelimiterSplit>(d[0]);
+  }
   if (type == "Metaspace") {
     MetaspaceOptions o;
     if (n.has("replacement")) {

@@ -108,14 +108,32 @@ Category hf_category(char32_t c) {
   return find_run(tables::hf_category_runs, tables::hf_category_runs_size, c);
 }
 
-bool is_combining_mark(char32_t c) {
-  if (c < 0x300) return false;
-  const auto* end = tables::combining_marks + tables::combining_marks_size;
-  // The pair whose last is >= c: c is a mark when that pair starts at or before c.
-  const auto* it = std::lower_bound(tables::combining_marks, end, c);
+namespace {
+
+// Membership in a sorted list of [first, last] pairs: the first bound >= c is a "last"
+// (odd index) when c is inside a range, or a "first" equal to c.
+bool in_ranges(const char32_t* ranges, std::size_t size, char32_t c) {
+  const auto* end = ranges + size;
+  const auto* it = std::lower_bound(ranges, end, c);
   if (it == end) return false;
-  const std::ptrdiff_t k = it - tables::combining_marks;
-  return k % 2 == 1 || *it == c;
+  return (it - ranges) % 2 == 1 || *it == c;
+}
+
+}  // namespace
+
+bool is_combining_mark(char32_t c) {
+  return c >= 0x300 && in_ranges(tables::combining_marks, tables::combining_marks_size, c);
+}
+
+bool is_unicode_word(char32_t c) {
+  if (c < 0x80)
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  return in_ranges(tables::word_chars, tables::word_chars_size, c);
+}
+
+bool is_numeric(char32_t c) {
+  if (c < 0x80) return c >= '0' && c <= '9';
+  return in_ranges(tables::numeric_chars, tables::numeric_chars_size, c);
 }
 
 bool is_white_space(char32_t c) {

@@ -36,8 +36,8 @@ extern const Composition compositions[];
 extern const std::size_t compositions_size;
 extern const CombiningClass combining_classes[];
 extern const std::size_t combining_classes_size;
-extern const char32_t combining_marks[];  // [first, last] pairs
-extern const std::size_t combining_marks_size;
+extern const char32_t combining_marks[], word_chars[], numeric_chars[];  // [first, last] pairs
+extern const std::size_t combining_marks_size, word_chars_size, numeric_chars_size;
 extern const char32_t white_space[];
 extern const std::size_t white_space_size;
 

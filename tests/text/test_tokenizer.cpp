@@ -213,11 +213,11 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
             "BertNormalizer, Precompiled, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents, "
             "Replace, Prepend, Strip, Sequence");
   j = small_tokenizer();
-  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "Digits"}}}}};
+  j["pre_tokenizer"] = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "UnicodeScripts"}}}}};
   EXPECT_EQ(error_of(j),
             "tok.json: pre_tokenizer.pretokenizers[0].type: unsupported type "
-            "\"Digits\"; supported: BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, "
-            "Sequence");
+            "\"UnicodeScripts\"; supported: BertPreTokenizer, Whitespace, WhitespaceSplit, "
+            "ByteLevel, Metaspace, Split, Punctuation, Digits, CharDelimiterSplit, Sequence");
   j = small_tokenizer();
   j["post_processor"] = {{"type", "Sequence"}};
   EXPECT_EQ(error_of(j),

@@ -4,12 +4,14 @@
 //
 // Regexes are matched by a small backtracking matcher over code points that covers what
 // converted tokenizers use: a sequence of atoms — literal chars (metacharacters escaped),
-// `.`, \s \S \d \D \w \W, \p{L} \p{N} \p{P} \p{S} \p{M} \p{Z} (and \P{..}), and [...] sets of
+// `.`, \s \S \d \D \w \W, \p{L} \p{N} \p{Z} (and \P{..}), and [...] sets of
 // those and ranges, negated with ^ — each with an optional greedy quantifier ? * + {n}
 // {n,} {n,m}. Anything else (groups, alternation, anchors, lookaround, lazy quantifiers)
 // and patterns that can match the empty string are an InputError naming the pattern.
-// Classes follow Oniguruma on Unicode text: \s is White_Space, \d is Nd, \w is letters,
-// marks, numbers and connector punctuation; \p{..} are the general categories.
+// Classes follow Oniguruma on Unicode text (16.0; each probed over the whole code space
+// against npm tokenizers): \s is White_Space, \d is Nd, \w is is_unicode_word without the
+// join controls and with ²³¹¼½¾, \p{L} and \p{N} as the GPT-2 regex sees them, \p{Z} the
+// separators.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -93,6 +93,65 @@ class WhitespaceSplit : public PreTokenizer {
   void split(const std::u32string& text, std::vector<Span>& words) const override;
 };
 
+// What a splitting pre-tokenizer does with the pieces its pattern matches (HF
+// SplitDelimiterBehavior): drop them, keep them as words of their own, glue each to the
+// word before or after it, or glue runs of them together (and runs of the rest).
+enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
+
+// HF Split: the matches of a String or Regex pattern (pattern.hpp), or with invert the text
+// between them, are the delimiters handled as `behavior` says.
+class Pattern;
+class SplitPreTokenizer : public PreTokenizer {
+ public:
+  SplitPreTokenizer(std::shared_ptr<const Pattern> pattern, SplitBehavior behavior, bool invert)
+      : pattern_(std::move(pattern)), behavior_(behavior), invert_(invert) {}
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+
+ private:
+  std::shared_ptr<const Pattern> pattern_;
+  SplitBehavior behavior_;
+  bool invert_;
+};
+
+// HF Punctuation: each punctuation char (is_bert_punctuation) is a delimiter.
+class PunctuationPreTokenizer : public PreTokenizer {
+ public:
+  explicit PunctuationPreTokenizer(SplitBehavior behavior = SplitBehavior::Isolated)
+      : behavior_(behavior) {}
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+
+ private:
+  SplitBehavior behavior_;
+};
+
+// HF Digits: numeric chars (is_numeric) become words, each alone (individual_digits) or in
+// runs.
+class DigitsPreTokenizer : public PreTokenizer {
+ public:
+  explicit DigitsPreTokenizer(bool individual_digits) : individual_(individual_digits) {}
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+
+ private:
+  bool individual_;
+};
+
+// HF Whitespace: the words of the regex \w+|[^\w\s]+ (runs of word chars, runs of other
+// non-space chars); whitespace is dropped.
+class WhitespacePreTokenizer : public PreTokenizer {
+ public:
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+};
+
+// HF CharDelimiterSplit: `delimiter` separates words and is dropped.
+class CharDelimiterSplit : public PreTokenizer {
+ public:
+  explicit CharDelimiterSplit(char32_t delimiter) : delimiter_(delimiter) {}
+  void split(const std::u32string& text, std::vector<Span>& words) const override;
+
+ private:
+  char32_t delimiter_;
+};
+
 class SequencePreTokenizer : public PreTokenizer {
  public:
   explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)

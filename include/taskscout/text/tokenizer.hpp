@@ -9,7 +9,9 @@
 //   normalizer     BertNormalizer, Precompiled (sentencepiece charsmap), NFD, NFC, NFKD,
 //                  NFKC, Lowercase, StripAccents, Replace (String or a regex subset, see
 //                  pattern.hpp), Prepend, Strip, Sequence, null
-//   pre_tokenizer  BertPreTokenizer, WhitespaceSplit, ByteLevel, Metaspace, Sequence, null
+//   pre_tokenizer  BertPreTokenizer, Whitespace, WhitespaceSplit, ByteLevel, Metaspace,
+//                  Split (String or the regex subset), Punctuation, Digits,
+//                  CharDelimiterSplit, Sequence, null
 //   model          WordPiece, BPE (dropout null), Unigram
 //   post_processor BertProcessing, RobertaProcessing, ByteLevel, TemplateProcessing, null
 #include <cstdint>

@@ -52,6 +52,12 @@ RegexClass regex_class(char32_t c);
 // HF's StripAccents removes (BertNormalizer's strip_accents removes only Mn, hf_category).
 bool is_combining_mark(char32_t c);
 
+// The Unicode word chars of UTS #18 (Alphabetic, marks, Nd, Pc, Join_Control; Unicode 16.0):
+// \w of the Rust regex crate, which the Whitespace pre-tokenizer's \w+|[^\w\s]+ uses.
+bool is_unicode_word(char32_t c);
+// Rust's char::is_numeric (general category N), as the Digits pre-tokenizer uses it.
+bool is_numeric(char32_t c);
+
 // The White_Space property, as Rust's char::is_whitespace.
 bool is_white_space(char32_t c);
 
