@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -37,6 +39,26 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+std::atomic<bool> interrupted{false};
+
+void on_sigint(int) { interrupted.store(true); }
+
+// Ctrl-C sets a flag the training loop checks after each step; the previous handler comes
+// back when the run ends.
+class SigintToFlag {
+ public:
+  SigintToFlag() {
+    struct sigaction action {};
+    action.sa_handler = on_sigint;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~SigintToFlag() { sigaction(SIGINT, &previous_, nullptr); }
+
+ private:
+  struct sigaction previous_ {};
+};
+
 void run(TrainOptions& o) {
   apply_common_options(o.common);
   FineTuneOptions& f = o.fine_tune;
@@ -70,8 +92,15 @@ void run(TrainOptions& o) {
     for (const auto& [name, v] : e.dev.values) std::cerr << fmt::format(" {} {:.4f}", name, v);
     std::cerr << "\n";
   };
-  const FineTuneResult r = fine_tune(o.model, train, dev, f, progress);
+  progress.interrupt = &interrupted;
+  FineTuneResult r;
+  {
+    SigintToFlag sigint;
+    r = fine_tune(o.model, train, dev, f, progress);
+  }
   bar.reset();
+  if (r.interrupted)
+    throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
   save_task_model(o.out, r.model, {{"train_log.json", r.log_json(f)}});
 
   const Evaluation& best = r.evaluations.at(r.best);

@@ -247,6 +247,11 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
       loss_sum += loss_value;
       ++loss_steps;
       if (progress.step) progress.step(step, total, loss_value);
+      if (progress.interrupt && progress.interrupt->load()) {
+        result.interrupted = true;
+        result.steps = step;
+        return result;
+      }
       const bool at_epoch_end = b + 1 == steps_per_epoch;
       if ((o.eval_steps > 0 && step % o.eval_steps == 0) || (o.eval_steps == 0 && at_epoch_end) ||
           (o.eval_steps > 0 && step == total)) {

@@ -254,3 +254,17 @@ TEST(TaskModel, EveryArchitectureAndMethodReloadsIdentically) {
     }
   }
 }
+
+TEST(FineTune, InterruptStopsAfterTheCurrentStep) {
+  TempDir dir;
+  const fs::path base = taskscout::testing::write_tiny_base(dir / "base");
+  const Task task = make_task(dir, false, 64);
+  std::atomic<bool> stop{false};
+  FineTuneProgress progress;
+  progress.interrupt = &stop;
+  progress.step = [&](std::int64_t step, std::int64_t, double) { stop.store(step == 2); };
+  const FineTuneResult r = fine_tune(base, task.train, task.dev, options(FineTuneMethod::Lora), progress);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.steps, 2);
+  EXPECT_TRUE(r.evaluations.empty());
+}

@@ -6,6 +6,7 @@
 // set every epoch (or every eval_steps) with early stopping on its main metric (accuracy;
 // Pearson for regression); the best evaluation's parameters are the ones kept. No dropout.
 // Deterministic for a given seed and thread count.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -52,6 +53,7 @@ struct FineTuneResult {
   std::size_t best = 0;  // index into evaluations
   std::int64_t steps = 0;
   bool stopped_early = false;
+  bool interrupted = false;
   std::size_t train_examples = 0, trainable_parameters = 0, truncated_texts = 0;
   double seconds = 0;
 
@@ -63,6 +65,9 @@ struct FineTuneResult {
 struct FineTuneProgress {
   std::function<void(std::int64_t step, std::int64_t total, double loss)> step;
   std::function<void(const Evaluation&)> evaluation;
+  // Checked after every step: when set (by a SIGINT handler), fine_tune stops and returns
+  // with interrupted = true (and nothing should be saved).
+  const std::atomic<bool>* interrupt = nullptr;
 };
 
 // Trains on `train`, evaluating on `dev` (whose labels must be among train's: load dev with
