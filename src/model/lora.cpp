@@ -174,7 +174,12 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
   if (j.value("bias", "none") != "none") fail(config_path, "bias \"" + j["bias"].get<std::string>() + "\" is not supported; only \"none\"");
   for (const char* key : {"fan_in_fan_out", "use_rslora", "use_dora", "rank_pattern", "alpha_pattern", "layers_to_transform"})
     if (is_set(key)) fail(config_path, fmt::format("\"{}\" is set; taskscout computes plain LoRA only", key));
-  const std::vector<std::string> modules = lora_modules(c, f.config);
+  std::vector<std::string> modules;
+  try {
+    modules = lora_modules(c, f.config);
+  } catch (const UsageError& e) {  // a folder's settings are input, not usage
+    fail(config_path, std::string(e.what()) + "; is this adapter for another base model?");
+  }
 
   const fs::path weights = folder / kWeightsName;
   if (!fs::exists(weights))

@@ -148,6 +148,7 @@ TEST(Lora, RejectsWhatItCannotCompute) {
   };
   expect_error(edit_config("bias", "lora_only"), "adapter_config.json");
   expect_error(edit_config("use_dora", true), "adapter_config.json");
+  expect_error(edit_config("target_modules", nlohmann::json::array({"q_proj"})), "adapter_config.json");
   expect_error(edit_config("r", 3), "adapter_model.safetensors");  // shapes disagree with the rank
   expect_error(
       [](const std::filesystem::path& d) {
