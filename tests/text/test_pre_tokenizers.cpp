@@ -137,3 +137,30 @@ TEST(PreTokenizers, UnsupportedRegexesAreInputErrors) {
   EXPECT_EQ(m[1].begin, 6u);
   EXPECT_EQ(m[1].end, 9u);
 }
+
+TEST(PreTokenizers, BadSettingsNameTheirPath) {
+  auto error = [](const std::string& j) {
+    try {
+      pre_tokenizer_from_json(j, "tok.json");
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error(R"({"type": "Punctuation", "behavior": "Merged"})"),
+            "tok.json: pre_tokenizer.behavior: expected Removed, Isolated, MergedWithPrevious, "
+            "MergedWithNext or Contiguous, got \"Merged\"");
+  EXPECT_EQ(error(R"({"type": "CharDelimiterSplit", "delimiter": "ab"})"),
+            "tok.json: pre_tokenizer.delimiter: expected one character");
+  EXPECT_EQ(error(R"({"type": "Split", "pattern": {"Glob": "*"}, "behavior": "Removed"})"),
+            "tok.json: pre_tokenizer.pattern: expected {\"String\": …} or {\"Regex\": …}");
+  EXPECT_EQ(error(R"({"type": "Split", "pattern": {"String": " "}})"),
+            "tok.json: pre_tokenizer: missing \"behavior\"");
+  try {
+    normalizer_from_json(R"j({"type": "Replace", "pattern": {"Regex": "(x)"}, "content": ""})j", "tok.json");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "tok.json: normalizer.pattern.Regex: regex \"(x)\": groups are not supported", 0), 0u);
+  }
+}
