@@ -1,10 +1,13 @@
-// taskscout register --esm: adds a source whose ESM was trained elsewhere. Checks the ESM
-// against the base model, and with --source records the dataset's fingerprint, size,
-// labels and task kind, and the base model's mean embedding of up to --max-texts of its
-// texts (the TextEmb baseline's artifact). Registration that also fine-tunes
-// (--method adapter|lora|full) comes with the training module.
+// taskscout register: adds a source to a registry, in one of two ways.
+//   --esm      the ESM was trained elsewhere: checks it against the base model, and with
+//              --source records the dataset's fingerprint, size, labels and task kind, and
+//              the base model's mean embedding of up to --max-texts of its texts.
+//   --method   fine-tunes on --source here (adapter, lora or full) and registers the
+//              model, its ESM, the mean embedding and dev metrics
+//              (select/registration.hpp does the work; this file only parses and prints).
 #include <fmt/format.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -12,6 +15,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "command.hpp"
@@ -27,6 +31,7 @@
 #include "taskscout/registry/esm_check.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
+#include "taskscout/select/registration.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -36,7 +41,10 @@ namespace fs = std::filesystem;
 struct RegisterOptions {
   CommonOptions common;
   std::string registry, base, esm, name, source, text_column = "text", text_pair_column, label_column = "label";
-  std::string task = "classification", pooling = "mean", dev_metrics, method;
+  std::string task = "classification", pooling = "mean", dev_metrics, method, dev;
+  FineTuneOptions fine_tune;
+  std::string placement = "pfeiffer", lora_targets;
+  double dev_fraction = 0.1, esm_heldout = 0.1;
   int layer = -1;
   std::size_t max_texts = 10'000, max_length = 0, batch_size = 32;
   double lock_timeout = 30;
@@ -110,16 +118,127 @@ MeanEmbedding embed_mean(const RegisterOptions& o, const Dataset& data) {
   return m;
 }
 
-void run(const RegisterOptions& o) {
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const std::size_t end = std::min(s.find(',', start), s.size());
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+void print_stored(const RegisterOptions& o, const SourceRecord& stored, double seconds,
+                  const std::vector<std::pair<std::string, std::string>>& extra = {}) {
+  if (o.common.json) {
+    nlohmann::ordered_json artifacts = nlohmann::ordered_json::object();
+    for (const auto& [kind, a] : stored.artifacts) artifacts[kind] = {{"digest", a.digest}, {"size", a.size}};
+    nlohmann::ordered_json j = {{"id", stored.id},
+                                {"name", stored.name},
+                                {"base_fingerprint", stored.base_fingerprint},
+                                {"task", task_kind_name(stored.task)},
+                                {"dataset_size", stored.dataset_size},
+                                {"artifacts", artifacts}};
+    if (!stored.dev_metrics.empty()) j["dev"] = stored.dev_metrics;
+    if (stored.provenance.contains("esm")) j["esm_r2_heldout"] = stored.provenance["esm"]["r2_heldout"];
+    j["seconds"] = seconds;
+    std::cout << j.dump(1) << "\n";
+    return;
+  }
+  std::string kinds;
+  for (const auto& [kind, _] : stored.artifacts) kinds += (kinds.empty() ? "" : ",") + kind;
+  ResultTable table{{"id", "name", "task", "examples", "artifacts", "base"}, {}};
+  std::vector<std::string> row{std::to_string(stored.id), stored.name, task_kind_name(stored.task),
+                               std::to_string(stored.dataset_size), kinds, stored.base_fingerprint.substr(0, 12)};
+  for (const auto& [column, value] : extra) {
+    table.columns.push_back(column);
+    row.push_back(value);
+  }
+  table.columns.push_back("seconds");
+  row.push_back(fmt::format("{:.2f}", seconds));
+  table.rows.push_back(row);
+  print_table(table, o.common.csv);
+}
+
+// --method: fine-tune, embed, fit the ESM and register, each phase with its progress bar.
+void run_fine_tuning(RegisterOptions& o) {
+  if (!o.esm.empty())
+    throw UsageError("register takes --esm (an ESM trained elsewhere) or --method (fine-tune here), not both");
+  if (o.source.empty()) throw UsageError("register --method needs --source, the dataset to fine-tune on");
+  if (!o.dev_metrics.empty())
+    throw UsageError("--dev-metrics is for --esm; with --method the dev metrics are measured");
+  Registry reg = Registry::open(o.registry, {.lock_timeout_seconds = o.lock_timeout});
+
+  SourceRegistrationOptions options;
+  options.base = o.base;
+  options.name = o.name;
+  options.fine_tune = o.fine_tune;
+  options.fine_tune.method = parse_fine_tune_method(o.method);
+  options.fine_tune.seed = o.common.seed;
+  options.fine_tune.adapter.placement = parse_adapter_placement(o.placement);
+  options.fine_tune.lora.target_modules = split_commas(o.lora_targets);
+  options.dev_fraction = o.dev_fraction;
+  options.embedding.pooling = parse_pooling(o.pooling);
+  options.embedding.layer = o.layer;
+  options.max_length = o.max_length;
+  options.batch_size = o.batch_size;
+  options.max_texts = o.max_texts;
+  options.esm.heldout_fraction = o.esm_heldout;
+  options.esm.seed = o.common.seed;
+  options.provenance = {{"command", "register --method " + o.method}};
+
+  DatasetOptions data_options;
+  data_options.text_column = o.text_column;
+  data_options.text_pair_column = o.text_pair_column;
+  data_options.label_column = o.label_column;
+  data_options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  const Dataset source = load_dataset(o.source, data_options);
+  std::optional<Dataset> dev;
+  if (!o.dev.empty()) {
+    if (source.kind == LabelKind::Classification) data_options.label_names = source.label_names;
+    dev = load_dataset(o.dev, data_options);
+  }
+
+  std::optional<ProgressBar> bar;
+  RegistrationProgress progress;
+  std::int64_t shown = 0;
+  progress.start = [&](const std::string& phase, std::int64_t total) {
+    bar.emplace(phase, total);
+    shown = 0;
+  };
+  progress.advance = [&](std::int64_t done, const std::string& detail) {
+    if (!bar) return;
+    if (!detail.empty()) bar->show(detail);
+    bar->advance(done - shown);
+    shown = done;
+  };
+  progress.finish = [&] { bar.reset(); };
+  progress.evaluation = [&](const Evaluation& e) {
+    std::cerr << fmt::format("{}step {} (epoch {:.2f}): train loss {:.4f}, dev", ::isatty(2) ? "\n" : "", e.step,
+                             e.epoch, e.train_loss);
+    for (const auto& [name, v] : e.dev.values) std::cerr << fmt::format(" {} {:.4f}", name, v);
+    std::cerr << "\n";
+  };
+  const SourceRegistration r = register_fine_tuned_source(reg, source, dev, options, progress);
+  bar.reset();
+  if (r.truncated_texts > 0)
+    std::cerr << fmt::format("note: {} of {} embedded texts were truncated to the model's limit\n",
+                             r.truncated_texts, r.embedded_texts);
+  std::cerr << fmt::format("ESM fit on {} texts: held-out R² {:.4f} (λ {:.3g})\n", r.embedded_texts,
+                           r.esm_fit.r2_heldout, r.esm_fit.lambda);
+  std::vector<std::pair<std::string, std::string>> extra;
+  for (const auto& [name, v] : r.best.dev.values) extra.emplace_back("dev_" + name, format_number(v));
+  extra.emplace_back("esm_r2", fmt::format("{:.4f}", r.esm_fit.r2_heldout));
+  print_stored(o, r.stored, r.seconds, extra);
+}
+
+void run(RegisterOptions& o) {
   apply_common_options(o.common);
-  if (!o.method.empty())
-    throw UsageError("register --method " + o.method +
-                     " (fine-tuning at registration) is not available yet: it comes with the training module. "
-                     "Train the ESM elsewhere (`taskscout esm train`) and pass it with --esm");
+  if (!o.method.empty()) return run_fine_tuning(o);
   if (o.esm.empty())
-    throw UsageError(
-        "register needs --esm ESM.safetensors (fine-tuning at registration, --method, is not available "
-        "yet)");
+    throw UsageError("register needs --esm ESM.safetensors (an ESM trained elsewhere) or --method adapter|lora|full "
+                     "with --source (fine-tune here)");
   Stopwatch watch;
   nlohmann::json dev_metrics = nlohmann::json::object();
   if (!o.dev_metrics.empty()) {
@@ -185,45 +304,36 @@ void run(const RegisterOptions& o) {
   r.dev_metrics = dev_metrics;
 
   const SourceRecord stored = reg.add(source);
-  const double seconds = watch.seconds();
-  if (o.common.json) {
-    nlohmann::ordered_json artifacts = nlohmann::ordered_json::object();
-    for (const auto& [kind, a] : stored.artifacts) artifacts[kind] = {{"digest", a.digest}, {"size", a.size}};
-    nlohmann::ordered_json j = {{"id", stored.id},
-                                {"name", stored.name},
-                                {"base_fingerprint", stored.base_fingerprint},
-                                {"task", task_kind_name(stored.task)},
-                                {"dataset_size", stored.dataset_size},
-                                {"artifacts", artifacts},
-                                {"seconds", seconds}};
-    std::cout << j.dump(1) << "\n";
-    return;
-  }
-  std::string kinds;
-  for (const auto& [kind, _] : stored.artifacts) kinds += (kinds.empty() ? "" : ",") + kind;
-  ResultTable table{{"id", "name", "task", "examples", "artifacts", "base", "seconds"}, {}};
-  table.rows.push_back({std::to_string(stored.id), stored.name, task_kind_name(stored.task),
-                        std::to_string(stored.dataset_size), kinds, stored.base_fingerprint.substr(0, 12),
-                        fmt::format("{:.2f}", seconds)});
-  print_table(table, o.common.csv);
+  print_stored(o, stored, watch.seconds());
 }
 
 }  // namespace
 
 void add_register_command(CLI::App& app) {
   auto o = std::make_shared<RegisterOptions>();
-  CLI::App* cmd = app.add_subcommand("register", "Add a source to a registry (ESM trained elsewhere: --esm)");
+  CLI::App* cmd = app.add_subcommand("register", "Add a source to a registry (fine-tune here: --method; ESM trained elsewhere: --esm)");
   cmd->footer(
-      "Example:\n  taskscout register --registry reg --base bert --esm sst2.esm.safetensors --name sst2 \\\n"
+      "Examples:\n  taskscout register --registry reg --base bert --source sst2/train.csv --dev sst2/dev.csv \\\n"
+      "      --name sst2 --method lora\n"
+      "  taskscout register --registry reg --base bert --esm sst2.esm.safetensors --name sst2 \\\n"
       "      --source sst2/train.csv --text-column text --label-column label\n"
-      "The ESM file holds weight [D, D] and bias [D] (F32) with metadata format=taskscout-esm, version=1.\n"
+      "--method fine-tunes on --source (dev: --dev, or --dev-fraction of the source held out by --seed), embeds\n"
+      "up to --max-texts source texts with the base and the fine-tuned model, fits the ESM (its held-out R² is\n"
+      "reported) and registers the model's safetensors (lora, adapter + head, or full_model), the ESM, the base's\n"
+      "mean embedding, dev metrics and provenance in one transaction; on any failure nothing is registered.\n"
+      "--esm adds an ESM trained elsewhere: weight [D, D] and bias [D] (F32), metadata format=taskscout-esm.\n"
       "With --source, the dataset's fingerprint, size, labels and task are recorded, and the base model's mean\n"
-      "embedding of up to --max-texts texts is stored (the TextEmb baseline). Fine-tuning at registration\n"
-      "(--method adapter|lora|full) is not available yet: it comes with the training module.");
+      "embedding of up to --max-texts texts is stored (the TextEmb baseline).");
   cmd->add_option("--registry", o->registry, "Registry folder (taskscout registry init)")->required();
-  cmd->add_option("--base", o->base, "Base model folder the ESM was trained for")->required();
-  cmd->add_option("--esm", o->esm, "ESM file (.safetensors); required until --method is available");
-  cmd->add_option("--method", o->method, "adapter, lora or full: fine-tune at registration (not available yet)");
+  cmd->add_option("--base", o->base, "Base model folder (the ESM's, or the one to fine-tune)")->required();
+  cmd->add_option("--esm", o->esm, "ESM file (.safetensors) trained elsewhere");
+  cmd->add_option("--method", o->method, "adapter, lora or full: fine-tune on --source at registration")
+      ->check(CLI::IsMember({"full", "adapter", "lora"}));
+  cmd->add_option("--dev", o->dev, "With --method: dev set for evaluation and early stopping");
+  cmd->add_option("--dev-fraction", o->dev_fraction, "With --method and no --dev: share of the source held out")
+      ->capture_default_str();
+  cmd->add_option("--esm-heldout", o->esm_heldout, "With --method: share of the texts held out to fit and judge the ESM")
+      ->capture_default_str();
   cmd->add_option("--name", o->name, "Source name, unique in the registry")->required();
   cmd->add_option("--source", o->source, "Source dataset (.csv, .tsv, .jsonl)");
   cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
@@ -245,6 +355,27 @@ void add_register_command(CLI::App& app) {
   cmd->add_option("--dev-metrics", o->dev_metrics, "The source model's dev metrics, a JSON object");
   cmd->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another process's lock")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  FineTuneOptions& f = o->fine_tune;
+  cmd->add_option("--epochs", f.epochs, "With --method: passes over the training set")->capture_default_str();
+  cmd->add_option("--train-batch-size", f.batch_size, "With --method: examples per update")->capture_default_str();
+  cmd->add_option("--learning-rate", f.learning_rate,
+                  "With --method: peak learning rate (default: full 5e-5, adapter 1e-3, lora 5e-4)");
+  cmd->add_option("--warmup-ratio", f.warmup_ratio, "Share of the steps spent warming up")->capture_default_str();
+  cmd->add_option("--weight-decay", f.weight_decay, "AdamW weight decay")->capture_default_str();
+  cmd->add_option("--eval-steps", f.eval_steps, "Evaluate every N steps (0: every epoch)")->capture_default_str();
+  cmd->add_option("--patience", f.patience, "Stop after N evaluations without improvement (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--max-train-examples", f.max_train_examples, "Train on a random subset of N rows (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--train-max-length", f.max_length, "Tokens per training text (default: 128 or less)");
+  cmd->add_flag("--class-weights", f.balanced_class_weights, "Weight the loss by inverse class frequency");
+  cmd->add_option("--lora-rank", f.lora.rank, "LoRA rank r")->capture_default_str();
+  cmd->add_option("--lora-alpha", f.lora.alpha, "LoRA alpha (scaling alpha/r)")->capture_default_str();
+  cmd->add_option("--lora-targets", o->lora_targets,
+                  "Comma-separated modules (default: query,value; q_lin,v_lin for DistilBERT)");
+  cmd->add_option("--adapter", o->placement, "Adapter placement: pfeiffer or houlsby")->capture_default_str();
+  cmd->add_option("--reduction-factor", f.adapter.reduction_factor, "Adapter bottleneck = hidden / factor")
       ->capture_default_str();
   add_common_options(*cmd, o->common);
   cmd->callback([o] { run(*o); });

@@ -1,0 +1,77 @@
+#pragma once
+// Registering a source by fine-tuning on it: the whole ESM pipeline of "Less is More" for
+// one source task, as `taskscout register --method` runs it.
+//   1. fine-tune the base on the source (full, LoRA or adapter; dev: a given set or a
+//      seeded held-out slice of the source);
+//   2. embed up to max_texts source texts with the base and with the fine-tuned model
+//      (the same pooling and layer `rank` uses for targets);
+//   3. fit the ESM from base to fine-tuned embeddings, with its held-out R²;
+//   4. add everything to the registry in one transaction: the model's safetensors (LoRA,
+//      adapter + head, or the full model, each with its folder's JSON files in the
+//      metadata), the ESM, the base's mean embedding, dev metrics and provenance.
+// Any failure before step 4 leaves the registry untouched, and step 4 is all or nothing.
+//
+// This lives in select, not registry: the registry is torch-free and knows nothing of
+// training, while select already sits above train, esm and registry and is the layer
+// that consumes what registration produces (ESMs, mean embeddings) when ranking.
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "taskscout/esm/train.hpp"
+#include "taskscout/io/dataset.hpp"
+#include "taskscout/model/sentence_embedding.hpp"
+#include "taskscout/registry/registry.hpp"
+#include "taskscout/train/fine_tune.hpp"
+
+namespace taskscout {
+
+struct SourceRegistrationOptions {
+  std::filesystem::path base;  // base model folder
+  std::string name;            // unique in the registry
+  FineTuneOptions fine_tune;   // method, epochs, …; its seed also picks the dev slice and texts
+  double dev_fraction = 0.1;   // without a dev set: share of the source held out as dev
+  EmbeddingOptions embedding{Pooling::Mean, -1};  // as `rank --pooling mean` embeds targets
+  std::size_t max_length = 0;   // tokens per embedded text; 0: the model's limit (as rank)
+  std::size_t batch_size = 32;  // texts per embedding batch
+  std::size_t max_texts = 10'000;  // embedded texts (a seeded sample when more)
+  EsmTrainOptions esm;             // base_fingerprint is filled in
+  nlohmann::json provenance = nlohmann::json::object();  // merged into the record's provenance
+};
+
+// Phases are "fine-tuning", "embedding (base)", "embedding (fine-tuned)", "fitting the
+// ESM", "registering". `start` gives a phase's total units (steps, texts; 1 otherwise).
+struct RegistrationProgress {
+  std::function<void(const std::string& phase, std::int64_t total)> start;
+  std::function<void(std::int64_t done, const std::string& detail)> advance;  // units done so far
+  std::function<void(const Evaluation&)> evaluation;                          // after every dev evaluation
+  std::function<void()> finish;                                               // the phase ended
+};
+
+struct SourceRegistration {
+  SourceRecord stored;
+  Evaluation best;  // the kept evaluation (its dev metrics are recorded)
+  std::size_t train_examples = 0, dev_examples = 0, trainable_parameters = 0;
+  bool dev_from_source = false;  // dev was held out of the source
+  EsmFit esm_fit;                // weight/bias are the stored map; r2_heldout its fit
+  std::size_t embedded_texts = 0, truncated_texts = 0;
+  double fine_tune_seconds = 0, embed_seconds = 0, esm_seconds = 0, seconds = 0;
+};
+
+// `source` is the whole source dataset; `dev` (optional) must use source's label names.
+// InputError when the name is taken (checked first, and again under the write lock), a
+// dataset is unusable (too few rows for a held-out dev slice, one class, …); the errors of
+// fine_tune, train_esm and Registry::add otherwise. Nothing is registered on any error.
+SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset& source,
+                                              const std::optional<Dataset>& dev,
+                                              const SourceRegistrationOptions& options,
+                                              const RegistrationProgress& progress = {});
+
+// The dev slice: round(fraction·N) rows (at least 1) by a seeded shuffle, the rest train,
+// each in increasing row order. InputError naming the file when N < 2.
+std::pair<Dataset, Dataset> split_off_dev(const Dataset& data, double fraction, std::uint64_t seed);
+
+}  // namespace taskscout

@@ -1,0 +1,334 @@
+// Registering a source by fine-tuning on it (see registration.hpp).
+#include "taskscout/select/registration.hpp"
+
+#include <fmt/format.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/tensor.hpp"
+#include "taskscout/core/timer.hpp"
+#include "taskscout/esm/esm.hpp"
+#include "taskscout/io/safetensors.hpp"
+#include "taskscout/model/text_embedding.hpp"
+#include "taskscout/registry/fingerprint.hpp"
+#include "taskscout/text/encoding.hpp"
+
+namespace taskscout {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A private temporary folder, removed with everything in it: the registry copies what it
+// keeps, so nothing of a registration survives outside it.
+struct ScratchDir {
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "taskscout-register-XXXXXX").string();
+    if (!::mkdtemp(pattern.data()))
+      throw IoError(location(fs::temp_directory_path().string()) +
+                    "cannot create a temporary folder: " + std::strerror(errno));
+    path = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path path;
+};
+
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
+  Dataset out;
+  out.path = data.path;
+  out.kind = data.kind;
+  out.label_names = data.label_names;
+  for (std::size_t r : rows) {
+    if (!data.texts.empty()) out.texts.push_back(data.texts[r]);
+    if (!data.text_pairs.empty()) out.text_pairs.push_back(data.text_pairs[r]);
+    if (!data.label_ids.empty()) out.label_ids.push_back(data.label_ids[r]);
+    if (!data.values.empty()) out.values.push_back(data.values[r]);
+  }
+  return out;
+}
+
+// Up to `max` row indices, a seeded random subset in increasing order when there are more
+// (the same choice `register --esm` makes for the mean embedding).
+std::vector<std::size_t> sample_rows(std::size_t n, std::size_t max, std::uint64_t seed) {
+  std::vector<std::size_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  if (n <= max) return rows;
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < max; ++i) std::swap(rows[i], rows[i + rng() % (n - i)]);  // partial Fisher–Yates
+  rows.resize(max);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+std::string read_whole_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(location(path.string()) + "cannot read the file: " + std::strerror(errno));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Registry blobs are safetensors files, so each of the model folder's tensor files is
+// copied with the folder's small text files (adapter_config.json, taskscout.json,
+// train_log.json, tokenizer files, …) in its metadata: the blob alone rebuilds the folder.
+fs::path self_contained_copy(const fs::path& folder, const std::string& tensor_file, const std::string& kind,
+                             const fs::path& out) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    const std::string ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".json" || ext == ".txt"))
+      files[entry.path().filename().string()] = read_whole_file(entry.path());
+  }
+  const SafetensorsFile in(folder / tensor_file);
+  std::vector<std::pair<std::string, Array>> tensors;
+  for (const std::string& name : in.names()) tensors.emplace_back(name, in.get(name));
+  std::map<std::string, std::string> metadata = in.metadata();
+  metadata["format"] = "taskscout-" + kind;
+  metadata["version"] = "1";
+  metadata["file_name"] = tensor_file;
+  metadata["folder_files"] = files.dump();
+  write_safetensors(out, tensors, metadata);
+  return out;
+}
+
+// The model's safetensors files as artifacts, by kind.
+std::map<std::string, fs::path> model_artifacts(FineTuneMethod method, const fs::path& folder, const fs::path& scratch) {
+  std::map<std::string, fs::path> files;
+  auto add = [&](std::string_view kind, const std::string& file) {
+    const std::string k(kind);
+    files[k] = self_contained_copy(folder, file, k, scratch / (k + ".safetensors"));
+  };
+  switch (method) {
+    case FineTuneMethod::Full: add(artifact_kind::kFullModel, "model.safetensors"); break;
+    case FineTuneMethod::Lora: add(artifact_kind::kLora, "adapter_model.safetensors"); break;
+    case FineTuneMethod::Adapter:
+      add(artifact_kind::kAdapter, "adapter.safetensors");
+      add(artifact_kind::kHead, "model_head.safetensors");
+      break;
+  }
+  return files;
+}
+
+// Embeddings of the tokenized texts by the fine-tuned encoder (LoRA or adapter included),
+// pooled exactly as embed_texts pools the base's.
+at::Tensor embed_with_task_model(const TaskModel& model, const TokenizedTexts& texts, const EmbeddingOptions& embedding,
+                                 std::size_t batch_size, const std::function<void(std::size_t)>& progress) {
+  c10::InferenceMode inference;
+  EncodeOptions run = model.encode;
+  run.layers = resolve_layer(model.config.num_layers, embedding.layer);
+  const std::vector<std::size_t> order = text::order_by_length(texts.encodings);
+  at::Tensor out = at::empty({static_cast<std::int64_t>(order.size()), model.config.hidden_size}, at::kFloat);
+  for (std::size_t start = 0; start < order.size(); start += batch_size) {
+    const std::size_t rows = std::min(batch_size, order.size() - start);
+    const std::span<const std::size_t> chosen(order.data() + start, rows);
+    const Batch b = make_batch(texts, chosen, model.config.pad_token_id);
+    const EncoderOutput o = encode(model.config, model.encoder, b.input_ids, b.attention_mask, b.token_type_ids, run);
+    const at::Tensor pooled = pool(embedding.pooling, model.encoder, o.last_hidden_state, b.attention_mask);
+    const at::Tensor index = at::tensor(std::vector<std::int64_t>(chosen.begin(), chosen.end()), at::kLong);
+    out.index_copy_(0, index, pooled.to(at::kFloat));
+    if (progress) progress(start + rows);
+  }
+  return out;
+}
+
+// Runs one phase between the progress callbacks.
+struct Phase {
+  Phase(const RegistrationProgress& p, const std::string& name, std::int64_t total) : progress(p) {
+    if (progress.start) progress.start(name, total);
+  }
+  ~Phase() {
+    if (progress.finish) progress.finish();
+  }
+  void advance(std::int64_t done, const std::string& detail = {}) const {
+    if (progress.advance) progress.advance(done, detail);
+  }
+  const RegistrationProgress& progress;
+};
+
+}  // namespace
+
+std::pair<Dataset, Dataset> split_off_dev(const Dataset& data, double fraction, std::uint64_t seed) {
+  const std::size_t n = data.size();
+  if (!(fraction > 0 && fraction < 1))
+    throw UsageError(fmt::format("the dev fraction must lie strictly between 0 and 1, not {}", fraction));
+  if (n < 2)
+    throw InputError(location(data.path) +
+                     fmt::format("{} row(s) cannot be split into train and dev; give more rows or a dev set", n));
+  const std::size_t dev_rows =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::llround(fraction * static_cast<double>(n))), 1, n - 1);
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed ^ 0x6465762d736c6963ULL);  // not the same stream as the text sample
+  std::shuffle(order.begin(), order.end(), rng);
+  std::vector<std::size_t> dev(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(dev_rows));
+  std::vector<std::size_t> train(order.begin() + static_cast<std::ptrdiff_t>(dev_rows), order.end());
+  std::sort(dev.begin(), dev.end());
+  std::sort(train.begin(), train.end());
+  return {select_rows(data, train), select_rows(data, dev)};
+}
+
+SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset& source,
+                                              const std::optional<Dataset>& dev_set,
+                                              const SourceRegistrationOptions& o,
+                                              const RegistrationProgress& progress) {
+  Stopwatch total;
+  if (registry.find(o.name))  // checked again under the write lock; this spares the training
+    throw InputError(location(registry.folder().string()) +
+                     fmt::format("a source named \"{}\" is already registered; choose another --name, or remove it "
+                                 "first with `taskscout registry rm {} {}`",
+                                 o.name, registry.folder().string(), o.name));
+  if (o.batch_size == 0) throw UsageError("the embedding batch size must be at least 1");
+  const std::string base_fingerprint = base_model_fingerprint(o.base);
+  const Encoder base = load_encoder(o.base);
+  TextEmbeddingOptions embed_options;
+  embed_options.embedding = o.embedding;
+  embed_options.max_length = o.max_length;
+  embed_options.batch_size = o.batch_size;
+  check_embedding_options(base, embed_options.embedding);
+
+  SourceRegistration result;
+  ScratchDir scratch;
+
+  // 1. Fine-tuning.
+  Dataset train, dev;
+  if (dev_set) {
+    train = source;
+    dev = *dev_set;
+  } else {
+    std::tie(train, dev) = split_off_dev(source, o.dev_fraction, o.fine_tune.seed);
+    result.dev_from_source = true;
+  }
+  result.train_examples = train.size();
+  result.dev_examples = dev.size();
+  FineTuneResult tuned;
+  {
+    std::optional<Phase> phase;
+    FineTuneProgress p;
+    p.step = [&](std::int64_t step, std::int64_t steps, double loss) {
+      if (!phase) phase.emplace(progress, "fine-tuning", steps);
+      phase->advance(step, fmt::format("loss {:.4f}", loss));
+    };
+    p.evaluation = progress.evaluation;
+    tuned = fine_tune(o.base, train, dev, o.fine_tune, p);
+  }
+  result.best = tuned.evaluations.at(tuned.best);
+  result.trainable_parameters = tuned.trainable_parameters;
+  result.fine_tune_seconds = tuned.seconds;
+  const fs::path model_folder = scratch.path / "model";
+  save_task_model(model_folder, tuned.model, {{"train_log.json", tuned.log_json(o.fine_tune)}});
+
+  // 2. Embedding a sample of the source's texts with both models.
+  Stopwatch embed_watch;
+  const auto rows = sample_rows(source.texts.size(), o.max_texts, o.fine_tune.seed);
+  std::vector<std::string> texts, pairs;
+  for (std::size_t r : rows) {
+    texts.push_back(source.texts[r]);
+    if (!source.text_pairs.empty()) pairs.push_back(source.text_pairs[r]);
+  }
+  const auto total_texts = static_cast<std::int64_t>(texts.size());
+  TextEmbeddings base_embeddings;
+  {
+    Phase phase(progress, "embedding (base)", total_texts);
+    base_embeddings = embed_texts(base, text::Tokenizer::from_folder(o.base), texts, pairs, embed_options,
+                                  source.path, [&](std::size_t done, std::size_t length) {
+                                    phase.advance(static_cast<std::int64_t>(done), fmt::format("length {}", length));
+                                  });
+  }
+  at::Tensor tuned_embeddings;
+  {
+    Phase phase(progress, "embedding (fine-tuned)", total_texts);
+    text::Tokenizer tokenizer = task_tokenizer(tuned.model, model_folder);
+    // The same truncation as the base's embeddings, so row i embeds the same tokens.
+    const TokenizedTexts tokens = tokenize_texts(tokenizer, texts, pairs, base_embeddings.max_length, source.path);
+    tuned_embeddings = embed_with_task_model(tuned.model, tokens, o.embedding, o.batch_size, [&](std::size_t done) {
+      phase.advance(static_cast<std::int64_t>(done));
+    });
+  }
+  result.embedded_texts = texts.size();
+  result.truncated_texts = base_embeddings.truncated_texts;
+  result.embed_seconds = embed_watch.seconds();
+
+  // 3. The ESM.
+  Stopwatch esm_watch;
+  {
+    Phase phase(progress, "fitting the ESM", 1);
+    EsmTrainOptions esm_options = o.esm;
+    esm_options.base_fingerprint = base_fingerprint;
+    result.esm_fit = train_esm(base_embeddings.embeddings, tuned_embeddings, esm_options,
+                               fmt::format("the embeddings of {}", source.path));
+    phase.advance(1, fmt::format("held-out R² {:.4f}", result.esm_fit.r2_heldout));
+  }
+  result.esm_seconds = esm_watch.seconds();
+  const fs::path esm_file = scratch.path / "esm.safetensors";
+  save_esm(esm_file, result.esm_fit.esm);
+
+  const fs::path mean_file = scratch.path / "mean_embedding.safetensors";
+  write_safetensors(mean_file,
+                    {{"mean", to_array(base_embeddings.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous())}},
+                    {{"format", "taskscout-mean-embedding"},
+                     {"version", "1"},
+                     {"base_fingerprint", base_fingerprint},
+                     {"pooling", std::string(pooling_name(o.embedding.pooling))},
+                     {"layer", std::to_string(o.embedding.layer)},
+                     {"texts", std::to_string(texts.size())}});
+
+  // 4. One transaction.
+  Phase phase(progress, "registering", 1);
+  NewSource entry;
+  SourceRecord& r = entry.record;
+  r.name = o.name;
+  r.base_fingerprint = base_fingerprint;
+  r.task = source.kind;
+  r.label_names = source.label_names;
+  r.dataset_fingerprint = dataset_fingerprint(source);
+  r.dataset_size = static_cast<std::int64_t>(source.size());
+  for (const auto& [name, value] : result.best.dev.values) r.dev_metrics[name] = value;
+  entry.artifact_files = model_artifacts(o.fine_tune.method, model_folder, scratch.path);
+  entry.artifact_files[std::string(artifact_kind::kEsm)] = esm_file;
+  entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
+
+  nlohmann::json provenance = o.provenance;
+  provenance["taskscout_version"] = "0.1.0";
+  provenance["base_model"] = fs::absolute(o.base).string();
+  provenance["source_file"] = fs::absolute(source.path).string();
+  provenance["dev"] = dev_set ? nlohmann::json(fs::absolute(dev_set->path).string())
+                              : nlohmann::json(fmt::format("{} rows held out of the source", dev.size()));
+  provenance["fine_tune"] = nlohmann::json::parse(tuned.log_json(o.fine_tune))["options"];
+  provenance["fine_tune_summary"] = {{"train_examples", train.size()},
+                                     {"dev_examples", dev.size()},
+                                     {"steps", tuned.steps},
+                                     {"best_step", result.best.step},
+                                     {"stopped_early", tuned.stopped_early},
+                                     {"trainable_parameters", tuned.trainable_parameters},
+                                     {"seconds", tuned.seconds}};
+  provenance["embedding"] = {{"pooling", std::string(pooling_name(o.embedding.pooling))},
+                             {"layer", o.embedding.layer},
+                             {"max_length", base_embeddings.max_length},
+                             {"texts", texts.size()},
+                             {"truncated", base_embeddings.truncated_texts},
+                             {"seed", o.fine_tune.seed}};
+  provenance["esm"] = {{"r2_heldout", result.esm_fit.r2_heldout},
+                       {"mse_heldout", result.esm_fit.mse_heldout},
+                       {"r2_train", result.esm_fit.r2_train},
+                       {"lambda", result.esm_fit.lambda},
+                       {"rows", result.esm_fit.rows},
+                       {"heldout_rows", result.esm_fit.heldout_rows}};
+  r.provenance = provenance;
+  result.stored = registry.add(entry);
+  phase.advance(1);
+  result.seconds = total.seconds();
+  return result;
+}
+
+}  // namespace taskscout
