@@ -21,8 +21,8 @@ bool in_class(char32_t c, int k) {
       return is_white_space(c);
     case kDigit:  // Nd of Unicode 16.0: 15.0's plus the new decimal digits Rust also knows
       return g == Category::Nd ||
-             (g == Category::Cn && c > 0x10000 && is_numeric(c) && !(c >= 0x16FF4 && c <= 0x16FF6) &&
-              !(c >= 0x11DE0 && c <= 0x11DE9));
+             (g == Category::Cn && c > 0x10000 && is_numeric(c) &&
+              !(c >= 0x16FF4 && c <= 0x16FF6) && !(c >= 0x11DE0 && c <= 0x11DE9));
     case kWord:  // Oniguruma's: the Latin-1 digits and fractions, not the join controls
       if (c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE)) return true;
       return c != 0x200C && c != 0x200D && is_unicode_word(c);
@@ -69,15 +69,27 @@ struct Parser {
     if (done()) fail("ends with a lone backslash");
     const char32_t e = s[i++];
     switch (e) {
-      case U's': return kSpace;
-      case U'S': return -kSpace;
-      case U'd': return kDigit;
-      case U'D': return -kDigit;
-      case U'w': return kWord;
-      case U'W': return -kWord;
-      case U'n': c = U'\n'; return 0;
-      case U't': c = U'\t'; return 0;
-      case U'r': c = U'\r'; return 0;
+      case U's':
+        return kSpace;
+      case U'S':
+        return -kSpace;
+      case U'd':
+        return kDigit;
+      case U'D':
+        return -kDigit;
+      case U'w':
+        return kWord;
+      case U'W':
+        return -kWord;
+      case U'n':
+        c = U'\n';
+        return 0;
+      case U't':
+        c = U'\t';
+        return 0;
+      case U'r':
+        c = U'\r';
+        return 0;
       case U'p':
       case U'P': {
         if (i + 2 >= s.size() || s[i] != U'{' || s[i + 2] != U'}')
@@ -85,7 +97,10 @@ struct Parser {
         const char32_t k = s[i + 1];
         i += 3;
         // P, S and M gained characters in 16.0 that taskscout's 15.0 data lacks.
-        const std::int8_t id = k == U'L' ? kLetter : k == U'N' ? kNumber : k == U'Z' ? kSeparator : 0;
+        const std::int8_t id = k == U'L'   ? kLetter
+                               : k == U'N' ? kNumber
+                               : k == U'Z' ? kSeparator
+                                           : 0;
         if (!id) fail("unsupported category \\p{" + encode_utf8(std::u32string(1, k)) + "}");
         return e == U'p' ? id : static_cast<std::int8_t>(-id);
       }
@@ -141,9 +156,12 @@ struct Parser {
   void quantifier(Pattern::Atom& a) {
     if (done()) return;
     const char32_t q = s[i];
-    if (q == U'?') a.min = 0, a.max = 1;
-    else if (q == U'*') a.min = 0, a.max = kUnbounded;
-    else if (q == U'+') a.min = 1, a.max = kUnbounded;
+    if (q == U'?')
+      a.min = 0, a.max = 1;
+    else if (q == U'*')
+      a.min = 0, a.max = kUnbounded;
+    else if (q == U'+')
+      a.min = 1, a.max = kUnbounded;
     else if (q == U'{') {
       ++i;
       a.min = a.max = number();
@@ -157,7 +175,8 @@ struct Parser {
       return;
     }
     ++i;
-    if (!done() && (s[i] == U'?' || s[i] == U'+')) fail("lazy and possessive quantifiers are not supported");
+    if (!done() && (s[i] == U'?' || s[i] == U'+'))
+      fail("lazy and possessive quantifiers are not supported");
     if (!done() && (s[i] == U'*' || s[i] == U'{')) fail("a quantifier follows a quantifier");
   }
 
@@ -167,12 +186,25 @@ struct Parser {
       Pattern::Atom a;
       char32_t c = s[i++];
       switch (c) {
-        case U'(': case U')': fail("groups are not supported");
-        case U'|': fail("alternation is not supported");
-        case U'^': case U'$': fail("anchors are not supported");
-        case U'?': case U'*': case U'+': case U'{': fail("a quantifier has nothing to repeat");
-        case U'.': a.kind = Pattern::Atom::Kind::Any; break;
-        case U'[': set(a); break;
+        case U'(':
+        case U')':
+          fail("groups are not supported");
+        case U'|':
+          fail("alternation is not supported");
+        case U'^':
+        case U'$':
+          fail("anchors are not supported");
+        case U'?':
+        case U'*':
+        case U'+':
+        case U'{':
+          fail("a quantifier has nothing to repeat");
+        case U'.':
+          a.kind = Pattern::Atom::Kind::Any;
+          break;
+        case U'[':
+          set(a);
+          break;
         case U'\\':
           if (auto k = escape(c)) {
             a.kind = Pattern::Atom::Kind::Set;
@@ -181,7 +213,8 @@ struct Parser {
             a.c = c;
           }
           break;
-        default: a.c = c;
+        default:
+          a.c = c;
       }
       quantifier(a);
       atoms.push_back(std::move(a));
@@ -231,7 +264,8 @@ void Pattern::find(std::u32string_view text, std::uint32_t begin, std::uint32_t 
     if (literal_.empty()) return;
     for (std::size_t i = t.find(literal_, begin); i != std::u32string_view::npos;
          i = t.find(literal_, i + literal_.size()))
-      out.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + literal_.size())});
+      out.push_back(
+          {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + literal_.size())});
     return;
   }
   for (std::size_t i = begin; i < t.size();) {

@@ -54,7 +54,8 @@ std::optional<std::uint32_t> PrecompiledCharsmap::first_value(std::string_view b
     const std::uint32_t unit = units_[node];
     if (label(unit) != c) return std::nullopt;
     node ^= offset(unit);
-    if (has_leaf(unit)) return node < units_.size() ? std::optional(value(units_[node])) : std::nullopt;
+    if (has_leaf(unit))
+      return node < units_.size() ? std::optional(value(units_[node])) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -88,7 +89,8 @@ void PrecompiledNormalizer::normalize(NormalizedText& text) const {
       const auto lead = static_cast<unsigned char>(with[i]);
       const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
       char32_t c = len == 1 ? lead : len == 2 ? lead & 0x1F : len == 3 ? lead & 0x0F : lead & 0x07;
-      for (std::size_t k = 1; k < len; ++k) c = c << 6 | (static_cast<unsigned char>(with[i + k]) & 0x3F);
+      for (std::size_t k = 1; k < len; ++k)
+        c = c << 6 | (static_cast<unsigned char>(with[i + k]) & 0x3F);
       changes.push_back({c, 0});
       ++added;
       i += len;

@@ -30,8 +30,8 @@ double from_parts(bool positive, std::uint64_t significand, std::int64_t exponen
   double f = static_cast<double>(significand);
   const auto& pow10 = powers_of_ten();
   while (true) {
-    const std::uint64_t e = exponent < 0 ? static_cast<std::uint64_t>(-exponent)
-                                         : static_cast<std::uint64_t>(exponent);
+    const std::uint64_t e =
+        exponent < 0 ? static_cast<std::uint64_t>(-exponent) : static_cast<std::uint64_t>(exponent);
     if (e < pow10.size()) {
       if (exponent >= 0)
         f *= pow10[e];  // serde_json rejects an infinite result; json::parse did already

@@ -17,7 +17,8 @@ struct Piece {
 
 // The pieces of one word as HF's split turns them into words: `pieces` cover the word in
 // order; empty results are dropped.
-void apply(std::vector<Piece>& pieces, SplitBehavior behavior, bool invert, std::vector<Span>& out) {
+void apply(std::vector<Piece>& pieces, SplitBehavior behavior, bool invert,
+           std::vector<Span>& out) {
   if (invert)
     for (auto& p : pieces) p.match = !p.match;
   std::vector<Span> kept;
@@ -111,8 +112,8 @@ void PunctuationPreTokenizer::split(const std::u32string& text, std::vector<Span
 }
 
 void DigitsPreTokenizer::split(const std::u32string& text, std::vector<Span>& words) const {
-  split_chars(text, words,
-              individual_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous, is_numeric);
+  split_chars(text, words, individual_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous,
+              is_numeric);
 }
 
 void CharDelimiterSplit::split(const std::u32string& text, std::vector<Span>& words) const {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "serde_float.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/utf8.hpp"
 #include "taskscout/text/bpe.hpp"
@@ -13,7 +14,6 @@
 #include "taskscout/text/unicode.hpp"
 #include "taskscout/text/unigram.hpp"
 #include "taskscout/text/wordpiece.hpp"
-#include "serde_float.hpp"
 
 namespace taskscout::text {
 
@@ -93,8 +93,12 @@ std::string decode_base64(const Node& n) {
   std::size_t i = 0;
   for (; i < text.size() && text[i] != '='; ++i) {
     const char c = text[i];
-    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26
-          : c >= '0' && c <= '9' ? c - '0' + 52 : c == '+' ? 62 : c == '/' ? 63 : -1;
+    int v = c >= 'A' && c <= 'Z'   ? c - 'A'
+            : c >= 'a' && c <= 'z' ? c - 'a' + 26
+            : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+'             ? 62
+            : c == '/'             ? 63
+                                   : -1;
     if (v < 0)
       n.fail("not base64: character " + std::to_string(i) + " is '" + std::string(1, c) + "'");
     bits = bits << 6 | static_cast<std::uint32_t>(v);
@@ -120,7 +124,8 @@ std::string decode_base64(const Node& n) {
 // {"String": "..."} or {"Regex": "..."}.
 Pattern load_pattern(const Node& n) {
   if (n.has("String")) return Pattern::literal(decode_utf8(n.at("String").str()));
-  if (n.has("Regex")) return Pattern::regex(n.at("Regex").str(), n.file + ": " + n.path + ".Regex: ");
+  if (n.has("Regex"))
+    return Pattern::regex(n.at("Regex").str(), n.file + ": " + n.path + ".Regex: ");
   n.fail("expected {\"String\": …} or {\"Regex\": …}");
 }
 
@@ -147,9 +152,11 @@ std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
   if (type == "Replace")
     return std::make_unique<ReplaceNormalizer>(load_pattern(n.at("pattern")),
                                                decode_utf8(n.at("content").str()));
-  if (type == "Prepend") return std::make_unique<PrependNormalizer>(decode_utf8(n.at("prepend").str()));
+  if (type == "Prepend")
+    return std::make_unique<PrependNormalizer>(decode_utf8(n.at("prepend").str()));
   if (type == "Strip")
-    return std::make_unique<StripNormalizer>(n.flag("strip_left", true), n.flag("strip_right", true));
+    return std::make_unique<StripNormalizer>(n.flag("strip_left", true),
+                                             n.flag("strip_right", true));
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
   if (type == "Sequence") {
     Node list = n.at("normalizers");
@@ -180,7 +187,8 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   if (type == "Punctuation")
     return std::make_unique<PunctuationPreTokenizer>(
         n.has("behavior") ? load_behavior(n.at("behavior")) : SplitBehavior::Isolated);
-  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(n.flag("individual_digits", false));
+  if (type == "Digits")
+    return std::make_unique<DigitsPreTokenizer>(n.flag("individual_digits", false));
   if (type == "Split")
     return std::make_unique<SplitPreTokenizer>(
         std::make_shared<const Pattern>(load_pattern(n.at("pattern"))),

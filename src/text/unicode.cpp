@@ -229,8 +229,7 @@ char32_t compose_pair(char32_t a, char32_t b) {
   const auto* end = tables::compositions + tables::compositions_size;
   auto it = std::lower_bound(tables::compositions, end, std::pair{a, b},
                              [](const tables::Composition& k, std::pair<char32_t, char32_t> x) {
-                               return k.first != x.first ? k.first < x.first
-                                                         : k.second < x.second;
+                               return k.first != x.first ? k.first < x.first : k.second < x.second;
                              });
   return it != end && it->first == a && it->second == b ? it->composite : 0;
 }
@@ -318,7 +317,8 @@ void recompose(std::vector<CharChange>& chars) {
 
 }  // namespace
 
-void normalize_with_changes(std::u32string_view text, NormalForm form, std::vector<CharChange>& out) {
+void normalize_with_changes(std::u32string_view text, NormalForm form,
+                            std::vector<CharChange>& out) {
   out.clear();
   out.reserve(text.size());
   const bool compatible = form == NormalForm::NFKD || form == NormalForm::NFKC;
@@ -338,15 +338,18 @@ std::u32string normalize(std::u32string_view text, NormalForm form) {
 namespace {
 
 // Grapheme_Cluster_Break values as the generated table numbers them, plus flags.
+// clang-format off
 enum Gcb : std::uint8_t {
   kOther, kCR, kLF, kControl, kExtend, kZWJ, kRegionalIndicator, kPrepend, kSpacingMark,
   kL, kV, kT, kLV, kLVT
 };
 constexpr std::uint8_t kPictographic = 0x10, kIncbMask = 0x60, kLinker = 0x20,
                        kConsonant = 0x40, kIncbExtend = 0x60;
+// clang-format on
 
 std::uint8_t grapheme_props(char32_t c) {
-  if (c < 0x80) return c == '\r' ? kCR : c == '\n' ? kLF : c < 0x20 || c == 0x7F ? kControl : kOther;
+  if (c < 0x80)
+    return c == '\r' ? kCR : c == '\n' ? kLF : c < 0x20 || c == 0x7F ? kControl : kOther;
   return static_cast<std::uint8_t>(find_run(tables::grapheme_runs, tables::grapheme_runs_size, c));
 }
 
@@ -356,14 +359,17 @@ std::size_t grapheme_end(std::u32string_view t, std::size_t i) {
   const std::size_t n = t.size();
   if (i >= n) return n;
   std::uint8_t p = grapheme_props(t[i]);
-  bool ri_odd = (p & 0xF) == kRegionalIndicator;  // an odd run of regional indicators ends here
-  int emoji = p & kPictographic ? 1 : 0;  // 1: ExtPict Extend*; 2: ExtPict Extend* ZWJ
-  int conjunct = (p & kIncbMask) == kConsonant ? 1 : 0;  // 1: Consonant [Extend Linker]*; 2: with a Linker
+  // An odd run of regional indicators ends here (GB12/13); emoji 1: ExtPict Extend*, 2: and a
+  // ZWJ (GB11); conjunct 1: Consonant [Extend Linker]*, 2: with a Linker among them (GB9c).
+  bool ri_odd = (p & 0xF) == kRegionalIndicator;
+  int emoji = p & kPictographic ? 1 : 0;
+  int conjunct = (p & kIncbMask) == kConsonant ? 1 : 0;
   std::size_t j = i + 1;
   for (; j < n; ++j) {
     const std::uint8_t q = grapheme_props(t[j]);
     const int a = p & 0xF, b = q & 0xF;
     bool join;
+    // clang-format off
     if (a == kCR && b == kLF) join = true;                                           // GB3
     else if (a == kCR || a == kLF || a == kControl) join = false;                    // GB4
     else if (b == kCR || b == kLF || b == kControl) join = false;                    // GB5
@@ -376,6 +382,7 @@ std::size_t grapheme_end(std::u32string_view t, std::size_t i) {
     else if (emoji == 2 && (q & kPictographic)) join = true;                         // GB11
     else if (a == kRegionalIndicator && b == kRegionalIndicator) join = ri_odd;      // GB12, 13
     else join = false;                                                               // GB999
+    // clang-format on
     if (!join) break;
     ri_odd = b == kRegionalIndicator && !(a == kRegionalIndicator && ri_odd);
     if (q & kPictographic)

@@ -87,7 +87,8 @@ struct CharChange {
 // `text` in `form`, each char with its change, exactly as unicode-normalization-alignments
 // reports them (marks reordered with their changes; a composite carries the changes of
 // its parts minus one per part absorbed).
-void normalize_with_changes(std::u32string_view text, NormalForm form, std::vector<CharChange>& out);
+void normalize_with_changes(std::u32string_view text, NormalForm form,
+                            std::vector<CharChange>& out);
 
 // The end of the extended grapheme cluster (UAX #29, as the unicode-segmentation crate)
 // that starts at `begin` < text.size().
