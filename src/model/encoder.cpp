@@ -109,7 +109,8 @@ at::Tensor layer(const EncoderConfig& c, const ParameterMap& p, std::int64_t ind
     attention_site = s.attention;
     output_site = s.output;
   }
-  const at::Tensor h = add_and_norm(c, p, n.attention_norm, attention(c, p, n, x, mask, o), x, attention_site, o.adapter);
+  const at::Tensor h =
+      add_and_norm(c, p, n.attention_norm, attention(c, p, n, x, mask, o), x, attention_site, o.adapter);
   const at::Tensor f =
       adapted_linear(p, n.ffn_out, activate(c.activation, adapted_linear(p, n.ffn_in, h, o)), o);
   return add_and_norm(c, p, n.output_norm, f, h, output_site, o.adapter);

@@ -161,9 +161,11 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
     f.config.rank = j.at("r").get<std::int64_t>();
     f.config.alpha = j.at("lora_alpha").get<double>();
     const json& targets = j.at("target_modules");
-    if (targets.is_string()) fail(config_path, "target_modules as a regular expression is not supported; list the modules");
+    if (targets.is_string())
+      fail(config_path, "target_modules as a regular expression is not supported; list the modules");
     f.config.target_modules = targets.get<std::vector<std::string>>();
-    f.base_model = j.value("base_model_name_or_path", json()).is_string() ? j["base_model_name_or_path"].get<std::string>() : "";
+    f.base_model =
+        j.value("base_model_name_or_path", json()).is_string() ? j["base_model_name_or_path"].get<std::string>() : "";
   } catch (const json::exception& e) {
     fail(config_path, std::string("a LoRA setting is missing or has the wrong type: ") + e.what());
   }
@@ -171,8 +173,10 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
     auto it = j.find(key);
     return it != j.end() && !it->is_null() && *it != false && !(it->is_object() && it->empty());
   };
-  if (j.value("bias", "none") != "none") fail(config_path, "bias \"" + j["bias"].get<std::string>() + "\" is not supported; only \"none\"");
-  for (const char* key : {"fan_in_fan_out", "use_rslora", "use_dora", "rank_pattern", "alpha_pattern", "layers_to_transform"})
+  if (j.value("bias", "none") != "none")
+    fail(config_path, "bias \"" + j["bias"].get<std::string>() + "\" is not supported; only \"none\"");
+  for (const char* key :
+       {"fan_in_fan_out", "use_rslora", "use_dora", "rank_pattern", "alpha_pattern", "layers_to_transform"})
     if (is_set(key)) fail(config_path, fmt::format("\"{}\" is set; taskscout computes plain LoRA only", key));
   std::vector<std::string> modules;
   try {
@@ -196,7 +200,8 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
     }
   const std::string pooler = pooler_name(c.architecture);
   for (const std::string& name : file.names()) {
-    if (!starts_with(name, kPeftPrefix)) fail(weights.string(), fmt::format("tensor \"{}\" does not start with \"{}\"", name, kPeftPrefix));
+    if (!starts_with(name, kPeftPrefix))
+      fail(weights.string(), fmt::format("tensor \"{}\" does not start with \"{}\"", name, kPeftPrefix));
     const at::Tensor t = as_tensor(file.get(name)).to(at::kFloat);
     if (starts_with(name, prefix)) {
       const std::string bare = name.substr(prefix.size());

@@ -187,7 +187,8 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
   const TokenizedTexts dev_texts = tokenize_texts(tokenizer, dev.texts, dev.text_pairs, max_length, dev.path);
   result.train_examples = train.size();
   result.truncated_texts = train_texts.truncated + dev_texts.truncated;
-  const at::Tensor class_weights = o.balanced_class_weights && !regression ? balanced_class_weights(train) : at::Tensor();
+  const at::Tensor class_weights =
+      o.balanced_class_weights && !regression ? balanced_class_weights(train) : at::Tensor();
 
   const std::int64_t n = static_cast<std::int64_t>(train.size()), bs = static_cast<std::int64_t>(o.batch_size);
   const std::int64_t steps_per_epoch = (n + bs - 1) / bs, total = steps_per_epoch * o.epochs;
@@ -243,7 +244,8 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
       ++step;
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
-        throw InputError(fmt::format("the training loss became {} at step {}: lower --learning-rate", loss_value, step));
+        throw InputError(
+            fmt::format("the training loss became {} at step {}: lower --learning-rate", loss_value, step));
       loss_sum += loss_value;
       ++loss_steps;
       if (progress.step) progress.step(step, total, loss_value);

@@ -135,7 +135,8 @@ double clip_grad_norm(const ParameterMap& parameters, double max_norm) {
 double LinearSchedule::learning_rate(std::int64_t step) const {
   // The factor first, then times the peak, as LambdaLR multiplies.
   if (step < warmup_steps)
-    return peak_learning_rate * (static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup_steps)));
+    return peak_learning_rate *
+           (static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, warmup_steps)));
   const double left = static_cast<double>(total_steps - step) /
                       static_cast<double>(std::max<std::int64_t>(1, total_steps - warmup_steps));
   return peak_learning_rate * std::max(0.0, left);

@@ -73,7 +73,8 @@ void settle_labels(TaskModel& m, std::vector<std::string> labels, std::string pr
   const std::int64_t n = m.num_labels();
   if (problem_type.empty()) problem_type = n == 1 ? "regression" : "single_label_classification";
   if (problem_type == "regression" && n != 1)
-    throw InputError(location(folder.string()) + fmt::format("a regression model needs one output, the head has {}", n));
+    throw InputError(location(folder.string()) +
+                     fmt::format("a regression model needs one output, the head has {}", n));
   if (labels.empty()) labels = default_labels(n);
   if (static_cast<std::int64_t>(labels.size()) != n)
     throw InputError(location(folder.string()) +
@@ -121,7 +122,8 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
     AdapterFiles af;
     if (lora) {
       const json j = json::parse(MappedFile(folder / "adapter_config.json").text());
-      const std::string recorded = sidecar.base_model.empty() ? j.value("base_model_name_or_path", "") : sidecar.base_model;
+      const std::string recorded =
+          sidecar.base_model.empty() ? j.value("base_model_name_or_path", "") : sidecar.base_model;
       m.base_folder = find_base(folder, base, recorded);
       encoder = load_encoder(m.base_folder);
       lf = read_lora_files(folder, encoder.config);
@@ -163,7 +165,8 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
     m.config = encoder.config;
     m.encoder = std::move(encoder.parameters);
     const Checkpoint checkpoint = Checkpoint::open(folder);
-    const bool roberta = m.config.architecture == Architecture::Roberta || m.config.architecture == Architecture::XlmRoberta;
+    const bool roberta =
+        m.config.architecture == Architecture::Roberta || m.config.architecture == Architecture::XlmRoberta;
     const std::string out = roberta ? "classifier.out_proj.weight" : "classifier.weight";
     if (!checkpoint.contains(out))
       throw InputError(location(folder.string()) +

@@ -94,7 +94,8 @@ TEST_F(Train, EachMethodTrainsEvaluatesAndPredicts) {
   }
   // The method's own files: a full HF folder, PEFT's, the adapters library's; LoRA stays small.
   for (const char* f : {"config.json", "model.safetensors", "vocab.txt"}) EXPECT_TRUE(fs::exists(tmp / "out-full" / f));
-  for (const char* f : {"adapter_config.json", "adapter_model.safetensors"}) EXPECT_TRUE(fs::exists(tmp / "out-lora" / f));
+  for (const char* f : {"adapter_config.json", "adapter_model.safetensors"})
+    EXPECT_TRUE(fs::exists(tmp / "out-lora" / f));
   for (const char* f : {"adapter_config.json", "adapter.safetensors", "head_config.json", "model_head.safetensors"})
     EXPECT_TRUE(fs::exists(tmp / "out-adapter" / f));
   EXPECT_LT(fs::file_size(tmp / "out-lora" / "adapter_model.safetensors"),

@@ -84,7 +84,9 @@ TEST(Adapter, ForwardIsTheLibrarysAdapter) {
     const EncoderOutput out = encode(c, p, ids(), mask(), {}, o);
     const at::Tensor x = out.hidden_states[0];
 
-    auto lin = [&](const std::string& m, const at::Tensor& v) { return at::linear(v, p.at(m + ".weight"), p.at(m + ".bias")); };
+    auto lin = [&](const std::string& m, const at::Tensor& v) {
+      return at::linear(v, p.at(m + ".weight"), p.at(m + ".bias"));
+    };
     auto ln = [&](const std::string& m, const at::Tensor& v) {
       return at::layer_norm(v, {16}, p.at(m + ".weight"), p.at(m + ".bias"), c.layer_norm_eps);
     };
@@ -98,8 +100,10 @@ TEST(Adapter, ForwardIsTheLibrarysAdapter) {
     auto heads = [](const at::Tensor& t) { return t.view({2, 6, 2, 8}).transpose(1, 2); };
     const at::Tensor q = heads(lin(l + "attention.self.query", x)), k = heads(lin(l + "attention.self.key", x)),
                      v = heads(lin(l + "attention.self.value", x));
-    const at::Tensor additive = ((1.0 - mask().to(at::kFloat)) * std::numeric_limits<float>::lowest()).view({2, 1, 1, 6});
-    const at::Tensor context = at::matmul(at::softmax(at::matmul(q, k.transpose(-1, -2)) / std::sqrt(8.0) + additive, -1), v);
+    const at::Tensor additive =
+        ((1.0 - mask().to(at::kFloat)) * std::numeric_limits<float>::lowest()).view({2, 1, 1, 6});
+    const at::Tensor context =
+        at::matmul(at::softmax(at::matmul(q, k.transpose(-1, -2)) / std::sqrt(8.0) + additive, -1), v);
     const at::Tensor h = lin(l + "attention.output.dense", context.transpose(1, 2).reshape({2, 6, 16}));
     at::Tensor after_attention;
     if (placement == AdapterPlacement::Houlsby)
@@ -123,7 +127,9 @@ TEST(Adapter, GradientsMatchFiniteDifferences) {
   EncodeOptions o;
   o.adapter = a.encode_options();
   const at::Tensor target = at::randn({2, 6, 16}, at::kDouble);
-  auto loss = [&](const ParameterMap& m) { return (encode(c, m, ids(), mask(), {}, o).last_hidden_state * target).sum(); };
+  auto loss = [&](const ParameterMap& m) {
+    return (encode(c, m, ids(), mask(), {}, o).last_hidden_state * target).sum();
+  };
   const AdapterSites s = adapter_sites(c.architecture, 0, "task");
   taskscout::testing::expect_gradients_match(
       p, {s.attention + ".adapter_down.0.weight", s.attention + ".adapter_up.bias", s.output + ".adapter_up.weight",

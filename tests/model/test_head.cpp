@@ -78,7 +78,8 @@ TEST(Head, NamesAndShapes) {
   for (const auto& s : head_specs(bert, 4)) names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string>{"classifier.weight", "classifier.bias"}));
   names.clear();
-  for (const auto& s : head_specs(taskscout::testing::tiny_config(Architecture::DistilBert), 4)) names.push_back(s.name);
+  for (const auto& s : head_specs(taskscout::testing::tiny_config(Architecture::DistilBert), 4))
+    names.push_back(s.name);
   EXPECT_EQ(names, (std::vector<std::string>{"pre_classifier.weight", "pre_classifier.bias", "classifier.weight",
                                              "classifier.bias"}));
   // A BERT without a pooler gets a fresh one; the same seed gives the same head.

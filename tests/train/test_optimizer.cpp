@@ -14,7 +14,8 @@ using nlohmann::json;
 namespace {
 
 const json& oracle() {
-  static const json j = json::parse(taskscout::testing::read_text(taskscout::testing::fixtures_dir() / "train" / "adamw.json"));
+  static const json j =
+      json::parse(taskscout::testing::read_text(taskscout::testing::fixtures_dir() / "train" / "adamw.json"));
   return j;
 }
 

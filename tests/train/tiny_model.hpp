@@ -46,7 +46,8 @@ inline ParameterMap tiny_parameters(const EncoderConfig& c, std::uint64_t seed, 
     const bool bias = s.name.size() > 5 && s.name.compare(s.name.size() - 5, 5, ".bias") == 0;
     if (norm && !bias) p[s.name] = at::ones(s.shape, dtype);
     else if (bias) p[s.name] = at::zeros(s.shape, dtype);
-    else p[s.name] = at::normal(0.0, 0.2, s.shape, generator).to(dtype);  // larger than BERT's: a tiny model learns faster
+    else
+      p[s.name] = at::normal(0.0, 0.2, s.shape, generator).to(dtype);  // larger than BERT's: a tiny model learns faster
   }
   return p;
 }

@@ -24,7 +24,8 @@ class StagedFolder {
   explicit StagedFolder(std::filesystem::path target);
   ~StagedFolder();
   // The UsageError the constructor would throw for `target`, checked before long work.
-  static void check_target(const std::filesystem::path& target);  // removes the staging folder unless commit() succeeded
+  static void check_target(
+      const std::filesystem::path& target);  // removes the staging folder unless commit() succeeded
   StagedFolder(const StagedFolder&) = delete;
   StagedFolder& operator=(const StagedFolder&) = delete;
 
