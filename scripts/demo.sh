@@ -1,33 +1,80 @@
 #!/usr/bin/env bash
-# The main job on an embedded default, until the ranking pipeline (`taskscout rank`)
-# lands: generate a synthetic pool of sources and targets with known shared factors,
-# score every (target, source) pair with every estimator, then evaluate how well each
-# cheap estimator ranks the sources against the expensive cross-validated linear probe.
+# The main job on an embedded default, end to end on 2 cores in a few minutes:
+#   1. `taskscout synth --text-tasks`: a family of small English classification tasks whose
+#      labels follow one or two latent factors (sentiment, topic, negation, tense, speaker,
+#      certainty) — one target and 8 sources, some of which share the target's factor;
+#   2. `taskscout pretrain`: a tiny BERT (2 layers, hidden 64) pretrained on their texts;
+#   3. `taskscout register --method adapter`: each source fine-tuned (a bottleneck adapter:
+#      on a model this small it learns in a few epochs where LoRA barely moves), its ESM
+#      fitted, everything stored;
+#   4. `taskscout rank --method all`: the sources ranked for the target (ESM-LogME, TextEmb);
+#   5. the generator's truth beside the ranking: do the sources sharing the target's factor
+#      come first?
+# Environment: TASKSCOUT (a built binary; skips scripts/setup.sh), OUT (default build/demo),
+# SEED (default 1), STEPS (pretraining steps, default 1500), THREADS (default: all cores).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-ts=build/taskscout
-out=build/demo
+if [ -z "${TASKSCOUT:-}" ]; then
+  bash scripts/setup.sh
+  TASKSCOUT=build/taskscout
+fi
+ts=$TASKSCOUT
+out=${OUT:-build/demo}
+seed=${SEED:-1}
+steps=${STEPS:-1500}
+threads=()
+[ -n "${THREADS:-}" ] && threads=(--threads "$THREADS")
 rm -rf "$out"
-"$ts" synth --out "$out" --sources 10 --targets 3 --examples 1000 --dim 32 --seed 1
+mkdir -p "$out"
 
-methods="logme,leep,nce,h_score,regularized_h_score,transrate,gbc,knn,linear_probe"
-table="$out/transfer.csv"
-echo "target,source,shared_factors,${methods}" > "$table.tmp"
-tail -n +2 "$out/pool.csv" | while IFS=, read -r target source shared _; do
-  echo "scoring $source for $target" >&2
-  scores=$("$ts" score --features "$out/features/$source.npy" --labels "$out/labels/$target.npy" \
-             --source-probs "$out/probs/$source.npy" --method "$methods" --csv | tail -n +2 | cut -d, -f2 | paste -sd,)
-  echo "$target,$source,$shared,$scores"
-done >> "$table.tmp"
-mv "$table.tmp" "$table"
-echo "transfer table: $table" >&2
+echo "== 1. generating the task family ==" >&2
+"$ts" synth --text-tasks --out "$out/tasks" --sources 8 --targets 1 --train-rows 400 --dev-rows 100 \
+  --test-rows 200 --seed "$seed"
 
-for m in logme leep h_score transrate knn; do
-  echo
-  echo "== $m ranking the sources, against the linear probe's held-out accuracy =="
-  "$ts" eval --data "$table" --score-column "$m" --truth-column linear_probe
+echo "== 2. pretraining a tiny base encoder on the tasks' texts ($steps steps) [${SECONDS}s] ==" >&2
+cat > "$out/pretrain.json" <<JSON
+{
+ "num_hidden_layers": 2, "hidden_size": 64, "num_attention_heads": 2, "intermediate_size": 128,
+ "max_position_embeddings": 64, "vocab_size": 400, "min_frequency": 1, "sequence_length": 32,
+ "batch_size": 32, "steps": $steps, "learning_rate": 0.002, "warmup_steps": 40, "seed": $seed,
+ "eval_fraction": 0.02, "eval_every": 200, "log_every": 50, "checkpoint_every": 100000
+}
+JSON
+"$ts" pretrain --config "$out/pretrain.json" --corpus "$out"/tasks/*/train.csv --out "$out/base" \
+  "${threads[@]}" >&2
+
+echo "== 3. registering the sources (adapter fine-tuning, ESM fit) [${SECONDS}s] ==" >&2
+"$ts" registry init "$out/registry" >&2
+for dir in "$out"/tasks/source*/; do
+  name=$(basename "$dir")
+  "$ts" register --registry "$out/registry" --base "$out/base" --name "$name" --source "$dir/train.csv" \
+    --dev "$dir/dev.csv" --method adapter --reduction-factor 2 --epochs 8 --train-batch-size 16 --learning-rate 0.01 \
+    --max-texts 400 --seed "$seed" "${threads[@]}" >&2
 done
+
+target=target1
 echo
-echo "== does LogME rank the sources that share the target's factors first? (truth: shared factors) =="
-"$ts" eval --data "$table" --score-column logme --truth-column shared_factors
+echo "== 4. the sources ranked for $target (its training set, embedded once with the base) =="
+"$ts" rank --registry "$out/registry" --target "$out/tasks/$target/train.csv" --base "$out/base" \
+  --method all "${threads[@]}" --csv > "$out/ranking.csv"
+column -s, -t < "$out/ranking.csv"
+
+echo
+echo "== 5. the ranking beside the generator's truth [${SECONDS}s] =="
+echo "$target depends on: $(awk -F, -v t="$target" 'NR > 1 && $1 == t {print $4; exit}' "$out/tasks/truth.csv")"
+# ranking.csv: rank,source,esm-logme,esm-logme rank,textemb,textemb rank,seconds,skipped
+# truth.csv:   target,source,shared_factors,target_factors,source_factors
+awk -F, -v t="$target" '
+  FNR == 1 { next }
+  NR == FNR { if ($1 == t) { shared[$2] = $3; factors[$2] = $5 }; next }
+  $1 != "" {
+    printf "esm-logme rank %-2s  textemb rank %-2s  %-9s shares %s of its factors  (%s)\n", $1, $6, $2, shared[$2], factors[$2]
+    if (shared[$2] > 0) ranks = ranks " " $1
+  }
+  END {
+    n = split(ranks, r, " "); top = 1; for (i = 1; i <= n; ++i) if (r[i] > n) top = 0
+    printf "\n%d sources share the target'"'"'s factor; ESM-LogME ranks them at:%s — %s\n", n, ranks,
+           (top ? "all of them first" : "not all of them first")
+  }
+' "$out/tasks/truth.csv" "$out/ranking.csv"
+echo "demo finished in ${SECONDS}s; outputs in $out" >&2
