@@ -149,8 +149,8 @@ void print_stored(const RegisterOptions& o, const SourceRecord& stored, double s
   std::string kinds;
   for (const auto& [kind, _] : stored.artifacts) kinds += (kinds.empty() ? "" : ",") + kind;
   ResultTable table{{"id", "name", "task", "examples", "artifacts", "base"}, {}};
-  std::vector<std::string> row{std::to_string(stored.id), stored.name, task_kind_name(stored.task),
-                               std::to_string(stored.dataset_size), kinds, stored.base_fingerprint.substr(0, 12)};
+  std::vector<std::string> row{std::to_string(stored.id),           stored.name, task_kind_name(stored.task),
+                               std::to_string(stored.dataset_size), kinds,       stored.base_fingerprint.substr(0, 12)};
   for (const auto& [column, value] : extra) {
     table.columns.push_back(column);
     row.push_back(value);
@@ -223,8 +223,8 @@ void run_fine_tuning(RegisterOptions& o) {
   const SourceRegistration r = register_fine_tuned_source(reg, source, dev, options, progress);
   bar.reset();
   if (r.truncated_texts > 0)
-    std::cerr << fmt::format("note: {} of {} embedded texts were truncated to the model's limit\n",
-                             r.truncated_texts, r.embedded_texts);
+    std::cerr << fmt::format("note: {} of {} embedded texts were truncated to the model's limit\n", r.truncated_texts,
+                             r.embedded_texts);
   std::cerr << fmt::format("ESM fit on {} texts: held-out R² {:.4f} (λ {:.3g})\n", r.embedded_texts,
                            r.esm_fit.r2_heldout, r.esm_fit.lambda);
   std::vector<std::pair<std::string, std::string>> extra;
@@ -237,8 +237,9 @@ void run(RegisterOptions& o) {
   apply_common_options(o.common);
   if (!o.method.empty()) return run_fine_tuning(o);
   if (o.esm.empty())
-    throw UsageError("register needs --esm ESM.safetensors (an ESM trained elsewhere) or --method adapter|lora|full "
-                     "with --source (fine-tune here)");
+    throw UsageError(
+        "register needs --esm ESM.safetensors (an ESM trained elsewhere) or --method adapter|lora|full "
+        "with --source (fine-tune here)");
   Stopwatch watch;
   nlohmann::json dev_metrics = nlohmann::json::object();
   if (!o.dev_metrics.empty()) {
@@ -311,7 +312,8 @@ void run(RegisterOptions& o) {
 
 void add_register_command(CLI::App& app) {
   auto o = std::make_shared<RegisterOptions>();
-  CLI::App* cmd = app.add_subcommand("register", "Add a source to a registry (fine-tune here: --method; ESM trained elsewhere: --esm)");
+  CLI::App* cmd = app.add_subcommand(
+      "register", "Add a source to a registry (fine-tune here: --method; ESM trained elsewhere: --esm)");
   cmd->footer(
       "Examples:\n  taskscout register --registry reg --base bert --source sst2/train.csv --dev sst2/dev.csv \\\n"
       "      --name sst2 --method lora\n"
@@ -332,7 +334,8 @@ void add_register_command(CLI::App& app) {
   cmd->add_option("--dev", o->dev, "With --method: dev set for evaluation and early stopping");
   cmd->add_option("--dev-fraction", o->dev_fraction, "With --method and no --dev: share of the source held out")
       ->capture_default_str();
-  cmd->add_option("--esm-heldout", o->esm_heldout, "With --method: share of the texts held out to fit and judge the ESM")
+  cmd->add_option("--esm-heldout", o->esm_heldout,
+                  "With --method: share of the texts held out to fit and judge the ESM")
       ->capture_default_str();
   cmd->add_option("--name", o->name, "Source name, unique in the registry")->required();
   cmd->add_option("--source", o->source, "Source dataset (.csv, .tsv, .jsonl)");

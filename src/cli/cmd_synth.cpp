@@ -39,9 +39,10 @@ void run_text_tasks(SynthOptions& o) {
     table.rows.push_back({t.name, t.target ? "target" : "source", factors, std::to_string(t.label_names.size())});
   }
   print_table(table, o.common.csv);
-  std::cerr << fmt::format("wrote {} text tasks ({} train, {} dev, {} test rows each), manifest.json and truth.csv "
-                           "to {}\n",
-                           family.tasks.size(), spec.train, spec.dev, spec.test, o.out);
+  std::cerr << fmt::format(
+      "wrote {} text tasks ({} train, {} dev, {} test rows each), manifest.json and truth.csv "
+      "to {}\n",
+      family.tasks.size(), spec.train, spec.dev, spec.test, o.out);
 }
 
 void run(SynthOptions o) {

@@ -39,13 +39,14 @@ std::string sentence(Rng& rng, const std::vector<int>& v) {
   const std::string& adjective = word(rng, f[kSentiment], v[kSentiment]);
   const std::string& adverbial = kAdverbials[pick(rng, kAdverbials.size())];
   switch (pick(rng, 3)) {
-    case 0: return fmt::format("{} the {} {} {} {} {} .", speaker, topic, verb, certainty, negation, adjective);
+    case 0:
+      return fmt::format("{} the {} {} {} {} {} .", speaker, topic, verb, certainty, negation, adjective);
     case 1:
       return fmt::format("{} the {} {} {} {} and {} so {} .", adverbial, topic, verb, negation, adjective, certainty,
                          speaker);
     default:
-      return fmt::format("{} that the {} {} {} {} {} .", speaker, topic, verb, negation, adjective, adverbial + " " +
-                                                                                              certainty);
+      return fmt::format("{} that the {} {} {} {} {} .", speaker, topic, verb, negation, adjective,
+                         adverbial + " " + certainty);
   }
 }
 
@@ -204,13 +205,12 @@ void write_synthetic_text_tasks(const std::filesystem::path& folder, const Synth
                      {"dev", task.name + "/dev.csv"},
                      {"test", task.name + "/test.csv"}});
   }
-  const nlohmann::ordered_json manifest = {
-      {"generator", "taskscout synth --text-tasks"},
-      {"seed", spec.seed},
-      {"label_noise", spec.label_noise},
-      {"rows", {{"train", spec.train}, {"dev", spec.dev}, {"test", spec.test}}},
-      {"factors", factors},
-      {"tasks", tasks}};
+  const nlohmann::ordered_json manifest = {{"generator", "taskscout synth --text-tasks"},
+                                           {"seed", spec.seed},
+                                           {"label_noise", spec.label_noise},
+                                           {"rows", {{"train", spec.train}, {"dev", spec.dev}, {"test", spec.test}}},
+                                           {"factors", factors},
+                                           {"tasks", tasks}};
   write_file_atomically(folder / "manifest.json", manifest.dump(2) + "\n");
   std::string truth = "target,source,shared_factors,target_factors,source_factors\n";
   for (const auto& t : family.tasks)

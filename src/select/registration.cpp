@@ -103,15 +103,20 @@ fs::path self_contained_copy(const fs::path& folder, const std::string& tensor_f
 }
 
 // The model's safetensors files as artifacts, by kind.
-std::map<std::string, fs::path> model_artifacts(FineTuneMethod method, const fs::path& folder, const fs::path& scratch) {
+std::map<std::string, fs::path> model_artifacts(FineTuneMethod method, const fs::path& folder,
+                                                const fs::path& scratch) {
   std::map<std::string, fs::path> files;
   auto add = [&](std::string_view kind, const std::string& file) {
     const std::string k(kind);
     files[k] = self_contained_copy(folder, file, k, scratch / (k + ".safetensors"));
   };
   switch (method) {
-    case FineTuneMethod::Full: add(artifact_kind::kFullModel, "model.safetensors"); break;
-    case FineTuneMethod::Lora: add(artifact_kind::kLora, "adapter_model.safetensors"); break;
+    case FineTuneMethod::Full:
+      add(artifact_kind::kFullModel, "model.safetensors");
+      break;
+    case FineTuneMethod::Lora:
+      add(artifact_kind::kLora, "adapter_model.safetensors");
+      break;
     case FineTuneMethod::Adapter:
       add(artifact_kind::kAdapter, "adapter.safetensors");
       add(artifact_kind::kHead, "model_head.safetensors");
@@ -179,8 +184,7 @@ std::pair<Dataset, Dataset> split_off_dev(const Dataset& data, double fraction, 
 }
 
 SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset& source,
-                                              const std::optional<Dataset>& dev_set,
-                                              const SourceRegistrationOptions& o,
+                                              const std::optional<Dataset>& dev_set, const SourceRegistrationOptions& o,
                                               const RegistrationProgress& progress) {
   Stopwatch total;
   if (registry.find(o.name))  // checked again under the write lock; this spares the training
@@ -240,8 +244,8 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   TextEmbeddings base_embeddings;
   {
     Phase phase(progress, "embedding (base)", total_texts);
-    base_embeddings = embed_texts(base, text::Tokenizer::from_folder(o.base), texts, pairs, embed_options,
-                                  source.path, [&](std::size_t done, std::size_t length) {
+    base_embeddings = embed_texts(base, text::Tokenizer::from_folder(o.base), texts, pairs, embed_options, source.path,
+                                  [&](std::size_t done, std::size_t length) {
                                     phase.advance(static_cast<std::int64_t>(done), fmt::format("length {}", length));
                                   });
   }
@@ -251,9 +255,8 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
     text::Tokenizer tokenizer = task_tokenizer(tuned.model, model_folder);
     // The same truncation as the base's embeddings, so row i embeds the same tokens.
     const TokenizedTexts tokens = tokenize_texts(tokenizer, texts, pairs, base_embeddings.max_length, source.path);
-    tuned_embeddings = embed_with_task_model(tuned.model, tokens, o.embedding, o.batch_size, [&](std::size_t done) {
-      phase.advance(static_cast<std::int64_t>(done));
-    });
+    tuned_embeddings = embed_with_task_model(tuned.model, tokens, o.embedding, o.batch_size,
+                                             [&](std::size_t done) { phase.advance(static_cast<std::int64_t>(done)); });
   }
   result.embedded_texts = texts.size();
   result.truncated_texts = base_embeddings.truncated_texts;
@@ -274,14 +277,14 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   save_esm(esm_file, result.esm_fit.esm);
 
   const fs::path mean_file = scratch.path / "mean_embedding.safetensors";
-  write_safetensors(mean_file,
-                    {{"mean", to_array(base_embeddings.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous())}},
-                    {{"format", "taskscout-mean-embedding"},
-                     {"version", "1"},
-                     {"base_fingerprint", base_fingerprint},
-                     {"pooling", std::string(pooling_name(o.embedding.pooling))},
-                     {"layer", std::to_string(o.embedding.layer)},
-                     {"texts", std::to_string(texts.size())}});
+  write_safetensors(
+      mean_file, {{"mean", to_array(base_embeddings.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous())}},
+      {{"format", "taskscout-mean-embedding"},
+       {"version", "1"},
+       {"base_fingerprint", base_fingerprint},
+       {"pooling", std::string(pooling_name(o.embedding.pooling))},
+       {"layer", std::to_string(o.embedding.layer)},
+       {"texts", std::to_string(texts.size())}});
 
   // 4. One transaction.
   Phase phase(progress, "registering", 1);

@@ -1,8 +1,6 @@
 // The synthetic text task family: deterministic for a seed, labels that follow the
 // declared factors (read back from the words of each sentence), the promised overlap
 // between the first target and some sources, and the files it writes.
-#include "taskscout/eval/synthetic_text_tasks.hpp"
-
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +8,7 @@
 #include <sstream>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/eval/synthetic_text_tasks.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "test_support.hpp"
 

@@ -23,8 +23,8 @@ namespace taskscout {
 
 struct SyntheticTextFactor {
   std::string name;
-  std::vector<std::string> values;                // value names, e.g. {"positive", "negative"}
-  std::vector<std::vector<std::string>> words;    // per value: the words that realize it
+  std::vector<std::string> values;              // value names, e.g. {"positive", "negative"}
+  std::vector<std::vector<std::string>> words;  // per value: the words that realize it
 };
 
 // The factors every sentence carries. Word lists are disjoint across all values of all
@@ -42,8 +42,8 @@ struct SyntheticTextSpec {
 
 struct SyntheticTextSplit {
   std::vector<std::string> texts;
-  std::vector<std::int64_t> labels;               // index into the task's label_names
-  std::vector<std::vector<int>> factor_values;    // per row: the value index of every factor
+  std::vector<std::int64_t> labels;             // index into the task's label_names
+  std::vector<std::vector<int>> factor_values;  // per row: the value index of every factor
 };
 
 struct SyntheticTextTask {

@@ -30,15 +30,15 @@
 namespace taskscout {
 
 struct SourceRegistrationOptions {
-  std::filesystem::path base;  // base model folder
-  std::string name;            // unique in the registry
-  FineTuneOptions fine_tune;   // method, epochs, …; its seed also picks the dev slice and texts
-  double dev_fraction = 0.1;   // without a dev set: share of the source held out as dev
+  std::filesystem::path base;                     // base model folder
+  std::string name;                               // unique in the registry
+  FineTuneOptions fine_tune;                      // method, epochs, …; its seed also picks the dev slice and texts
+  double dev_fraction = 0.1;                      // without a dev set: share of the source held out as dev
   EmbeddingOptions embedding{Pooling::Mean, -1};  // as `rank --pooling mean` embeds targets
-  std::size_t max_length = 0;   // tokens per embedded text; 0: the model's limit (as rank)
-  std::size_t batch_size = 32;  // texts per embedding batch
-  std::size_t max_texts = 10'000;  // embedded texts (a seeded sample when more)
-  EsmTrainOptions esm;             // base_fingerprint is filled in
+  std::size_t max_length = 0;                     // tokens per embedded text; 0: the model's limit (as rank)
+  std::size_t batch_size = 32;                    // texts per embedding batch
+  std::size_t max_texts = 10'000;                 // embedded texts (a seeded sample when more)
+  EsmTrainOptions esm;                            // base_fingerprint is filled in
   nlohmann::json provenance = nlohmann::json::object();  // merged into the record's provenance
 };
 
