@@ -126,6 +126,15 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
   EXPECT_EQ(ranking[0]["source"], "sentiment") << r.out;
   EXPECT_EQ(j["methods"]["esm-logme"]["skipped"].size(), 0u) << r.out;
 
+  // A model that stays the base (LoRA's B starts at zero; a learning rate of 1e-12 keeps it
+  // there) must embed exactly as the base does, so its ESM is the identity with R² = 1: this
+  // fails if the fine-tuned texts were tokenized, truncated or pooled differently.
+  r = run_taskscout("register --registry " + q(tmp / "reg") + " --base " + q(tmp / "base") +
+                    " --name unchanged --source " + q(tmp / "topic.csv") +
+                    " --method lora --epochs 1 --learning-rate 1e-12 --seed 3 --threads 1 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_GT(nlohmann::json::parse(r.out)["esm_r2_heldout"].get<double>(), 1 - 1e-6) << r.out;
+
   EXPECT_EQ(run_taskscout("registry verify " + q(tmp / "reg")).exit_code, 0);
 }
 
