@@ -178,7 +178,7 @@ TEST_F(RegistryCli, BadInputAndAFullDiskAreOneClearLineAndLeaveNothing) {
   expect_one_error_line(run_taskscout("register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
                                       q(dir / "other.safetensors") + " --name a"),
                         "trained for base model");
-  expect_one_error_line(do_register("a", 0, "--method lora"), "not available yet");
+  expect_one_error_line(do_register("a", 0, "--method lora"), "not both");
   ASSERT_EQ(do_register("a", 0).exit_code, 0);
   expect_one_error_line(do_register("a", 1), "already registered");
   expect_one_error_line(run_taskscout("registry show " + reg() + " zzz"), "no source named \"zzz\"");
