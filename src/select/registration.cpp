@@ -2,7 +2,6 @@
 #include "taskscout/select/registration.hpp"
 
 #include <fmt/format.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,6 +17,7 @@
 #include "taskscout/core/timer.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/safetensors.hpp"
+#include "taskscout/io/scratch_dir.hpp"
 #include "taskscout/model/text_embedding.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/text/encoding.hpp"
@@ -26,23 +26,6 @@ namespace taskscout {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A private temporary folder, removed with everything in it: the registry copies what it
-// keeps, so nothing of a registration survives outside it.
-struct ScratchDir {
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "taskscout-register-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-      throw IoError(location(fs::temp_directory_path().string()) +
-                    "cannot create a temporary folder: " + std::strerror(errno));
-    path = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
 
 Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
   Dataset out;
@@ -125,28 +108,6 @@ std::map<std::string, fs::path> model_artifacts(FineTuneMethod method, const fs:
   return files;
 }
 
-// Embeddings of the tokenized texts by the fine-tuned encoder (LoRA or adapter included),
-// pooled exactly as embed_texts pools the base's.
-at::Tensor embed_with_task_model(const TaskModel& model, const TokenizedTexts& texts, const EmbeddingOptions& embedding,
-                                 std::size_t batch_size, const std::function<void(std::size_t)>& progress) {
-  c10::InferenceMode inference;
-  EncodeOptions run = model.encode;
-  run.layers = resolve_layer(model.config.num_layers, embedding.layer);
-  const std::vector<std::size_t> order = text::order_by_length(texts.encodings);
-  at::Tensor out = at::empty({static_cast<std::int64_t>(order.size()), model.config.hidden_size}, at::kFloat);
-  for (std::size_t start = 0; start < order.size(); start += batch_size) {
-    const std::size_t rows = std::min(batch_size, order.size() - start);
-    const std::span<const std::size_t> chosen(order.data() + start, rows);
-    const Batch b = make_batch(texts, chosen, model.config.pad_token_id);
-    const EncoderOutput o = encode(model.config, model.encoder, b.input_ids, b.attention_mask, b.token_type_ids, run);
-    const at::Tensor pooled = pool(embedding.pooling, model.encoder, o.last_hidden_state, b.attention_mask);
-    const at::Tensor index = at::tensor(std::vector<std::int64_t>(chosen.begin(), chosen.end()), at::kLong);
-    out.index_copy_(0, index, pooled.to(at::kFloat));
-    if (progress) progress(start + rows);
-  }
-  return out;
-}
-
 // Runs one phase between the progress callbacks.
 struct Phase {
   Phase(const RegistrationProgress& p, const std::string& name, std::int64_t total) : progress(p) {
@@ -202,7 +163,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   check_embedding_options(base, embed_options.embedding);
 
   SourceRegistration result;
-  ScratchDir scratch;
+  ScratchDir scratch("taskscout-register");
 
   // 1. Fine-tuning.
   Dataset train, dev;
@@ -229,7 +190,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   result.best = tuned.evaluations.at(tuned.best);
   result.trainable_parameters = tuned.trainable_parameters;
   result.fine_tune_seconds = tuned.seconds;
-  const fs::path model_folder = scratch.path / "model";
+  const fs::path model_folder = scratch.path() / "model";
   save_task_model(model_folder, tuned.model, {{"train_log.json", tuned.log_json(o.fine_tune)}});
 
   // 2. Embedding a sample of the source's texts with both models.
@@ -273,10 +234,10 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
     phase.advance(1, fmt::format("held-out R² {:.4f}", result.esm_fit.r2_heldout));
   }
   result.esm_seconds = esm_watch.seconds();
-  const fs::path esm_file = scratch.path / "esm.safetensors";
+  const fs::path esm_file = scratch.path() / "esm.safetensors";
   save_esm(esm_file, result.esm_fit.esm);
 
-  const fs::path mean_file = scratch.path / "mean_embedding.safetensors";
+  const fs::path mean_file = scratch.path() / "mean_embedding.safetensors";
   write_safetensors(
       mean_file, {{"mean", to_array(base_embeddings.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous())}},
       {{"format", "taskscout-mean-embedding"},
@@ -297,7 +258,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   r.dataset_fingerprint = dataset_fingerprint(source);
   r.dataset_size = static_cast<std::int64_t>(source.size());
   for (const auto& [name, value] : result.best.dev.values) r.dev_metrics[name] = value;
-  entry.artifact_files = model_artifacts(o.fine_tune.method, model_folder, scratch.path);
+  entry.artifact_files = model_artifacts(o.fine_tune.method, model_folder, scratch.path());
   entry.artifact_files[std::string(artifact_kind::kEsm)] = esm_file;
   entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
 

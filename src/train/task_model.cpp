@@ -14,6 +14,7 @@
 #include "taskscout/model/model_folder.hpp"
 #include "taskscout/model/model_writer.hpp"
 #include "taskscout/model/parameter_names.hpp"
+#include "taskscout/model/pooling.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -249,22 +250,47 @@ Batch make_batch(const TokenizedTexts& texts, std::span<const std::size_t> rows,
   return {tensor(b.input_ids), tensor(b.attention_mask), tensor(b.token_type_ids)};
 }
 
-at::Tensor predict_logits(const TaskModel& m, const TokenizedTexts& texts, std::size_t batch_size,
-                          const std::function<void(std::size_t)>& progress) {
+namespace {
+
+// Runs `rows_of(batch)` ([B, width]) over the texts in batches of similar length under
+// c10::InferenceMode and returns the rows in input order.
+at::Tensor by_length_batches(const TaskModel& m, const TokenizedTexts& texts, std::size_t batch_size,
+                             std::int64_t width, const std::function<at::Tensor(const Batch&)>& rows_of,
+                             const std::function<void(std::size_t)>& progress) {
   if (batch_size == 0) throw UsageError("the batch size must be at least 1");
   c10::InferenceMode inference;
   const std::vector<std::size_t> order = text::order_by_length(texts.encodings);
-  at::Tensor out = at::empty({static_cast<std::int64_t>(order.size()), m.num_labels()}, at::kFloat);
+  at::Tensor out = at::empty({static_cast<std::int64_t>(order.size()), width}, at::kFloat);
   for (std::size_t start = 0; start < order.size(); start += batch_size) {
     const std::size_t rows = std::min(batch_size, order.size() - start);
     const std::span<const std::size_t> chosen(order.data() + start, rows);
-    const Batch b = make_batch(texts, chosen, m.config.pad_token_id);
-    const at::Tensor logits = task_logits(m, b.input_ids, b.attention_mask, b.token_type_ids);
     const at::Tensor index = at::tensor(std::vector<std::int64_t>(chosen.begin(), chosen.end()), at::kLong);
-    out.index_copy_(0, index, logits.to(at::kFloat));
+    out.index_copy_(0, index, rows_of(make_batch(texts, chosen, m.config.pad_token_id)).to(at::kFloat));
     if (progress) progress(start + rows);
   }
   return out;
+}
+
+}  // namespace
+
+at::Tensor predict_logits(const TaskModel& m, const TokenizedTexts& texts, std::size_t batch_size,
+                          const std::function<void(std::size_t)>& progress) {
+  return by_length_batches(
+      m, texts, batch_size, m.num_labels(),
+      [&](const Batch& b) { return task_logits(m, b.input_ids, b.attention_mask, b.token_type_ids); }, progress);
+}
+
+at::Tensor embed_with_task_model(const TaskModel& m, const TokenizedTexts& texts, const EmbeddingOptions& embedding,
+                                 std::size_t batch_size, const std::function<void(std::size_t)>& progress) {
+  EncodeOptions run = m.encode;
+  run.layers = resolve_layer(m.config.num_layers, embedding.layer);
+  return by_length_batches(
+      m, texts, batch_size, m.config.hidden_size,
+      [&](const Batch& b) {
+        const EncoderOutput o = encode(m.config, m.encoder, b.input_ids, b.attention_mask, b.token_type_ids, run);
+        return pool(embedding.pooling, m.encoder, o.last_hidden_state, b.attention_mask);
+      },
+      progress);
 }
 
 text::Tokenizer task_tokenizer(const TaskModel& m, const fs::path& folder) {

@@ -22,6 +22,7 @@
 #include "taskscout/model/head.hpp"
 #include "taskscout/model/lora.hpp"
 #include "taskscout/model/parameters.hpp"
+#include "taskscout/model/sentence_embedding.hpp"
 #include "taskscout/text/tokenizer.hpp"
 
 namespace taskscout {
@@ -85,6 +86,11 @@ Batch make_batch(const TokenizedTexts& texts, std::span<const std::size_t> rows,
 // `progress` is called with the texts done so far.
 at::Tensor predict_logits(const TaskModel& model, const TokenizedTexts& texts, std::size_t batch_size,
                           const std::function<void(std::size_t)>& progress = {});
+
+// Pooled embeddings of every text by the model's encoder (LoRA or adapter included), in
+// input order, pooled as embed_texts pools a plain encoder's (sentence_embedding.hpp).
+at::Tensor embed_with_task_model(const TaskModel& model, const TokenizedTexts& texts, const EmbeddingOptions& embedding,
+                                 std::size_t batch_size, const std::function<void(std::size_t)>& progress = {});
 
 // The tokenizer the model was trained with (the base folder's, or the model folder's own).
 text::Tokenizer task_tokenizer(const TaskModel& model, const std::filesystem::path& folder);
