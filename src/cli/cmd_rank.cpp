@@ -1,9 +1,12 @@
 // taskscout rank: every source of a registry (or a set of ESM files) scored for one target,
 // best first. The target is embedded once with the base model; ESM-LogME then factors it
-// once and costs each source work independent of the target's size.
+// once and costs each source work independent of the target's size. The baselines logme
+// and knn instead embed the target with each source's own fine-tuned model, as the
+// expensive way ESM-LogME stands in for.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
@@ -16,6 +19,7 @@
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/esm/esm.hpp"
+#include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/io/safetensors.hpp"
@@ -24,6 +28,7 @@
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/esm_logme.hpp"
 #include "taskscout/select/ranking.hpp"
+#include "taskscout/select/stored_model.hpp"
 #include "taskscout/select/textemb.hpp"
 
 namespace taskscout::cli {
@@ -40,7 +45,10 @@ struct RankOptions {
   std::size_t k = 10, max_length = 0, batch_size = 32;
 };
 
-const std::vector<std::string> kMethods = {"esm-logme", "textemb"};
+// In the order `all` runs them; the first orders the side-by-side table.
+const std::vector<std::string> kMethods = {"esm-logme", "textemb", "logme", "knn"};
+// The methods that embed the target with each source's fine-tuned model.
+bool needs_model(const std::string& method) { return method == "logme" || method == "knn"; }
 
 // A candidate source: where its artifacts are, known before any of them is read.
 struct Candidate {
@@ -48,15 +56,19 @@ struct Candidate {
   std::string base_fingerprint;  // empty when unknown until the ESM is read
   fs::path esm, mean_embedding;  // empty when the source has no such artifact
   std::string defect;            // a damaged registry row
+  ArtifactFiles model;           // the fine-tuned model's blobs (stored_model.hpp), if any
 };
 
 std::vector<Candidate> registry_candidates(const std::string& folder) {
   const Registry registry = Registry::open(folder);
   std::vector<Candidate> out;
   for (const SourceRecord& r : registry.list()) {
-    Candidate c{r.name, r.base_fingerprint, {}, {}, r.defect};
+    Candidate c{r.name, r.base_fingerprint, {}, {}, r.defect, {}};
     if (const Artifact* a = r.artifact(artifact_kind::kEsm)) c.esm = registry.blob_path(a->digest);
     if (const Artifact* a = r.artifact(artifact_kind::kMeanEmbedding)) c.mean_embedding = registry.blob_path(a->digest);
+    for (std::string_view kind :
+         {artifact_kind::kFullModel, artifact_kind::kLora, artifact_kind::kAdapter, artifact_kind::kHead})
+      if (const Artifact* a = r.artifact(kind)) c.model[std::string(kind)] = registry.blob_path(a->digest);
     out.push_back(std::move(c));
   }
   return out;
@@ -80,7 +92,7 @@ std::vector<Candidate> file_candidates(const std::vector<std::string>& specs) {
     }
   }
   std::vector<Candidate> out;
-  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}});
+  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}, {}});
   return out;
 }
 
@@ -121,6 +133,8 @@ struct Target {
   EstimationInput input;
   std::string what, base_fingerprint;
   double embed_seconds = 0;
+  Dataset data;                // --target's texts (empty with --target-features)
+  std::size_t max_length = 0;  // the truncation the base embeddings used
 };
 
 Target load_target(const RankOptions& o) {
@@ -147,7 +161,8 @@ Target load_target(const RankOptions& o) {
   data_options.text_pair_column = o.text_pair_column;
   data_options.label_column = o.label_column;
   data_options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  const Dataset data = load_dataset(o.target, data_options);
+  t.data = load_dataset(o.target, data_options);
+  const Dataset& data = t.data;
   t.input.targets = dataset_targets(data);
   const Encoder encoder = load_encoder(o.base);
   TextEmbeddingOptions options;
@@ -168,6 +183,7 @@ Target load_target(const RankOptions& o) {
                          });
   }
   t.embed_seconds = watch.seconds();
+  t.max_length = result.max_length;
   t.input.features = to_array(result.embeddings.contiguous());
   t.what = o.target;
   return t;
@@ -230,6 +246,65 @@ MethodResult run_method(const std::string& method, const Target& target, const s
   return r;
 }
 
+// logme and knn (whichever of them `methods` holds) in one pass: each source's model is
+// loaded once, embeds the target once, and both estimators read those embeddings. One
+// source at a time, with every thread in the forward pass.
+std::vector<MethodResult> run_model_methods(const std::vector<std::string>& methods, const Target& target,
+                                            const std::vector<Candidate>& sources, const RankOptions& o) {
+  std::vector<std::string> names;
+  for (const auto& c : sources) names.push_back(c.name);
+  text::Tokenizer tokenizer = text::Tokenizer::from_folder(o.base);
+  const TokenizedTexts texts =
+      tokenize_texts(tokenizer, target.data.texts, target.data.text_pairs, target.max_length, o.target);
+  EmbeddingOptions embedding{parse_pooling(o.pooling), o.layer};
+  // scores[m][i]: method m's score of source i, or the reason it has none.
+  std::vector<std::vector<SourceScore>> scores(methods.size(), std::vector<SourceScore>(sources.size()));
+  auto scorer = [&](std::size_t i) -> double {
+    const Candidate& c = sources[i];
+    if (!c.defect.empty()) throw InputError("damaged registry entry: " + c.defect);
+    if (std::string why = check_base(c.base_fingerprint, target.base_fingerprint); !why.empty()) throw InputError(why);
+    if (!has_stored_model(c.model))
+      throw InputError("it stores no fine-tuned model (register it with --method to have one)");
+    const TaskModel model = load_stored_model(c.model, o.base, "source " + c.name);
+    EstimationInput in{to_array(embed_with_task_model(model, texts, embedding, o.batch_size)), target.input.targets,
+                       {}};
+    for (std::size_t m = 0; m < methods.size(); ++m) {
+      try {
+        scores[m][i].score = find_estimator(methods[m]).fn(in, {});
+        if (!std::isfinite(scores[m][i].score)) scores[m][i].skipped = "its score is not finite";
+      } catch (const std::exception& e) {
+        scores[m][i].skipped = e.what();
+      }
+    }
+    return 0;  // the scores are in `scores`
+  };
+  Stopwatch watch;
+  std::vector<SourceScore> passes;
+  {
+    ProgressBar progress(methods.size() == 1 ? methods[0] : "logme, knn", static_cast<std::int64_t>(sources.size()));
+    std::int64_t shown = 0;
+    passes = score_sources(
+        names, scorer,
+        [&](std::int64_t done) {
+          progress.advance(done - shown);
+          shown = done;
+        },
+        1);
+  }
+  const double seconds = watch.seconds();
+  std::vector<MethodResult> out;
+  for (std::size_t m = 0; m < methods.size(); ++m) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+      SourceScore& s = scores[m][i];
+      s.name = passes[i].name;
+      s.seconds = passes[i].seconds;  // loading, embedding and every method's scoring
+      if (!passes[i].ok()) s.skipped = passes[i].skipped;
+    }
+    out.push_back({methods[m], make_ranking(std::move(scores[m])), 0, seconds});
+  }
+  return out;
+}
+
 nlohmann::ordered_json to_json(const MethodResult& r, std::size_t k) {
   nlohmann::ordered_json ranked = nlohmann::ordered_json::array(), skipped = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < r.ranking.ranked.size() && i < k; ++i) {
@@ -252,7 +327,7 @@ void run(const RankOptions& o) {
   else if (std::find(kMethods.begin(), kMethods.end(), o.method) != kMethods.end())
     methods = {o.method};
   else
-    throw UsageError(fmt::format("unknown --method '{}'; choose from esm-logme, textemb, all", o.method));
+    throw UsageError(fmt::format("unknown --method '{}'; choose from esm-logme, textemb, logme, knn, all", o.method));
   if (o.registry.empty() == o.esms.empty())
     throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
   if (o.k == 0) throw UsageError("--k must be at least 1");
@@ -260,9 +335,23 @@ void run(const RankOptions& o) {
   const std::vector<Candidate> sources = o.registry.empty() ? file_candidates(o.esms) : registry_candidates(o.registry);
   const Target target = load_target(o);
   validate(target.input, target.what);
+  if (target.data.texts.empty() && std::any_of(methods.begin(), methods.end(), needs_model)) {
+    if (o.method != "all")
+      throw UsageError("--method " + o.method + " embeds the target's texts with each source's model: give --target "
+                       "DATA --base MODEL, not --target-features");
+    std::erase_if(methods, needs_model);
+    std::cerr << "note: logme and knn left out: they need the target's texts (--target), not --target-features\n";
+  }
 
   std::vector<MethodResult> results;
-  for (const auto& m : methods) results.push_back(run_method(m, target, sources));
+  std::vector<std::string> model_methods;
+  for (const auto& m : methods)
+    if (needs_model(m))
+      model_methods.push_back(m);
+    else
+      results.push_back(run_method(m, target, sources));
+  if (!model_methods.empty())
+    for (MethodResult& r : run_model_methods(model_methods, target, sources, o)) results.push_back(std::move(r));
 
   if (o.common.json) {
     nlohmann::ordered_json j = {{"target", target.what},
@@ -333,8 +422,10 @@ void add_rank_command(CLI::App& app) {
       "  taskscout rank --registry reg --target target.csv --base bert-folder --k 10\n"
       "  taskscout rank --esms esm-folder --target-features x.npy --labels y.npy --method esm-logme --json\n"
       "Methods: esm-logme (LogME of the target's embeddings mapped by each source's ESM), textemb (cosine of\n"
-      "mean embeddings), all (side by side, ordered by the first). A source that cannot be scored (no such\n"
-      "artifact, another base model, a corrupt or missing file) is listed as skipped with the reason.");
+      "mean embeddings), logme and knn (LogME and leave-one-out 1-NN accuracy of the target as each source's own\n"
+      "fine-tuned model embeds it: the expensive baselines; they need --target), all (side by side, ordered\n"
+      "by the first). A source that cannot be scored (no such artifact, another base model, a corrupt or\n"
+      "missing file) is listed as skipped with the reason.");
   cmd->add_option("--registry", o->registry, "Registry folder (taskscout registry init)");
   cmd->add_option("--esms", o->esms, "Instead of a registry: ESM files, or folders of them (named by file stem)");
   cmd->add_option("--target", o->target, "Target dataset (.csv, .tsv, .jsonl) with text and label columns");
@@ -343,7 +434,7 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--labels", o->labels, "With --target-features: N class ids or regression values, or a table");
   cmd->add_option("--base-fingerprint", o->base_fingerprint,
                   "With --target-features: the base model's fingerprint (default: of --base when given)");
-  cmd->add_option("--method", o->method, "esm-logme, textemb or all")->capture_default_str();
+  cmd->add_option("--method", o->method, "esm-logme, textemb, logme, knn or all")->capture_default_str();
   cmd->add_option("--k", o->k, "Ranked sources to print")->capture_default_str();
   cmd->add_option("--task", o->task, "classification, regression or auto")
       ->check(CLI::IsMember({"auto", "classification", "regression"}))

@@ -27,11 +27,12 @@ struct SingleThreadedBlas {
 }  // namespace
 
 std::vector<SourceScore> score_sources(const std::vector<std::string>& names, const SourceScorer& scorer,
-                                       const ScoringProgress& progress) {
+                                       const ScoringProgress& progress, int max_workers) {
   std::vector<SourceScore> out(names.size());
   if (names.empty()) return out;
   const int pool = thread_count();
-  const int workers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(pool), names.size()));
+  const int cap = max_workers > 0 ? std::min(max_workers, pool) : pool;
+  const int workers = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(cap), names.size()));
   // One source per worker at a time is the better use of the cores: a source's work is
   // dominated by a tridiagonalization, which is memory-bound and does not scale across
   // threads. With one worker, BLAS keeps all threads.

@@ -116,16 +116,6 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
   EXPECT_TRUE(files.contains("adapter_config.json"));
   EXPECT_TRUE(files.contains("taskscout.json"));
 
-  // Both rank for a sentiment target; the source sharing its factor comes first.
-  r = run_taskscout("rank --registry " + q(tmp / "reg") + " --target " + q(tmp / "target.csv") + " --base " +
-                    q(tmp / "base") + " --method all --json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  j = nlohmann::json::parse(r.out);
-  const auto& ranking = j["methods"]["esm-logme"]["ranking"];
-  ASSERT_EQ(ranking.size(), 2u) << r.out;
-  EXPECT_EQ(ranking[0]["source"], "sentiment") << r.out;
-  EXPECT_EQ(j["methods"]["esm-logme"]["skipped"].size(), 0u) << r.out;
-
   // A model that stays the base (LoRA's B starts at zero; a learning rate of 1e-12 keeps it
   // there) must embed exactly as the base does, so its ESM is the identity with R² = 1: this
   // fails if the fine-tuned texts were tokenized, truncated or pooled differently.
@@ -134,6 +124,37 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
                     " --method lora --epochs 1 --learning-rate 1e-12 --seed 3 --threads 1 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_GT(nlohmann::json::parse(r.out)["esm_r2_heldout"].get<double>(), 1 - 1e-6) << r.out;
+
+  // All rank for a sentiment target; the source sharing its factor comes first, by ESM-LogME
+  // and by the baselines that embed the target with each stored fine-tuned model.
+  r = run_taskscout("rank --registry " + q(tmp / "reg") + " --target " + q(tmp / "target.csv") + " --base " +
+                    q(tmp / "base") + " --method all --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  j = nlohmann::json::parse(r.out);
+  for (const char* method : {"esm-logme", "textemb", "logme", "knn"}) {
+    const auto& m = j["methods"][method];
+    EXPECT_EQ(m["ranking"].size(), 3u) << method << r.out;
+    EXPECT_EQ(m["skipped"].size(), 0u) << method << r.out;
+  }
+  EXPECT_EQ(j["methods"]["esm-logme"]["ranking"][0]["source"], "sentiment") << r.out;
+  EXPECT_EQ(j["methods"]["logme"]["ranking"][0]["source"], "sentiment") << r.out;
+  for (const auto& s : j["methods"]["knn"]["ranking"]) {
+    EXPECT_GE(s["score"].get<double>(), 0.0);  // leave-one-out accuracy
+    EXPECT_LE(s["score"].get<double>(), 1.0);
+  }
+  // The unchanged model restored from its blobs embeds as the base: its logme score is LogME
+  // of the base's embeddings of the target.
+  double unchanged = NAN;
+  for (const auto& s : j["methods"]["logme"]["ranking"])
+    if (s["source"] == "unchanged") unchanged = s["score"];
+  ASSERT_EQ(run_taskscout("embed --model " + q(tmp / "base") + " --data " + q(tmp / "target.csv") +
+                          " --pooling mean --out " + q(tmp / "target.npy"))
+                .exit_code,
+            0);
+  r = run_taskscout("score --features " + q(tmp / "target.npy") + " --labels " + q(tmp / "target.csv") +
+                    " --method logme --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["scores"]["logme"].get<double>(), unchanged, 1e-9) << r.out;
 
   EXPECT_EQ(run_taskscout("registry verify " + q(tmp / "reg")).exit_code, 0);
 }

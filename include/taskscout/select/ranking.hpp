@@ -29,9 +29,11 @@ using ScoringProgress = std::function<void(std::int64_t done)>;
 // Scores names.size() sources on taskscout's thread count (set_thread_count) of workers. Each
 // worker runs its BLAS calls single-threaded, so the workers do not oversubscribe the
 // cores. A failure is caught per source: its message becomes `skipped`; a non-finite
-// score is skipped too. Results are in the order of `names`.
+// score is skipped too. Results are in the order of `names`. `workers` > 0 caps the
+// workers: 1 scores on the calling thread with every BLAS and libtorch thread, for
+// scorers that parallelize inside (a forward pass).
 std::vector<SourceScore> score_sources(const std::vector<std::string>& names, const SourceScorer& scorer,
-                                       const ScoringProgress& progress = {});
+                                       const ScoringProgress& progress = {}, int workers = 0);
 
 struct Ranking {
   std::vector<SourceScore> ranked;   // scored sources, best (highest score) first; ties keep input order

@@ -1,0 +1,29 @@
+#pragma once
+// The fine-tuned model a registered source stores, loaded back from its blobs:
+// the full model, the LoRA, or the adapter with its head (registration.hpp
+// writes each model file as a blob whose metadata carries the folder's small
+// files). The baselines that need the source's own model (LogME and kNN on its
+// embeddings of the target) start here.
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "taskscout/train/task_model.hpp"
+
+namespace taskscout {
+
+// Artifact kinds (registry/source.hpp) → blob files.
+using ArtifactFiles = std::map<std::string, std::filesystem::path>;
+
+// True when `blobs` holds a model: full_model, lora, or adapter and head.
+bool has_stored_model(const ArtifactFiles &blobs);
+
+// Rebuilds the model's folder in a temporary folder and loads it; LoRA and
+// adapter models sit on `base`. InputError naming `what` (the source) when it
+// stores no model, or a blob misses the folder metadata (it was not written by
+// register --method).
+TaskModel load_stored_model(const ArtifactFiles &blobs,
+                            const std::filesystem::path &base,
+                            const std::string &what);
+
+} // namespace taskscout
