@@ -266,8 +266,8 @@ std::vector<MethodResult> run_model_methods(const std::vector<std::string>& meth
     if (!has_stored_model(c.model))
       throw InputError("it stores no fine-tuned model (register it with --method to have one)");
     const TaskModel model = load_stored_model(c.model, o.base, "source " + c.name);
-    EstimationInput in{to_array(embed_with_task_model(model, texts, embedding, o.batch_size)), target.input.targets,
-                       {}};
+    EstimationInput in{
+        to_array(embed_with_task_model(model, texts, embedding, o.batch_size)), target.input.targets, {}};
     for (std::size_t m = 0; m < methods.size(); ++m) {
       try {
         scores[m][i].score = find_estimator(methods[m]).fn(in, {});
@@ -337,7 +337,8 @@ void run(const RankOptions& o) {
   validate(target.input, target.what);
   if (target.data.texts.empty() && std::any_of(methods.begin(), methods.end(), needs_model)) {
     if (o.method != "all")
-      throw UsageError("--method " + o.method + " embeds the target's texts with each source's model: give --target "
+      throw UsageError("--method " + o.method +
+                       " embeds the target's texts with each source's model: give --target "
                        "DATA --base MODEL, not --target-features");
     std::erase_if(methods, needs_model);
     std::cerr << "note: logme and knn left out: they need the target's texts (--target), not --target-features\n";

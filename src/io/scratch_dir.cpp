@@ -12,8 +12,7 @@ namespace taskscout {
 namespace fs = std::filesystem;
 
 ScratchDir::ScratchDir(const std::string &prefix) {
-  std::string pattern =
-      (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (!::mkdtemp(pattern.data()))
     throw IoError(location(fs::temp_directory_path().string()) +
                   "cannot create a temporary folder: " + std::strerror(errno));
@@ -25,4 +24,4 @@ ScratchDir::~ScratchDir() {
   fs::remove_all(path_, ec);
 }
 
-} // namespace taskscout
+}  // namespace taskscout

@@ -58,9 +58,9 @@ fs::path find_base(const fs::path& folder, const fs::path& base, const std::stri
   }
   for (const fs::path& candidate : {fs::path(recorded), folder / recorded})
     if (!recorded.empty() && fs::exists(candidate / "config.json")) return candidate;
-  throw InputError(location(folder.string()) +
-                   fmt::format("the base model \"{}\" this folder was trained on is not found; pass --base FOLDER",
-                               recorded));
+  throw InputError(
+      location(folder.string()) +
+      fmt::format("the base model \"{}\" this folder was trained on is not found; pass --base FOLDER", recorded));
 }
 
 std::vector<std::string> default_labels(std::int64_t n) {
@@ -102,9 +102,12 @@ FineTuneMethod parse_fine_tune_method(const std::string& text) {
 
 std::string method_name(FineTuneMethod method) {
   switch (method) {
-    case FineTuneMethod::Full: return "full";
-    case FineTuneMethod::Adapter: return "adapter";
-    case FineTuneMethod::Lora: return "lora";
+    case FineTuneMethod::Full:
+      return "full";
+    case FineTuneMethod::Adapter:
+      return "adapter";
+    case FineTuneMethod::Lora:
+      return "lora";
   }
   return "";
 }
@@ -199,11 +202,13 @@ void save_task_model(const fs::path& folder, const TaskModel& m,
       write_model_files(dir, c);
       break;
     }
-    case FineTuneMethod::Lora: write_lora_files(dir, m.config, {m.lora, base.string(), added, m.head}); break;
+    case FineTuneMethod::Lora:
+      write_lora_files(dir, m.config, {m.lora, base.string(), added, m.head});
+      break;
     case FineTuneMethod::Adapter:
-      write_adapter_files(dir, m.config,
-                          {m.adapter, base.string(), added, m.head,
-                           m.regression() ? std::vector<std::string>{} : m.config.labels});
+      write_adapter_files(
+          dir, m.config,
+          {m.adapter, base.string(), added, m.head, m.regression() ? std::vector<std::string>{} : m.config.labels});
       break;
   }
   const json sidecar = {{"method", method_name(m.method)},

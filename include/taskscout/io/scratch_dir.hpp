@@ -8,7 +8,7 @@
 namespace taskscout {
 
 class ScratchDir {
-public:
+ public:
   // `prefix` names the folder ("taskscout-register" →
   // /tmp/taskscout-register-XXXXXX). IoError when it cannot be created.
   explicit ScratchDir(const std::string &prefix);
@@ -18,8 +18,8 @@ public:
 
   const std::filesystem::path &path() const { return path_; }
 
-private:
+ private:
   std::filesystem::path path_;
 };
 
-} // namespace taskscout
+}  // namespace taskscout

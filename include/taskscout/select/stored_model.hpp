@@ -22,8 +22,6 @@ bool has_stored_model(const ArtifactFiles &blobs);
 // adapter models sit on `base`. InputError naming `what` (the source) when it
 // stores no model, or a blob misses the folder metadata (it was not written by
 // register --method).
-TaskModel load_stored_model(const ArtifactFiles &blobs,
-                            const std::filesystem::path &base,
-                            const std::string &what);
+TaskModel load_stored_model(const ArtifactFiles &blobs, const std::filesystem::path &base, const std::string &what);
 
-} // namespace taskscout
+}  // namespace taskscout
