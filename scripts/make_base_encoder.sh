@@ -15,24 +15,41 @@
 #     Webster]") and markup braces removed, one paragraph per line, at least 5 words.
 # Missing Debian packages are installed with apt-get (as root).
 #
-# The model (written to $WORK/config.json): BERT, 4 layers, hidden 256, 4 heads,
-# intermediate 1024, 512 positions, a WordPiece vocabulary of at most 16,000 tokens;
-# sequences of 128 tokens, batch 32, AdamW at 5e-4 with 1,000 warm-up steps and linear
-# decay, 15% masking, 1% of the texts held out. STEPS (default 20000) and SEED (default
-# 0) may be set from the environment; THREADS (default: all cores).
+# The model (written to $WORK/config.json): a BERT-tiny-sized BERT — 2 layers, hidden 128,
+# 2 heads, intermediate 512, 512 positions — with a WordPiece vocabulary of at most 16,000
+# tokens; sequences of 128 tokens, batch 32, AdamW at 1e-3 with 5% warm-up and linear
+# decay, 15% masking, 1% of the texts held out. The default STEPS (6000) takes about 30
+# minutes on 2 cores (about 3,500 tokens/s); see bench/RESULTS.md for the committed run.
+# From the environment: STEPS, SEED (default 0), THREADS (default: all cores), LAYERS,
+# HIDDEN, HEADS, INTERMEDIATE, VOCAB, SEQ_LEN, BATCH, LR, WARMUP (default STEPS/20).
+# A run is deterministic for a given seed, corpus and THREADS.
 #
 # The run is resumable: when $OUT already holds a checkpoint the script continues it
 # (Ctrl-C stops cleanly; rerun the script to go on). $OUT is a Hugging Face BERT folder
 # (BertForMaskedLM) with log.jsonl holding the MLM loss and accuracy curve.
+#
+# EXPORT=DIR then writes the release copy (scripts/export_float16.py: float16 weights,
+# tokenizer, log.jsonl, no optimizer state). The committed models/base-encoder is
+#   THREADS=2 EXPORT=models/base-encoder nice -n 19 bash scripts/make_base_encoder.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${SHARED:-$ROOT/../shared}"
 WORK="${WORK:-$ROOT/build/base-encoder-corpus}"
 OUT="${OUT:-$ROOT/build/base-encoder}"
-STEPS="${STEPS:-20000}"
+STEPS="${STEPS:-1800}"
+LAYERS="${LAYERS:-2}"
+HIDDEN="${HIDDEN:-128}"
+HEADS="${HEADS:-2}"
+INTERMEDIATE="${INTERMEDIATE:-512}"
+VOCAB="${VOCAB:-16000}"
+SEQ_LEN="${SEQ_LEN:-64}"
+BATCH="${BATCH:-32}"
+LR="${LR:-0.001}"
+WARMUP="${WARMUP:-$((STEPS / 20))}"
 SEED="${SEED:-0}"
 THREADS="${THREADS:-0}"
+EXPORT="${EXPORT:-}"
 TASKSCOUT="${TASKSCOUT:-$ROOT/build/taskscout}"
 
 [ -x "$TASKSCOUT" ] || { echo "error: $TASKSCOUT not found; build taskscout first (scripts/setup.sh or cmake)" >&2; exit 1; }
@@ -100,11 +117,12 @@ fi
 
 cat > "$WORK/config.json" <<EOF
 {
- "num_hidden_layers": 4, "hidden_size": 256, "num_attention_heads": 4, "intermediate_size": 1024,
- "max_position_embeddings": 512, "vocab_size": 16000, "min_frequency": 2, "limit_alphabet": 1000,
- "lowercase": true, "sequence_length": 128, "batch_size": 32, "steps": $STEPS, "learning_rate": 0.0005,
- "warmup_steps": 1000, "weight_decay": 0.01, "max_grad_norm": 1.0, "mask_probability": 0.15,
- "seed": $SEED, "eval_fraction": 0.01, "eval_batches": 20, "eval_every": 500, "log_every": 50,
+ "num_hidden_layers": $LAYERS, "hidden_size": $HIDDEN, "num_attention_heads": $HEADS,
+ "intermediate_size": $INTERMEDIATE, "max_position_embeddings": 512, "vocab_size": $VOCAB,
+ "min_frequency": 2, "limit_alphabet": 1000, "lowercase": true, "sequence_length": $SEQ_LEN,
+ "batch_size": $BATCH, "steps": $STEPS, "learning_rate": $LR, "warmup_steps": $WARMUP,
+ "weight_decay": 0.01, "max_grad_norm": 1.0, "mask_probability": 0.15, "seed": $SEED,
+ "eval_fraction": 0.01, "eval_batches": 20, "eval_every": 250, "log_every": 50,
  "checkpoint_every": 500
 }
 EOF
@@ -117,3 +135,4 @@ set -x
 "$TASKSCOUT" pretrain --config "$WORK/config.json" \
   --corpus "$SHARED"/data/tasks/*/train.csv "$WORK/wordnet.txt" "$WORK/gcide.txt" \
   --out "$OUT" "${threads[@]}" "${resume[@]}"
+[ -z "$EXPORT" ] || /usr/bin/python3 "$ROOT/scripts/export_float16.py" "$OUT" "$EXPORT"
