@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "taskscout/core/compute_process.hpp"
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/io/table.hpp"
@@ -60,7 +61,10 @@ double peak_rss_mib() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
 }
 
-void emit(const json& j) { std::printf("%s\n", j.dump().c_str()); std::fflush(stdout); }
+void emit(const json& j) {
+  std::printf("%s\n", j.dump().c_str());
+  std::fflush(stdout);
+}
 
 std::vector<std::string> texts_of(const std::filesystem::path& csv, std::size_t limit) {
   const Table t = read_table(csv);
@@ -84,6 +88,7 @@ double encoder_flops(const EncoderConfig& c, double b, double l) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  prepare_compute_process(argv);  // as taskscout embed does
   const std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() == 2 && a[0] == "gemm") {
     set_thread_count(std::stoi(a[1]));
@@ -129,8 +134,8 @@ int main(int argc, char** argv) {
     options.batch_size = 32;
     double flops = 0;
     Stopwatch w;
-    const TextEmbeddings e = embed_texts(encoder, std::move(tokenizer), texts, {}, options, a[3],
-                                         [&](std::size_t, std::size_t) {});
+    const TextEmbeddings e =
+        embed_texts(encoder, std::move(tokenizer), texts, {}, options, a[3], [&](std::size_t, std::size_t) {});
     const double s = w.seconds();
     // FLOPs of the batches actually run: the length-sorted order, 32 a batch.
     {

@@ -1,15 +1,21 @@
 // The taskscout command: parses arguments and hands each subcommand to its module.
 // Every failure the user can act on ends as one "error: …" line and a non-zero exit.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 #include <exception>
 #include <string>
 
 #include "command.hpp"
+#include "taskscout/core/compute_process.hpp"
 #include "taskscout/core/error.hpp"
 
 int main(int argc, char** argv) {
+  // Commands that run encoders: malloc keeps large blocks, OpenMP waits passively (see there).
+  if (argc > 1) {
+    const std::string command = argv[1];
+    for (const char* heavy : {"embed", "train", "evaluate", "predict", "pretrain", "register", "rank"})
+      if (command == heavy) taskscout::prepare_compute_process(argv);
+  }
   CLI::App app{
       "taskscout: choose what to transfer from. Scores how well features transfer to a labeled target "
       "(transferability estimators) and evaluates rankings against measured transfer."};
@@ -35,8 +41,7 @@ int main(int argc, char** argv) {
         names += (names.empty() ? "" : ", ") + sub->get_name();
         known = known || sub->get_name() == argv[1];
       }
-      if (!known)
-        throw taskscout::UsageError(std::string("unknown command '") + argv[1] + "'; choose from " + names);
+      if (!known) throw taskscout::UsageError(std::string("unknown command '") + argv[1] + "'; choose from " + names);
     }
     app.parse(argc, argv);
     return 0;

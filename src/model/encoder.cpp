@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "attention_kernel.hpp"
 #include "taskscout/core/array.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/adapter.hpp"
@@ -21,15 +22,18 @@ at::Tensor linear(const ParameterMap& p, const std::string& module, const at::Te
   return at::linear(x, weight(p, module), bias(p, module));
 }
 
+bool has_lora(const ParameterMap& p, const std::string& module, const EncodeOptions& o) {
+  return o.lora_scaling != 0 && p.contains(module + ".lora_A.weight");
+}
+
 // A linear module with its LoRA update when the options ask for LoRA and the map holds one.
 at::Tensor adapted_linear(const ParameterMap& p, const std::string& module, const at::Tensor& x,
                           const EncodeOptions& o) {
   at::Tensor y = linear(p, module, x);
-  if (o.lora_scaling == 0) return y;
-  auto a = p.find(module + ".lora_A.weight");
-  if (a == p.end()) return y;
+  if (!has_lora(p, module, o)) return y;
+  const at::Tensor& a = parameter(p, module + ".lora_A.weight");
   const at::Tensor& b = parameter(p, module + ".lora_B.weight");
-  return y + at::linear(at::linear(x, a->second), b) * o.lora_scaling;
+  return y + at::linear(at::linear(x, a), b) * o.lora_scaling;
 }
 
 at::Tensor layer_norm(const ParameterMap& p, const std::string& module, const at::Tensor& x, double eps) {
@@ -38,9 +42,12 @@ at::Tensor layer_norm(const ParameterMap& p, const std::string& module, const at
 
 at::Tensor activate(Activation a, const at::Tensor& x) {
   switch (a) {
-    case Activation::Gelu: return at::gelu(x);  // exact: x·Φ(x) through erf
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-    case Activation::Relu: return at::relu(x);
+    case Activation::Gelu:
+      return at::gelu(x);  // exact: x·Φ(x) through erf
+    case Activation::GeluTanh:
+      return at::gelu(x, "tanh");
+    case Activation::Relu:
+      return at::relu(x);
   }
   return x;
 }
@@ -59,9 +66,10 @@ at::Tensor embed(const EncoderConfig& c, const ParameterMap& p, const at::Tensor
   const at::Tensor positions = position_ids(c, ids);
   // Only RoBERTa can fall short of max_position_embeddings: its positions start at pad + 1.
   if (positions.numel() > 0 && positions.max().item<std::int64_t>() >= c.max_position_embeddings)
-    throw InputError(fmt::format("a sequence is longer than the model's maximum of {} tokens "
-                                 "(max_position_embeddings {}): truncate it",
-                                 c.max_length(), c.max_position_embeddings));
+    throw InputError(
+        fmt::format("a sequence is longer than the model's maximum of {} tokens "
+                    "(max_position_embeddings {}): truncate it",
+                    c.max_length(), c.max_position_embeddings));
   at::Tensor x = at::embedding(weight(p, n.word), ids);
   if (!n.token_type.empty()) x = x + at::embedding(weight(p, n.token_type), types);  // Hugging Face's order
   x = x + at::embedding(weight(p, n.position), positions);
@@ -69,16 +77,33 @@ at::Tensor embed(const EncoderConfig& c, const ParameterMap& p, const at::Tensor
 }
 
 // Multi-head self-attention: [B, L, D] → [B, L, D]. `mask` is additive, [B, 1, 1, L].
+// Fewer passes over memory than the textbook form: without LoRA on them, the query, key
+// and value projections are one GEMM on the concatenated weights; one copy puts all three
+// head-major; and the 1/√dh scaling and the mask ride in the score GEMM. Inference runs
+// the heads in parallel (attention_kernel.hpp); training keeps the differentiable bmm.
 at::Tensor attention(const EncoderConfig& c, const ParameterMap& p, const LayerNames& n, const at::Tensor& x,
                      const at::Tensor& mask, const EncodeOptions& o) {
   const std::int64_t b = x.size(0), l = x.size(1), h = c.num_heads, dh = c.head_dim();
-  auto heads = [&](const at::Tensor& t) { return t.view({b, l, h, dh}).transpose(1, 2); };  // [B, H, L, dh]
-  const at::Tensor q = heads(adapted_linear(p, n.query, x, o));
-  const at::Tensor k = heads(adapted_linear(p, n.key, x, o));
-  const at::Tensor v = heads(adapted_linear(p, n.value, x, o));
-  const at::Tensor scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(dh)) + mask;
-  const at::Tensor context = at::matmul(at::softmax(scores, -1), v);  // [B, H, L, dh]
-  return adapted_linear(p, n.attention_out, context.transpose(1, 2).reshape({b, l, c.hidden_size}), o);
+  at::Tensor qkv;  // [B, L, 3·D]
+  if (has_lora(p, n.query, o) || has_lora(p, n.key, o) || has_lora(p, n.value, o))
+    qkv = at::cat({adapted_linear(p, n.query, x, o), adapted_linear(p, n.key, x, o), adapted_linear(p, n.value, x, o)},
+                  -1);
+  else
+    qkv = at::linear(x, at::cat({weight(p, n.query), weight(p, n.key), weight(p, n.value)}),
+                     at::cat({bias(p, n.query), bias(p, n.key), bias(p, n.value)}));
+  const at::Tensor heads = qkv.view({b, l, 3, h, dh}).permute({2, 0, 3, 1, 4}).reshape({3, b * h, l, dh});
+  const double scale = 1.0 / std::sqrt(static_cast<double>(dh));
+  at::Tensor context;  // [B·H, L, dh]
+  if (!at::GradMode::is_enabled() && x.scalar_type() == at::kFloat) {
+    context = attention_by_head(heads[0].contiguous(), heads[1].contiguous(), heads[2].contiguous(),
+                                mask.reshape({b, l}).contiguous(), h, scale);
+  } else {
+    const at::Tensor scores =
+        at::baddbmm(mask.expand({b, h, 1, l}).reshape({b * h, 1, l}), heads[0], heads[1].transpose(1, 2), 1.0, scale);
+    context = at::bmm(at::softmax(scores, -1), heads[2]);
+  }
+  return adapted_linear(p, n.attention_out, context.view({b, h, l, dh}).transpose(1, 2).reshape({b, l, c.hidden_size}),
+                        o);
 }
 
 // LN(h + x) after a sublayer, with the bottleneck adapter at `site` when the map has one
@@ -91,8 +116,8 @@ at::Tensor add_and_norm(const EncoderConfig& c, const ParameterMap& p, const std
       const at::Tensor in = a.original_ln_before ? layer_norm(p, norm, h + x, c.layer_norm_eps) : h;
       at::Tensor z = at::linear(in, down->second, parameter(p, site + ".adapter_down.0.bias"));
       z = a.swish ? at::silu(z) : at::relu(z);
-      const at::Tensor out = at::linear(z, parameter(p, site + ".adapter_up.weight"),
-                                        parameter(p, site + ".adapter_up.bias")) + h;
+      const at::Tensor out =
+          at::linear(z, parameter(p, site + ".adapter_up.weight"), parameter(p, site + ".adapter_up.bias")) + h;
       return layer_norm(p, norm, out + x, c.layer_norm_eps);
     }
   }
@@ -111,8 +136,7 @@ at::Tensor layer(const EncoderConfig& c, const ParameterMap& p, std::int64_t ind
   }
   const at::Tensor h =
       add_and_norm(c, p, n.attention_norm, attention(c, p, n, x, mask, o), x, attention_site, o.adapter);
-  const at::Tensor f =
-      adapted_linear(p, n.ffn_out, activate(c.activation, adapted_linear(p, n.ffn_in, h, o)), o);
+  const at::Tensor f = adapted_linear(p, n.ffn_out, activate(c.activation, adapted_linear(p, n.ffn_in, h, o)), o);
   return add_and_norm(c, p, n.output_norm, f, h, output_site, o.adapter);
 }
 
@@ -126,8 +150,7 @@ at::Tensor position_ids(const EncoderConfig& c, const at::Tensor& input_ids) {
 }
 
 EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Tensor& input_ids,
-                     const at::Tensor& attention_mask, const at::Tensor& token_type_ids,
-                     const EncodeOptions& options) {
+                     const at::Tensor& attention_mask, const at::Tensor& token_type_ids, const EncodeOptions& options) {
   if (options.layers < -1 || options.layers > c.num_layers)
     throw UsageError(fmt::format("cannot run {} layers of an encoder with {}", options.layers, c.num_layers));
   const std::int64_t layers = options.layers == -1 ? c.num_layers : options.layers;
@@ -151,8 +174,7 @@ EncoderOutput encode(const EncoderConfig& c, const ParameterMap& p, const at::Te
   // Hugging Face's extended mask: 0 where attended, the lowest float where padded, so
   // padded keys get exactly zero probability (and a fully padded row stays finite).
   const at::Tensor keep = attention_mask.defined() ? attention_mask.to(at::kFloat) : at::ones(ids.sizes(), at::kFloat);
-  const at::Tensor mask =
-      ((1.0 - keep) * std::numeric_limits<float>::lowest()).view({ids.size(0), 1, 1, ids.size(1)});
+  const at::Tensor mask = ((1.0 - keep) * std::numeric_limits<float>::lowest()).view({ids.size(0), 1, 1, ids.size(1)});
 
   EncoderOutput out;
   at::Tensor x = embed(c, p, ids, types);
