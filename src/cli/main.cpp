@@ -10,11 +10,17 @@
 #include "taskscout/core/error.hpp"
 
 int main(int argc, char** argv) {
-  // Commands that run encoders: malloc keeps large blocks, OpenMP waits passively (see there).
+  // Commands that run encoders: malloc keeps large blocks, OpenMP waits passively (see
+  // there). rank runs one only to embed a --target; without, it starts without re-executing.
   if (argc > 1) {
     const std::string command = argv[1];
-    for (const char* heavy : {"embed", "train", "evaluate", "predict", "pretrain", "register", "rank"})
-      if (command == heavy) taskscout::prepare_compute_process(argv);
+    bool encodes = false;
+    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register"}) encodes |= command == c;
+    if (command == "rank")
+      for (int i = 2; i < argc; ++i)
+        encodes |=
+            std::string(argv[i]).starts_with("--target") && !std::string(argv[i]).starts_with("--target-features");
+    if (encodes) taskscout::prepare_compute_process(argv);
   }
   CLI::App app{
       "taskscout: choose what to transfer from. Scores how well features transfer to a labeled target "
