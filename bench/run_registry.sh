@@ -3,7 +3,9 @@
 # archive that bench/registry_make_archive.py generates (so every blob goes through the
 # real import path: re-hashed, validated, one transaction), then times `registry list`
 # (table and --json), `registry show`, `registry verify --quick` and a full `verify`,
-# each the median of REPEATS runs, next to the process start-up alone (`taskscout --version`).
+# each the median of REPEATS runs, next to the process start-up alone (`taskscout --version`),
+# and a whole `rank --registry` of every source for a 100-example target given as features
+# (the archive's ESMs are 4×4, so the time is start-up, the listing and per-source overhead).
 # Usage: bash bench/run_registry.sh [N=10000] [REPEATS=5] [BUILD=build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +53,12 @@ printf "| \`registry list --csv\` | %s |\n" "$(median "$bin" registry list "$wor
 printf "| \`registry show source-05000\` | %s |\n" "$(median "$bin" registry show "$work/reg" source-05000)"
 printf "| \`registry verify --quick\` (every blob exists; orphan scan) | %s |\n" "$(median "$bin" registry verify "$work/reg" --quick)"
 printf "| \`registry verify\` (re-hash and parse %d blobs) | %s |\n" "$((2 * n))" "$(median "$bin" registry verify "$work/reg")"
+/usr/bin/python3 -c 'import numpy as np, sys
+rng = np.random.default_rng(0)
+np.save(sys.argv[1], rng.standard_normal((100, 4)).astype(np.float32))
+np.save(sys.argv[2], (np.arange(100) % 2).astype(np.int64))' "$work/x.npy" "$work/y.npy"
+printf "| \`rank --registry\` of all %d sources (100-example target as features, D = 4) | %s |\n" "$n" \
+  "$(median "$bin" rank --registry "$work/reg" --target-features "$work/x.npy" --labels "$work/y.npy" --k 5)"
 printf "| in process: \`Registry::open\` + \`list()\` of %d sources (median of 9) | %s |\n" "$n" \
   "$(echo "$inproc" | /usr/bin/python3 -c 'import json,sys; print("%.4f" % json.load(sys.stdin)["open_and_list_seconds"])')"
 printf "| whole torch-free process (\`registry_list_time\`: start, open, list, exit) | %s |\n" \
