@@ -111,6 +111,11 @@ TEST_F(Rank, BadInputIsOneErrorLine) {
   EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("single class"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
+  // logme embeds the target's texts with each source's model: features will not do.
+  r = run_taskscout("rank --esms " + path("pool") + target() + " --method logme");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("not --target-features"), std::string::npos) << r.err;
 }
 
 // The committed small BERT checkpoint with a WordPiece vocabulary (as test_embed.cpp does).
@@ -164,6 +169,15 @@ TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
   const auto& textemb = j["methods"]["textemb"];
   ASSERT_EQ(textemb["ranking"].size(), 2u) << r.out;
   EXPECT_NEAR(textemb["ranking"][0]["score"].get<double>(), 1.0, 1e-6);
+  // Registered with ESMs trained elsewhere, they store no fine-tuned model: the baselines
+  // that need one skip both, saying so.
+  for (const char* method : {"logme", "knn"}) {
+    EXPECT_EQ(j["methods"][method]["ranking"].size(), 0u) << r.out;
+    ASSERT_EQ(j["methods"][method]["skipped"].size(), 2u) << r.out;
+    EXPECT_NE(j["methods"][method]["skipped"][0]["reason"].get<std::string>().find("stores no fine-tuned model"),
+              std::string::npos)
+        << r.out;
+  }
 
   // A corrupt ESM blob skips that source, with the blob named, and ranks the other.
   const auto show = run_taskscout("registry show " + path("reg") + " drop32 --json");
