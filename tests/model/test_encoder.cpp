@@ -185,6 +185,24 @@ TEST_P(EncoderArch, AloneOrInAPaddedBatchGivesTheSameStates) {
   }
 }
 
+TEST_P(EncoderArch, InferenceAndDifferentiableAttentionAgree) {
+  // Inference runs the heads through attention_kernel.cpp; with autograd on, bmm does.
+  const Encoder& m = model(GetParam());
+  const Batch b = make_batch(m.config);
+  at::Tensor inference;
+  {
+    c10::InferenceMode guard;
+    inference = encode(m.config, m.parameters, b.ids, b.mask, b.types).last_hidden_state;
+  }
+  ASSERT_TRUE(at::GradMode::is_enabled());
+  const at::Tensor differentiable = encode(m.config, m.parameters, b.ids, b.mask, b.types).last_hidden_state;
+  for (std::int64_t r = 0; r < 3; ++r) {
+    const auto real = at::indexing::Slice(0, b.lengths[r]);
+    EXPECT_LE((inference[r].index({real}) - differentiable.detach()[r].index({real})).abs().max().item<double>(), 1e-5)
+        << "row " << r;
+  }
+}
+
 TEST_P(EncoderArch, Deterministic) {
   c10::InferenceMode guard;
   const Encoder& m = model(GetParam());
