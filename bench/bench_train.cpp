@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "taskscout/core/compute_process.hpp"
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/model/adapter.hpp"
@@ -47,6 +48,7 @@ at::Tensor trainable(const at::Tensor& t) { return t.detach().clone().set_requir
 }  // namespace
 
 int main(int argc, char** argv) {
+  prepare_compute_process(argv);  // as taskscout train does
   const std::vector<std::string> a(argv + 1, argv + argc);
   if (a.size() != 7 || (a[1] != "full" && a[1] != "adapter")) {
     std::fprintf(stderr, "usage: bench_train MODEL_DIR full|adapter BATCH SEQ WARMUP STEPS THREADS\n");
