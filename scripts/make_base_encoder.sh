@@ -17,9 +17,11 @@
 #
 # The model (written to $WORK/config.json): a BERT-tiny-sized BERT — 2 layers, hidden 128,
 # 2 heads, intermediate 512, 512 positions — with a WordPiece vocabulary of at most 16,000
-# tokens; sequences of 128 tokens, batch 32, AdamW at 1e-3 with 5% warm-up and linear
-# decay, 15% masking, 1% of the texts held out. The default STEPS (6000) takes about 30
-# minutes on 2 cores (about 3,500 tokens/s); see bench/RESULTS.md for the committed run.
+# tokens; blocks of 64 tokens, batch 32, AdamW at 1e-3 with 5% warm-up and linear decay,
+# 15% masking, 1% of the texts held out, an evaluation every 250 steps. The default 1,800
+# steps (3.7M tokens) took 45 minutes at nice 19 beside other benchmarks (1,300–3,100
+# tokens/s); a quiet 2-core machine trains about 9,600 tokens/s (7 minutes), where about
+# STEPS=7000 fills 25–30 minutes. bench/RESULTS.md has the committed run's figures.
 # From the environment: STEPS, SEED (default 0), THREADS (default: all cores), LAYERS,
 # HIDDEN, HEADS, INTERMEDIATE, VOCAB, SEQ_LEN, BATCH, LR, WARMUP (default STEPS/20).
 # A run is deterministic for a given seed, corpus and THREADS.
