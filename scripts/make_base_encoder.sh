@@ -18,10 +18,9 @@
 # The model (written to $WORK/config.json): a BERT-tiny-sized BERT — 2 layers, hidden 128,
 # 2 heads, intermediate 512, 512 positions — with a WordPiece vocabulary of at most 16,000
 # tokens; blocks of 64 tokens, batch 32, AdamW at 1e-3 with 5% warm-up and linear decay,
-# 15% masking, 1% of the texts held out, an evaluation every 250 steps. The default 1,800
-# steps (3.7M tokens) took 45 minutes at nice 19 beside other benchmarks (1,300–3,100
-# tokens/s); a quiet 2-core machine trains about 9,600 tokens/s (7 minutes), where about
-# STEPS=7000 fills 25–30 minutes. bench/RESULTS.md has the committed run's figures.
+# 15% masking, 1% of the texts held out, an evaluation every 250 steps. The default 7,000
+# steps (14.3M tokens, 1.2 epochs) take 17 minutes on 2 quiet cores (about 14,000
+# tokens/s). bench/RESULTS.md has the committed run's figures.
 # From the environment: STEPS, SEED (default 0), THREADS (default: all cores), LAYERS,
 # HIDDEN, HEADS, INTERMEDIATE, VOCAB, SEQ_LEN, BATCH, LR, WARMUP (default STEPS/20).
 # A run is deterministic for a given seed, corpus and THREADS.
@@ -32,14 +31,14 @@
 #
 # EXPORT=DIR then writes the release copy (scripts/export_float16.py: float16 weights,
 # tokenizer, log.jsonl, no optimizer state). The committed models/base-encoder is
-#   THREADS=2 EXPORT=models/base-encoder nice -n 19 bash scripts/make_base_encoder.sh
+#   THREADS=2 EXPORT=models/base-encoder bash scripts/make_base_encoder.sh
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SHARED="${SHARED:-$ROOT/../shared}"
 WORK="${WORK:-$ROOT/build/base-encoder-corpus}"
 OUT="${OUT:-$ROOT/build/base-encoder}"
-STEPS="${STEPS:-1800}"
+STEPS="${STEPS:-7000}"
 LAYERS="${LAYERS:-2}"
 HIDDEN="${HIDDEN:-128}"
 HEADS="${HEADS:-2}"
