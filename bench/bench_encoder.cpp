@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "taskscout/core/compute_process.hpp"
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
@@ -50,16 +51,8 @@ std::vector<double> timings(int repeats, F&& f) {
   return t;
 }
 
-double median(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
-}
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
-}
+using bench::median;
+using bench::peak_rss_mib;
 
 void emit(const json& j) {
   std::printf("%s\n", j.dump().c_str());

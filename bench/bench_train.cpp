@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "taskscout/core/compute_process.hpp"
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
@@ -32,16 +33,8 @@ using nlohmann::json;
 
 namespace {
 
-double median(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
-}
-
-double peak_rss_mib() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_maxrss) / 1024.0;  // Linux: KiB
-}
+using bench::median;
+using bench::peak_rss_mib;
 
 at::Tensor trainable(const at::Tensor& t) { return t.detach().clone().set_requires_grad(true); }
 
