@@ -11,7 +11,7 @@ namespace taskscout {
 
 namespace fs = std::filesystem;
 
-ScratchDir::ScratchDir(const std::string &prefix) {
+ScratchDir::ScratchDir(const std::string& prefix) {
   std::string pattern = (fs::temp_directory_path() / (prefix + "-XXXXXX")).string();
   if (!::mkdtemp(pattern.data()))
     throw IoError(location(fs::temp_directory_path().string()) +

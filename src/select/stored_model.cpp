@@ -1,5 +1,4 @@
-// Loading a registered source's fine-tuned model from its blobs (see
-// stored_model.hpp).
+// Loading a registered source's fine-tuned model from its blobs (see stored_model.hpp).
 #include "taskscout/select/stored_model.hpp"
 
 #include <fmt/format.h>
@@ -18,9 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The artifact kinds that together make one model, in the order registration
-// writes them.
-std::vector<std::string> model_kinds(const ArtifactFiles &blobs) {
+// The artifact kinds that together make one model, in the order registration writes them.
+std::vector<std::string> model_kinds(const ArtifactFiles& blobs) {
   auto has = [&](std::string_view kind) { return blobs.contains(std::string(kind)); };
   if (has(artifact_kind::kFullModel)) return {std::string(artifact_kind::kFullModel)};
   if (has(artifact_kind::kLora)) return {std::string(artifact_kind::kLora)};
@@ -29,11 +27,10 @@ std::vector<std::string> model_kinds(const ArtifactFiles &blobs) {
   return {};
 }
 
-// Writes the blob's tensor file under its original name and the folder files
-// its metadata carries.
-void restore(const fs::path &blob, const fs::path &folder, const std::string &what) {
+// Writes the blob's tensor file under its original name and the folder files its metadata carries.
+void restore(const fs::path& blob, const fs::path& folder, const std::string& what) {
   const SafetensorsFile file(blob);
-  const auto &metadata = file.metadata();
+  const auto& metadata = file.metadata();
   const auto name = metadata.find("file_name");
   const auto files = metadata.find("folder_files");
   if (name == metadata.end() || files == metadata.end())
@@ -45,13 +42,13 @@ void restore(const fs::path &blob, const fs::path &folder, const std::string &wh
   nlohmann::json contents;
   try {
     contents = nlohmann::json::parse(files->second);
-  } catch (const nlohmann::json::exception &) {
+  } catch (const nlohmann::json::exception&) {
     throw InputError(
         fmt::format("{}: the model blob {} has unreadable "
                     "folder_files metadata; re-register it",
                     what, blob.string()));
   }
-  for (const auto &[file_name, text] : contents.items()) {
+  for (const auto& [file_name, text] : contents.items()) {
     if (fs::path(file_name).filename().string() != file_name || !text.is_string())
       throw InputError(
           fmt::format("{}: the model blob {} names a folder file "
@@ -70,16 +67,16 @@ void restore(const fs::path &blob, const fs::path &folder, const std::string &wh
 
 }  // namespace
 
-bool has_stored_model(const ArtifactFiles &blobs) { return !model_kinds(blobs).empty(); }
+bool has_stored_model(const ArtifactFiles& blobs) { return !model_kinds(blobs).empty(); }
 
-TaskModel load_stored_model(const ArtifactFiles &blobs, const fs::path &base, const std::string &what) {
+TaskModel load_stored_model(const ArtifactFiles& blobs, const fs::path& base, const std::string& what) {
   const std::vector<std::string> kinds = model_kinds(blobs);
   if (kinds.empty())
     throw InputError(what +
                      " stores no fine-tuned model (artifact full_model, "
                      "lora, or adapter and head)");
   ScratchDir scratch("taskscout-model");
-  for (const std::string &kind : kinds) restore(blobs.at(kind), scratch.path(), what);
+  for (const std::string& kind : kinds) restore(blobs.at(kind), scratch.path(), what);
   return load_task_model(scratch.path(), base);
 }
 

@@ -11,12 +11,12 @@ class ScratchDir {
  public:
   // `prefix` names the folder ("taskscout-register" →
   // /tmp/taskscout-register-XXXXXX). IoError when it cannot be created.
-  explicit ScratchDir(const std::string &prefix);
+  explicit ScratchDir(const std::string& prefix);
   ~ScratchDir();
-  ScratchDir(const ScratchDir &) = delete;
-  ScratchDir &operator=(const ScratchDir &) = delete;
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
 
-  const std::filesystem::path &path() const { return path_; }
+  const std::filesystem::path& path() const { return path_; }
 
  private:
   std::filesystem::path path_;

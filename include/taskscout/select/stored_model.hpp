@@ -16,12 +16,12 @@ namespace taskscout {
 using ArtifactFiles = std::map<std::string, std::filesystem::path>;
 
 // True when `blobs` holds a model: full_model, lora, or adapter and head.
-bool has_stored_model(const ArtifactFiles &blobs);
+bool has_stored_model(const ArtifactFiles& blobs);
 
 // Rebuilds the model's folder in a temporary folder and loads it; LoRA and
 // adapter models sit on `base`. InputError naming `what` (the source) when it
 // stores no model, or a blob misses the folder metadata (it was not written by
 // register --method).
-TaskModel load_stored_model(const ArtifactFiles &blobs, const std::filesystem::path &base, const std::string &what);
+TaskModel load_stored_model(const ArtifactFiles& blobs, const std::filesystem::path& base, const std::string& what);
 
 }  // namespace taskscout
