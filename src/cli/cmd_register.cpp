@@ -32,6 +32,7 @@
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/registration.hpp"
+#include "taskscout/select/vocabulary.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -66,20 +67,9 @@ struct ScratchDir {
   fs::path path;
 };
 
-// Up to `max` row indices, a seeded random subset in increasing order when there are more.
-std::vector<std::size_t> sample_rows(std::size_t n, std::size_t max, std::uint64_t seed) {
-  std::vector<std::size_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
-  if (n <= max) return rows;
-  std::mt19937_64 rng(seed);
-  for (std::size_t i = 0; i < max; ++i) std::swap(rows[i], rows[i + rng() % (n - i)]);  // partial Fisher–Yates
-  rows.resize(max);
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
-
 struct MeanEmbedding {
   Array mean;  // [D] F32
+  std::vector<double> token_counts;  // of the same texts, for the vocabulary artifact
   std::size_t texts = 0, truncated = 0;
 };
 
@@ -100,6 +90,8 @@ MeanEmbedding embed_mean(const RegisterOptions& o, const Dataset& data) {
     texts.push_back(data.texts[r]);
     if (!data.text_pairs.empty()) pairs.push_back(data.text_pairs[r]);
   }
+  MeanEmbedding m;
+  m.token_counts = token_counts(tokenizer, texts, pairs, o.source);
   TextEmbeddings result;
   {
     ProgressBar progress("embedding source texts", static_cast<std::int64_t>(texts.size()));
@@ -111,22 +103,10 @@ MeanEmbedding embed_mean(const RegisterOptions& o, const Dataset& data) {
                            shown = done;
                          });
   }
-  MeanEmbedding m;
   m.mean = to_array(result.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous());
   m.texts = texts.size();
   m.truncated = result.truncated_texts;
   return m;
-}
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = std::min(s.find(',', start), s.size());
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
 }
 
 void print_stored(const RegisterOptions& o, const SourceRecord& stored, double seconds,
@@ -177,7 +157,7 @@ void run_fine_tuning(RegisterOptions& o) {
   options.fine_tune.method = parse_fine_tune_method(o.method);
   options.fine_tune.seed = o.common.seed;
   options.fine_tune.adapter.placement = parse_adapter_placement(o.placement);
-  options.fine_tune.lora.target_modules = split_commas(o.lora_targets);
+  options.fine_tune.lora.target_modules = split_list(o.lora_targets);
   options.dev_fraction = o.dev_fraction;
   options.embedding.pooling = parse_pooling(o.pooling);
   options.embedding.layer = o.layer;
@@ -297,6 +277,11 @@ void run(RegisterOptions& o) {
                        {"layer", std::to_string(o.layer)},
                        {"texts", std::to_string(m.texts)}});
     source.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
+    const fs::path vocabulary_file = scratch.path / "vocabulary.safetensors";
+    write_vocabulary_artifact(vocabulary_file,
+                              m.token_counts,
+                              base_fingerprint, m.texts);
+    source.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
     provenance["source_file"] = fs::absolute(o.source).string();
     provenance["embedding"] = {{"pooling", o.pooling}, {"layer", o.layer},         {"max_length", o.max_length},
                                {"texts", m.texts},     {"truncated", m.truncated}, {"seed", o.common.seed}};

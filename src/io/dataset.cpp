@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <numeric>
+#include <random>
 #include <unordered_map>
 
 #include "taskscout/core/error.hpp"
@@ -134,6 +136,31 @@ Dataset make_dataset(const Table& table, const DatasetOptions& options) {
 
 Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& options) {
   return make_dataset(read_table(path), options);
+}
+
+std::vector<std::size_t> sample_rows(std::size_t n, std::size_t max, std::uint64_t seed) {
+  std::vector<std::size_t> rows(n);
+  std::iota(rows.begin(), rows.end(), 0);
+  if (n <= max) return rows;
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < max; ++i) std::swap(rows[i], rows[i + rng() % (n - i)]);
+  rows.resize(max);
+  std::sort(rows.begin(), rows.end());
+  return rows;
+}
+
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
+  Dataset out;
+  out.path = data.path;
+  out.kind = data.kind;
+  out.label_names = data.label_names;
+  for (std::size_t r : rows) {
+    if (!data.texts.empty()) out.texts.push_back(data.texts[r]);
+    if (!data.text_pairs.empty()) out.text_pairs.push_back(data.text_pairs[r]);
+    if (!data.label_ids.empty()) out.label_ids.push_back(data.label_ids[r]);
+    if (!data.values.empty()) out.values.push_back(data.values[r]);
+  }
+  return out;
 }
 
 }  // namespace taskscout

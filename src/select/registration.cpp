@@ -20,39 +20,13 @@
 #include "taskscout/io/scratch_dir.hpp"
 #include "taskscout/model/text_embedding.hpp"
 #include "taskscout/registry/fingerprint.hpp"
+#include "taskscout/select/vocabulary.hpp"
 #include "taskscout/text/encoding.hpp"
 
 namespace taskscout {
 namespace {
 
 namespace fs = std::filesystem;
-
-Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows) {
-  Dataset out;
-  out.path = data.path;
-  out.kind = data.kind;
-  out.label_names = data.label_names;
-  for (std::size_t r : rows) {
-    if (!data.texts.empty()) out.texts.push_back(data.texts[r]);
-    if (!data.text_pairs.empty()) out.text_pairs.push_back(data.text_pairs[r]);
-    if (!data.label_ids.empty()) out.label_ids.push_back(data.label_ids[r]);
-    if (!data.values.empty()) out.values.push_back(data.values[r]);
-  }
-  return out;
-}
-
-// Up to `max` row indices, a seeded random subset in increasing order when there are more
-// (the same choice `register --esm` makes for the mean embedding).
-std::vector<std::size_t> sample_rows(std::size_t n, std::size_t max, std::uint64_t seed) {
-  std::vector<std::size_t> rows(n);
-  std::iota(rows.begin(), rows.end(), 0);
-  if (n <= max) return rows;
-  std::mt19937_64 rng(seed);
-  for (std::size_t i = 0; i < max; ++i) std::swap(rows[i], rows[i + rng() % (n - i)]);  // partial Fisher–Yates
-  rows.resize(max);
-  std::sort(rows.begin(), rows.end());
-  return rows;
-}
 
 std::string read_whole_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -192,6 +166,8 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   result.fine_tune_seconds = tuned.seconds;
   const fs::path model_folder = scratch.path() / "model";
   save_task_model(model_folder, tuned.model, {{"train_log.json", tuned.log_json(o.fine_tune)}});
+  if (!o.model_folder.empty())
+    save_task_model(o.model_folder, tuned.model, {{"train_log.json", tuned.log_json(o.fine_tune)}});
 
   // 2. Embedding a sample of the source's texts with both models.
   Stopwatch embed_watch;
@@ -247,6 +223,11 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
        {"layer", std::to_string(o.embedding.layer)},
        {"texts", std::to_string(texts.size())}});
 
+  const fs::path vocabulary_file = scratch.path() / "vocabulary.safetensors";
+  write_vocabulary_artifact(vocabulary_file,
+                            token_counts(text::Tokenizer::from_folder(o.base), texts, pairs, source.path),
+                            base_fingerprint, texts.size());
+
   // 4. One transaction.
   Phase phase(progress, "registering", 1);
   NewSource entry;
@@ -261,6 +242,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   entry.artifact_files = model_artifacts(o.fine_tune.method, model_folder, scratch.path());
   entry.artifact_files[std::string(artifact_kind::kEsm)] = esm_file;
   entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
+  entry.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
 
   nlohmann::json provenance = o.provenance;
   provenance["taskscout_version"] = "0.1.0";

@@ -52,4 +52,10 @@ struct Dataset {
 Dataset load_dataset(const std::filesystem::path& path, const DatasetOptions& options = {});
 Dataset make_dataset(const Table& table, const DatasetOptions& options = {});
 
+// Up to `max` row indices of n: all when n <= max, otherwise a seeded random subset (a
+// partial Fisher–Yates shuffle by mt19937_64(seed)), in increasing order.
+std::vector<std::size_t> sample_rows(std::size_t n, std::size_t max, std::uint64_t seed);
+// The given rows of `data`, in the order given; label names and kind kept.
+Dataset select_rows(const Dataset& data, const std::vector<std::size_t>& rows);
+
 }  // namespace taskscout

@@ -21,6 +21,7 @@ inline constexpr std::string_view kFullModel = "full_model";
 inline constexpr std::string_view kHead = "head";
 inline constexpr std::string_view kEsm = "esm";                       // see esm_check.hpp
 inline constexpr std::string_view kMeanEmbedding = "mean_embedding";  // tensor "mean", [D] F32
+inline constexpr std::string_view kVocabulary = "vocabulary";        // tensor "counts", [V] F32 (select/vocabulary.hpp)
 inline constexpr std::string_view kFisher = "fisher";
 }  // namespace artifact_kind
 

@@ -40,6 +40,9 @@ struct SourceRegistrationOptions {
   std::size_t max_texts = 10'000;                 // embedded texts (a seeded sample when more)
   EsmTrainOptions esm;                            // base_fingerprint is filled in
   nlohmann::json provenance = nlohmann::json::object();  // merged into the record's provenance
+  // When set, the fine-tuned model is also saved there as a model folder (as `train` writes
+  // it), before the registry is written: the transfer benchmark fine-tunes on from it.
+  std::filesystem::path model_folder;
 };
 
 // Phases are "fine-tuning", "embedding (base)", "embedding (fine-tuned)", "fitting the
