@@ -1,8 +1,5 @@
 // taskscout rank: every source of a registry (or a set of ESM files) scored for one target,
-// best first. The target is embedded once with the base model; ESM-LogME then factors it
-// once and costs each source work independent of the target's size. The baselines logme
-// and knn instead embed the target with each source's own fine-tuned model, as the
-// expensive way ESM-LogME stands in for.
+// best first. The pipeline is select/rank.hpp's; this file reads the flags and prints.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -16,25 +13,14 @@
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/progress.hpp"
-#include "taskscout/core/tensor.hpp"
-#include "taskscout/core/timer.hpp"
-#include "taskscout/esm/esm.hpp"
-#include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/dataset.hpp"
-#include "taskscout/io/safetensors.hpp"
-#include "taskscout/model/text_embedding.hpp"
+#include "taskscout/model/pooling.hpp"
 #include "taskscout/registry/fingerprint.hpp"
-#include "taskscout/registry/registry.hpp"
-#include "taskscout/select/esm_logme.hpp"
-#include "taskscout/select/ranking.hpp"
-#include "taskscout/select/stored_model.hpp"
-#include "taskscout/select/textemb.hpp"
+#include "taskscout/select/rank.hpp"
 
 namespace taskscout::cli {
 namespace {
-
-namespace fs = std::filesystem;
 
 struct RankOptions {
   CommonOptions common;
@@ -45,68 +31,10 @@ struct RankOptions {
   std::size_t k = 10, max_length = 0, batch_size = 32;
 };
 
-// In the order `all` runs them; the first orders the side-by-side table.
-const std::vector<std::string> kMethods = {"esm-logme", "textemb", "logme", "knn"};
-// The methods that embed the target with each source's fine-tuned model.
-bool needs_model(const std::string& method) { return method == "logme" || method == "knn"; }
-
-// A candidate source: where its artifacts are, known before any of them is read.
-struct Candidate {
-  std::string name;
-  std::string base_fingerprint;  // empty when unknown until the ESM is read
-  fs::path esm, mean_embedding;  // empty when the source has no such artifact
-  std::string defect;            // a damaged registry row
-  ArtifactFiles model;           // the fine-tuned model's blobs (stored_model.hpp), if any
-};
-
-std::vector<Candidate> registry_candidates(const std::string& folder) {
-  const Registry registry = Registry::open(folder);
-  std::vector<Candidate> out;
-  for (const SourceRecord& r : registry.list()) {
-    Candidate c{r.name, r.base_fingerprint, {}, {}, r.defect, {}};
-    if (const Artifact* a = r.artifact(artifact_kind::kEsm)) c.esm = registry.blob_path(a->digest);
-    if (const Artifact* a = r.artifact(artifact_kind::kMeanEmbedding)) c.mean_embedding = registry.blob_path(a->digest);
-    for (std::string_view kind :
-         {artifact_kind::kFullModel, artifact_kind::kLora, artifact_kind::kAdapter, artifact_kind::kHead})
-      if (const Artifact* a = r.artifact(kind)) c.model[std::string(kind)] = registry.blob_path(a->digest);
-    out.push_back(std::move(c));
-  }
-  return out;
-}
-
-// --esms: files, or folders whose *.safetensors files are ESMs; each named by its stem.
-std::vector<Candidate> file_candidates(const std::vector<std::string>& specs) {
-  std::vector<fs::path> files;
-  for (const auto& spec : specs) {
-    if (fs::is_directory(spec)) {
-      std::vector<fs::path> in_dir;
-      for (const auto& e : fs::directory_iterator(spec))
-        if (e.path().extension() == ".safetensors") in_dir.push_back(e.path());
-      if (in_dir.empty()) throw InputError(location(spec) + "folder holds no .safetensors ESM files");
-      std::sort(in_dir.begin(), in_dir.end());
-      files.insert(files.end(), in_dir.begin(), in_dir.end());
-    } else if (fs::exists(spec)) {
-      files.emplace_back(spec);
-    } else {
-      throw IoError(location(spec) + "no such file or folder");
-    }
-  }
-  std::vector<Candidate> out;
-  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}, {}});
-  return out;
-}
-
 bool is_table(const std::string& spec) {
   for (const char* ext : {".csv", ".tsv", ".jsonl", ".ndjson"})
     if (spec.ends_with(ext)) return true;
   return false;
-}
-
-Targets dataset_targets(const Dataset& d) {
-  if (d.kind == LabelKind::Classification) return Targets::from_class_labels(d.label_ids);
-  Array values(DType::F64, {static_cast<std::int64_t>(d.values.size())});
-  std::copy(d.values.begin(), d.values.end(), values.mutable_values<double>().begin());
-  return Targets::from_values(values);
 }
 
 // --labels: integer ids (classification) or floats (regression) as an array, or a table.
@@ -129,28 +57,19 @@ Targets load_labels(const RankOptions& o) {
   return Targets::from_class_labels({v.begin(), v.end()});
 }
 
-struct Target {
-  EstimationInput input;
-  std::string what, base_fingerprint;
-  double embed_seconds = 0;
-  Dataset data;                // --target's texts (empty with --target-features)
-  std::size_t max_length = 0;  // the truncation the base embeddings used
-};
-
-Target load_target(const RankOptions& o) {
-  Target t;
-  if (!o.base_fingerprint.empty())
-    t.base_fingerprint = o.base_fingerprint;
-  else if (!o.base.empty())
-    t.base_fingerprint = base_model_fingerprint(o.base);
+RankTarget load_target(const RankOptions& o) {
   if (!o.target_features.empty()) {
     if (o.labels.empty()) throw UsageError("--target-features needs --labels");
     const Array x = load_array(o.target_features);
     if (x.ndim() != 2)
       throw InputError(location(o.target_features) + "target features must be N×D, got " + shape_string(x.shape()));
+    RankTarget t;
     t.input.features = x.to(DType::F32);
     t.input.targets = load_labels(o);
     t.what = o.target_features + " with " + o.labels;
+    t.base_fingerprint = !o.base_fingerprint.empty() ? o.base_fingerprint
+                         : !o.base.empty()           ? base_model_fingerprint(o.base)
+                                                     : "";
     return t;
   }
   if (o.target.empty())
@@ -161,151 +80,40 @@ Target load_target(const RankOptions& o) {
   data_options.text_pair_column = o.text_pair_column;
   data_options.label_column = o.label_column;
   data_options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  t.data = load_dataset(o.target, data_options);
-  const Dataset& data = t.data;
-  t.input.targets = dataset_targets(data);
-  const Encoder encoder = load_encoder(o.base);
+  const Dataset data = load_dataset(o.target, data_options);
   TextEmbeddingOptions options;
   options.embedding.pooling = parse_pooling(o.pooling);
   options.embedding.layer = o.layer;
   options.max_length = o.max_length;
   options.batch_size = o.batch_size;
-  check_embedding_options(encoder, options.embedding);
-  Stopwatch watch;
-  TextEmbeddings result;
-  {
-    ProgressBar progress("embedding target", static_cast<std::int64_t>(data.texts.size()));
-    std::size_t shown = 0;
-    result = embed_texts(encoder, text::Tokenizer::from_folder(o.base), data.texts, data.text_pairs, options, o.target,
-                         [&](std::size_t done, std::size_t) {
-                           progress.advance(static_cast<std::int64_t>(done - shown));
-                           shown = done;
-                         });
-  }
-  t.embed_seconds = watch.seconds();
-  t.max_length = result.max_length;
-  t.input.features = to_array(result.embeddings.contiguous());
-  t.what = o.target;
+  ProgressBar progress("embedding target", static_cast<std::int64_t>(data.texts.size()));
+  std::size_t shown = 0;
+  RankTarget t = embed_rank_target(data, o.base, options, [&](std::size_t done, std::size_t) {
+    progress.advance(static_cast<std::int64_t>(done - shown));
+    shown = done;
+  });
+  if (!o.base_fingerprint.empty()) t.base_fingerprint = o.base_fingerprint;
   return t;
 }
 
-// Why a source cannot be scored for this target's base model, or "" when it can (or either is unknown).
-std::string check_base(const std::string& source_base, const std::string& target_base) {
-  if (source_base.empty() || target_base.empty() || source_base == target_base) return "";
-  return fmt::format(
-      "its artifacts belong to another base model (fingerprint {}…) than the target's ({}…); rank it "
-      "with that base",
-      source_base.substr(0, 12), target_base.substr(0, 12));
-}
-
-struct MethodResult {
-  std::string method;
-  Ranking ranking;
-  double setup_seconds = 0, seconds = 0;
+// One progress bar per phase of rank_pool.
+struct RankBars {
+  std::optional<ProgressBar> bar;
+  std::int64_t shown = 0;
+  RankProgress callbacks() {
+    return {[this](const std::string& phase, std::int64_t total) {
+              bar.emplace(phase, total);
+              shown = 0;
+            },
+            [this](std::int64_t done) {
+              bar->advance(done - shown);
+              shown = done;
+            },
+            [this] { bar.reset(); }};
+  }
 };
 
-MethodResult run_method(const std::string& method, const Target& target, const std::vector<Candidate>& sources) {
-  MethodResult r{method, {}, 0, 0};
-  std::vector<std::string> names;
-  for (const auto& c : sources) names.push_back(c.name);
-  Stopwatch setup;
-  std::optional<EsmLogmeTarget> esm_target;
-  at::Tensor target_mean;
-  if (method == "esm-logme")
-    esm_target.emplace(target.input, target.what);
-  else
-    target_mean = mean_embedding(as_tensor(target.input.features));
-  r.setup_seconds = setup.seconds();
-  auto scorer = [&](std::size_t i) -> double {
-    const Candidate& c = sources[i];
-    if (!c.defect.empty()) throw InputError("damaged registry entry: " + c.defect);
-    if (std::string why = check_base(c.base_fingerprint, target.base_fingerprint); !why.empty()) throw InputError(why);
-    if (method == "esm-logme") {
-      if (c.esm.empty()) throw InputError("it has no ESM artifact; register it with one (taskscout esm train)");
-      const Esm esm = load_esm(c.esm);
-      if (std::string why = check_base(esm.base_fingerprint(), target.base_fingerprint); !why.empty())
-        throw InputError(why);
-      return esm_target->score(esm, c.esm.string());
-    }
-    if (c.mean_embedding.empty()) throw InputError("it has no stored mean embedding (artifact mean_embedding)");
-    const SafetensorsFile file(c.mean_embedding);
-    return textemb_score(target_mean, file.get("mean"), c.mean_embedding.string());
-  };
-  Stopwatch watch;
-  std::vector<SourceScore> scores;
-  {
-    ProgressBar progress(method, static_cast<std::int64_t>(sources.size()));
-    std::int64_t shown = 0;
-    scores = score_sources(names, scorer, [&](std::int64_t done) {
-      progress.advance(done - shown);
-      shown = done;
-    });
-  }
-  r.seconds = watch.seconds();
-  r.ranking = make_ranking(std::move(scores));
-  return r;
-}
-
-// logme and knn (whichever of them `methods` holds) in one pass: each source's model is
-// loaded once, embeds the target once, and both estimators read those embeddings. One
-// source at a time, with every thread in the forward pass.
-std::vector<MethodResult> run_model_methods(const std::vector<std::string>& methods, const Target& target,
-                                            const std::vector<Candidate>& sources, const RankOptions& o) {
-  std::vector<std::string> names;
-  for (const auto& c : sources) names.push_back(c.name);
-  text::Tokenizer tokenizer = text::Tokenizer::from_folder(o.base);
-  const TokenizedTexts texts =
-      tokenize_texts(tokenizer, target.data.texts, target.data.text_pairs, target.max_length, o.target);
-  EmbeddingOptions embedding{parse_pooling(o.pooling), o.layer};
-  // scores[m][i]: method m's score of source i, or the reason it has none.
-  std::vector<std::vector<SourceScore>> scores(methods.size(), std::vector<SourceScore>(sources.size()));
-  auto scorer = [&](std::size_t i) -> double {
-    const Candidate& c = sources[i];
-    if (!c.defect.empty()) throw InputError("damaged registry entry: " + c.defect);
-    if (std::string why = check_base(c.base_fingerprint, target.base_fingerprint); !why.empty()) throw InputError(why);
-    if (!has_stored_model(c.model))
-      throw InputError("it stores no fine-tuned model (register it with --method to have one)");
-    const TaskModel model = load_stored_model(c.model, o.base, "source " + c.name);
-    EstimationInput in{
-        to_array(embed_with_task_model(model, texts, embedding, o.batch_size)), target.input.targets, {}};
-    for (std::size_t m = 0; m < methods.size(); ++m) {
-      try {
-        scores[m][i].score = find_estimator(methods[m]).fn(in, {});
-        if (!std::isfinite(scores[m][i].score)) scores[m][i].skipped = "its score is not finite";
-      } catch (const std::exception& e) {
-        scores[m][i].skipped = e.what();
-      }
-    }
-    return 0;  // the scores are in `scores`
-  };
-  Stopwatch watch;
-  std::vector<SourceScore> passes;
-  {
-    ProgressBar progress(methods.size() == 1 ? methods[0] : "logme, knn", static_cast<std::int64_t>(sources.size()));
-    std::int64_t shown = 0;
-    passes = score_sources(
-        names, scorer,
-        [&](std::int64_t done) {
-          progress.advance(done - shown);
-          shown = done;
-        },
-        1);
-  }
-  const double seconds = watch.seconds();
-  std::vector<MethodResult> out;
-  for (std::size_t m = 0; m < methods.size(); ++m) {
-    for (std::size_t i = 0; i < sources.size(); ++i) {
-      SourceScore& s = scores[m][i];
-      s.name = passes[i].name;
-      s.seconds = passes[i].seconds;  // loading, embedding and every method's scoring
-      if (!passes[i].ok()) s.skipped = passes[i].skipped;
-    }
-    out.push_back({methods[m], make_ranking(std::move(scores[m])), 0, seconds});
-  }
-  return out;
-}
-
-nlohmann::ordered_json to_json(const MethodResult& r, std::size_t k) {
+nlohmann::ordered_json to_json(const MethodRanking& r, std::size_t k) {
   nlohmann::ordered_json ranked = nlohmann::ordered_json::array(), skipped = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < r.ranking.ranked.size() && i < k; ++i) {
     const auto& s = r.ranking.ranked[i];
@@ -323,36 +131,25 @@ void run(const RankOptions& o) {
   apply_common_options(o.common);
   std::vector<std::string> methods;
   if (o.method == "all")
-    methods = kMethods;
-  else if (std::find(kMethods.begin(), kMethods.end(), o.method) != kMethods.end())
-    methods = {o.method};
+    for (const auto& m : rank_methods()) methods.push_back(m.name);
   else
-    throw UsageError(fmt::format("unknown --method '{}'; choose from esm-logme, textemb, logme, knn, all", o.method));
+    for (const auto& m : split_list(o.method)) methods.push_back(find_rank_method(m).name);
+  if (methods.empty()) throw UsageError("--method names no method");
   if (o.registry.empty() == o.esms.empty())
     throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
   if (o.k == 0) throw UsageError("--k must be at least 1");
   // Sources first: a wrong registry path fails before the target is embedded.
-  const std::vector<Candidate> sources = o.registry.empty() ? file_candidates(o.esms) : registry_candidates(o.registry);
-  const Target target = load_target(o);
+  const std::vector<PoolSource> sources = o.registry.empty() ? esm_file_pool(o.esms) : registry_pool(o.registry);
+  const RankTarget target = load_target(o);
   validate(target.input, target.what);
-  if (target.data.texts.empty() && std::any_of(methods.begin(), methods.end(), needs_model)) {
-    if (o.method != "all")
-      throw UsageError("--method " + o.method +
-                       " embeds the target's texts with each source's model: give --target "
-                       "DATA --base MODEL, not --target-features");
-    std::erase_if(methods, needs_model);
-    std::cerr << "note: logme and knn left out: they need the target's texts (--target), not --target-features\n";
+  auto needs_texts = [](const std::string& m) { return find_rank_method(m).runs_source_model || m == "vocabulary"; };
+  if (!target.has_texts() && o.method == "all") {
+    std::erase_if(methods, needs_texts);
+    std::cerr << "note: the methods that read the target's texts (vocabulary, and those that run each source's "
+                 "model) are left out: give --target, not --target-features\n";
   }
-
-  std::vector<MethodResult> results;
-  std::vector<std::string> model_methods;
-  for (const auto& m : methods)
-    if (needs_model(m))
-      model_methods.push_back(m);
-    else
-      results.push_back(run_method(m, target, sources));
-  if (!model_methods.empty())
-    for (MethodResult& r : run_model_methods(model_methods, target, sources, o)) results.push_back(std::move(r));
+  RankBars bars;
+  const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks());
 
   if (o.common.json) {
     nlohmann::ordered_json j = {{"target", target.what},
@@ -422,11 +219,14 @@ void add_rank_command(CLI::App& app) {
       "Examples:\n"
       "  taskscout rank --registry reg --target target.csv --base bert-folder --k 10\n"
       "  taskscout rank --esms esm-folder --target-features x.npy --labels y.npy --method esm-logme --json\n"
-      "Methods: esm-logme (LogME of the target's embeddings mapped by each source's ESM), textemb (cosine of\n"
-      "mean embeddings), logme and knn (LogME and leave-one-out 1-NN accuracy of the target as each source's own\n"
-      "fine-tuned model embeds it: the expensive baselines; they need --target), all (side by side, ordered\n"
-      "by the first). A source that cannot be scored (no such artifact, another base model, a corrupt or\n"
-      "missing file) is listed as skipped with the reason.");
+      "Methods (a comma-separated list, or all: side by side, ordered by the first):\n"
+      "  cheap, from what registration stored: esm-logme (LogME of the target's embeddings mapped by each\n"
+      "  source's ESM), textemb (cosine of mean embeddings), vocabulary (1 - Jensen-Shannon divergence of\n"
+      "  token distributions);\n"
+      "  expensive, each source's fine-tuned model run on the target (they need --target): logme, knn, h_score,\n"
+      "  regularized_h_score, gbc, transrate, linear_probe on its embeddings; leep and nce from its head.\n"
+      "A source that cannot be scored (no such artifact, another base model, a corrupt or missing file) is\n"
+      "listed as skipped with the reason.");
   cmd->add_option("--registry", o->registry, "Registry folder (taskscout registry init)");
   cmd->add_option("--esms", o->esms, "Instead of a registry: ESM files, or folders of them (named by file stem)");
   cmd->add_option("--target", o->target, "Target dataset (.csv, .tsv, .jsonl) with text and label columns");
@@ -435,7 +235,7 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--labels", o->labels, "With --target-features: N class ids or regression values, or a table");
   cmd->add_option("--base-fingerprint", o->base_fingerprint,
                   "With --target-features: the base model's fingerprint (default: of --base when given)");
-  cmd->add_option("--method", o->method, "esm-logme, textemb, logme, knn or all")->capture_default_str();
+  cmd->add_option("--method", o->method, "A method, a comma-separated list, or all (see below)")->capture_default_str();
   cmd->add_option("--k", o->k, "Ranked sources to print")->capture_default_str();
   cmd->add_option("--task", o->task, "classification, regression or auto")
       ->check(CLI::IsMember({"auto", "classification", "regression"}))

@@ -28,17 +28,6 @@ struct TrainOptions {
   std::string placement = "pfeiffer", lora_targets;
 };
 
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (start <= s.size()) {
-    const std::size_t end = std::min(s.find(',', start), s.size());
-    if (end > start) out.push_back(s.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-
 std::atomic<bool> interrupted{false};
 
 void on_sigint(int) { interrupted.store(true); }
@@ -65,7 +54,7 @@ void run(TrainOptions& o) {
   f.method = parse_fine_tune_method(o.method);
   f.seed = o.common.seed;
   f.adapter.placement = parse_adapter_placement(o.placement);
-  f.lora.target_modules = split_commas(o.lora_targets);
+  f.lora.target_modules = split_list(o.lora_targets);
   StagedFolder::check_target(o.out);  // before the work, not after
 
   DatasetOptions data;

@@ -33,6 +33,7 @@ void add_register_command(CLI::App& app);
 void add_esm_command(CLI::App& app);
 void add_rank_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
+void add_benchmark_command(CLI::App& app);
 
 // A results table printed as aligned columns (default) or RFC 4180 CSV (--csv).
 struct ResultTable {
@@ -41,6 +42,9 @@ struct ResultTable {
 };
 std::string format_table(const ResultTable& table, bool csv);
 void print_table(const ResultTable& table, bool csv);
+
+// "a,b,,c" → {"a", "b", "c"}: a comma-separated flag value, empty items dropped.
+std::vector<std::string> split_list(const std::string& text);
 
 // Shortest text that reads back as the same double ("nan" for NaN).
 std::string format_number(double value);

@@ -69,6 +69,17 @@ void print_table(const ResultTable& table, bool csv) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(',', start), text.size());
+    if (end > start) out.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
 std::string format_number(double value) {
   if (std::isnan(value)) return "nan";
   char buf[64];

@@ -1,0 +1,96 @@
+#pragma once
+// Ranking a pool of sources for one target: the pipeline behind `taskscout rank` and the
+// transfer benchmark. The target is embedded once with the base model; each method then
+// scores every source, streaming them (one in memory per worker), and a source that cannot
+// be scored is reported as skipped with its reason, never fatal.
+//
+// Methods (rank_methods() lists them with a summary):
+//   cheap, from artifacts stored at registration and the target's base embeddings:
+//     esm-logme   LogME of the target's embeddings mapped by the source's ESM
+//     textemb     cosine of the mean base embeddings (Poth et al. 2021)
+//     vocabulary  1 − JSD of the token distributions (vocabulary.hpp)
+//   expensive, each source's stored fine-tuned model run on the target's texts (one pass
+//   per source feeds them all):
+//     logme, knn, h_score, regularized_h_score, gbc, transrate, linear_probe
+//                 the estimator on the target as the source's model embeds it
+//     leep, nce   from the source model's own head: its class probabilities on the target
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "taskscout/estimate/problem.hpp"
+#include "taskscout/io/dataset.hpp"
+#include "taskscout/model/text_embedding.hpp"
+#include "taskscout/select/ranking.hpp"
+#include "taskscout/select/stored_model.hpp"
+
+namespace taskscout {
+
+// A candidate source: where its artifacts are, known before any of them is read.
+struct PoolSource {
+  std::string name;
+  std::string base_fingerprint;                           // empty when unknown until its ESM is read
+  std::filesystem::path esm, mean_embedding, vocabulary;  // empty when the source has no such artifact
+  ArtifactFiles model;                                    // the fine-tuned model's blobs, if any
+  std::string defect;                                     // a damaged registry row
+};
+
+// Every source of a registry, by name.
+std::vector<PoolSource> registry_pool(const std::filesystem::path& registry);
+// ESM files, or folders whose *.safetensors files are ESMs; each named by its file stem.
+std::vector<PoolSource> esm_file_pool(const std::vector<std::string>& files_or_folders);
+
+struct RankTarget {
+  EstimationInput input;           // the base embeddings (N×D) and the labels
+  std::string what;                // names the target in messages
+  std::string base_fingerprint;    // empty: sources are not checked against a base
+  std::filesystem::path base;      // the base folder; empty for a target given as features
+  Dataset data;                    // the texts; empty for a target given as features
+  TextEmbeddingOptions embedding;  // how the texts were embedded; max_length is the limit applied
+  double embed_seconds = 0;
+
+  bool has_texts() const { return !data.texts.empty(); }
+};
+
+// The target's labels as estimators take them.
+Targets dataset_targets(const Dataset& data);
+
+// Embeds the dataset's texts with the base once. `progress` gets texts done and the total.
+RankTarget embed_rank_target(const Dataset& data, const std::filesystem::path& base,
+                             const TextEmbeddingOptions& options,
+                             const std::function<void(std::size_t done, std::size_t total)>& progress = {});
+
+struct RankMethod {
+  std::string name, summary;
+  bool runs_source_model = false;  // needs the target's texts and each source's fine-tuned model
+};
+// Every method, in the order `all` runs them.
+const std::vector<RankMethod>& rank_methods();
+// UsageError listing the names when unknown.
+const RankMethod& find_rank_method(std::string_view name);
+
+struct MethodRanking {
+  std::string method;
+  Ranking ranking;
+  double setup_seconds = 0;  // once per target (factoring it, counting its tokens)
+  double seconds = 0;        // every source
+};
+
+// Phases are the method names (the model methods share one, "source models").
+struct RankProgress {
+  std::function<void(const std::string& phase, std::int64_t sources)> start;
+  std::function<void(std::int64_t done)> advance;
+  std::function<void()> finish;
+};
+
+// Ranks the pool by each method, results in the order of `methods`. A source's seconds
+// are its loading and scoring; for the model methods, the forward pass they share plus
+// the method's own estimator. UsageError for an unknown method, or a model method with a
+// target that has no texts.
+std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
+                                     const std::vector<std::string>& methods, const RankProgress& progress = {});
+
+}  // namespace taskscout

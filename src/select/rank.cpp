@@ -1,0 +1,304 @@
+// The ranking pipeline (see rank.hpp): candidates, the embedded target, and each method
+// streamed over the pool.
+#include "taskscout/select/rank.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/tensor.hpp"
+#include "taskscout/core/timer.hpp"
+#include "taskscout/esm/esm.hpp"
+#include "taskscout/estimate/estimators.hpp"
+#include "taskscout/io/safetensors.hpp"
+#include "taskscout/registry/fingerprint.hpp"
+#include "taskscout/registry/registry.hpp"
+#include "taskscout/select/esm_logme.hpp"
+#include "taskscout/select/textemb.hpp"
+#include "taskscout/select/vocabulary.hpp"
+
+namespace taskscout {
+
+namespace fs = std::filesystem;
+
+std::vector<PoolSource> registry_pool(const fs::path& folder) {
+  const Registry registry = Registry::open(folder);
+  std::vector<PoolSource> out;
+  for (const SourceRecord& r : registry.list()) {
+    PoolSource c{r.name, r.base_fingerprint, {}, {}, {}, {}, r.defect};
+    auto blob = [&](std::string_view kind) {
+      const Artifact* a = r.artifact(kind);
+      return a ? registry.blob_path(a->digest) : fs::path();
+    };
+    c.esm = blob(artifact_kind::kEsm);
+    c.mean_embedding = blob(artifact_kind::kMeanEmbedding);
+    c.vocabulary = blob(artifact_kind::kVocabulary);
+    for (std::string_view kind :
+         {artifact_kind::kFullModel, artifact_kind::kLora, artifact_kind::kAdapter, artifact_kind::kHead})
+      if (const Artifact* a = r.artifact(kind)) c.model[std::string(kind)] = registry.blob_path(a->digest);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<PoolSource> esm_file_pool(const std::vector<std::string>& specs) {
+  std::vector<fs::path> files;
+  for (const auto& spec : specs) {
+    if (fs::is_directory(spec)) {
+      std::vector<fs::path> in_dir;
+      for (const auto& e : fs::directory_iterator(spec))
+        if (e.path().extension() == ".safetensors") in_dir.push_back(e.path());
+      if (in_dir.empty()) throw InputError(location(spec) + "folder holds no .safetensors ESM files");
+      std::sort(in_dir.begin(), in_dir.end());
+      files.insert(files.end(), in_dir.begin(), in_dir.end());
+    } else if (fs::exists(spec)) {
+      files.emplace_back(spec);
+    } else {
+      throw IoError(location(spec) + "no such file or folder");
+    }
+  }
+  std::vector<PoolSource> out;
+  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}, {}, {}});
+  return out;
+}
+
+Targets dataset_targets(const Dataset& d) {
+  if (d.kind == LabelKind::Classification) return Targets::from_class_labels(d.label_ids);
+  Array values(DType::F64, {static_cast<std::int64_t>(d.values.size())});
+  std::copy(d.values.begin(), d.values.end(), values.mutable_values<double>().begin());
+  return Targets::from_values(values);
+}
+
+RankTarget embed_rank_target(const Dataset& data, const fs::path& base, const TextEmbeddingOptions& options,
+                             const std::function<void(std::size_t, std::size_t)>& progress) {
+  RankTarget t;
+  t.what = data.path;
+  t.base = base;
+  t.base_fingerprint = base_model_fingerprint(base);
+  t.data = data;
+  t.input.targets = dataset_targets(data);
+  const Encoder encoder = load_encoder(base);
+  check_embedding_options(encoder, options.embedding);
+  Stopwatch watch;
+  const TextEmbeddings result = embed_texts(encoder, text::Tokenizer::from_folder(base), data.texts, data.text_pairs,
+                                            options, data.path, [&](std::size_t done, std::size_t) {
+                                              if (progress) progress(done, data.texts.size());
+                                            });
+  t.embed_seconds = watch.seconds();
+  t.embedding = options;
+  t.embedding.max_length = result.max_length;
+  t.input.features = to_array(result.embeddings.contiguous());
+  return t;
+}
+
+namespace {
+
+// Estimators the model pass feeds: on the source model's embeddings, or (leep, nce) on its
+// class probabilities.
+bool reads_probabilities(std::string_view method) { return method == "leep" || method == "nce"; }
+
+const std::vector<RankMethod> kMethods = {
+    {"esm-logme", "LogME of the target's base embeddings mapped by the source's ESM (Schulte et al.)", false},
+    {"textemb", "cosine of the target's and the source's mean base embeddings (Poth et al.)", false},
+    {"vocabulary", "1 - Jensen-Shannon divergence of token distributions (domain similarity)", false},
+    {"logme", "LogME of the target as the source's fine-tuned model embeds it", true},
+    {"knn", "leave-one-out 1-NN accuracy of the source model's embeddings", true},
+    {"h_score", "H-score of the source model's embeddings", true},
+    {"regularized_h_score", "shrinkage H-score of the source model's embeddings", true},
+    {"gbc", "GBC of the source model's embeddings", true},
+    {"transrate", "TransRate of the source model's embeddings", true},
+    {"linear_probe", "cross-validated logistic regression on the source model's embeddings", true},
+    {"leep", "LEEP from the source model's class probabilities on the target", true},
+    {"nce", "NCE from the source model's predicted classes on the target", true},
+};
+
+// Why a source cannot be scored for this target's base model, or "" when it can (or either is unknown).
+std::string check_base(const std::string& source_base, const std::string& target_base) {
+  if (source_base.empty() || target_base.empty() || source_base == target_base) return "";
+  return fmt::format(
+      "its artifacts belong to another base model (fingerprint {}…) than the target's ({}…); rank it "
+      "with that base",
+      source_base.substr(0, 12), target_base.substr(0, 12));
+}
+
+void check_entry(const PoolSource& c, const RankTarget& target) {
+  if (!c.defect.empty()) throw InputError("damaged registry entry: " + c.defect);
+  if (std::string why = check_base(c.base_fingerprint, target.base_fingerprint); !why.empty()) throw InputError(why);
+}
+
+std::vector<std::string> names_of(const std::vector<PoolSource>& pool) {
+  std::vector<std::string> names;
+  for (const auto& c : pool) names.push_back(c.name);
+  return names;
+}
+
+// Counts progress for one phase, whatever the worker that finished a source.
+struct Phase {
+  const RankProgress& progress;
+  Phase(const RankProgress& p, const std::string& name, std::size_t sources) : progress(p) {
+    if (progress.start) progress.start(name, static_cast<std::int64_t>(sources));
+  }
+  ~Phase() {
+    if (progress.finish) progress.finish();
+  }
+  ScoringProgress callback() const {
+    return [this](std::int64_t done) {
+      if (progress.advance) progress.advance(done);
+    };
+  }
+};
+
+MethodRanking run_artifact_method(const std::string& method, const RankTarget& target,
+                                  const std::vector<PoolSource>& pool, const RankProgress& progress) {
+  MethodRanking r{method, {}, 0, 0};
+  Stopwatch setup;
+  std::optional<EsmLogmeTarget> esm_target;
+  at::Tensor target_mean;
+  std::vector<double> target_tokens;
+  if (method == "esm-logme") {
+    esm_target.emplace(target.input, target.what);
+  } else if (method == "textemb") {
+    target_mean = mean_embedding(as_tensor(target.input.features));
+  } else {
+    target_tokens =
+        token_counts(text::Tokenizer::from_folder(target.base), target.data.texts, target.data.text_pairs, target.what);
+  }
+  r.setup_seconds = setup.seconds();
+  auto scorer = [&](std::size_t i) -> double {
+    const PoolSource& c = pool[i];
+    check_entry(c, target);
+    if (method == "esm-logme") {
+      if (c.esm.empty()) throw InputError("it has no ESM artifact; register it with one (taskscout esm train)");
+      const Esm esm = load_esm(c.esm);
+      if (std::string why = check_base(esm.base_fingerprint(), target.base_fingerprint); !why.empty())
+        throw InputError(why);
+      return esm_target->score(esm, c.esm.string());
+    }
+    if (method == "textemb") {
+      if (c.mean_embedding.empty()) throw InputError("it has no stored mean embedding (artifact mean_embedding)");
+      const SafetensorsFile file(c.mean_embedding);
+      return textemb_score(target_mean, file.get("mean"), c.mean_embedding.string());
+    }
+    if (c.vocabulary.empty())
+      throw InputError("it has no stored token counts (artifact vocabulary); register it again to add them");
+    return vocabulary_similarity(target_tokens, read_vocabulary_artifact(c.vocabulary), c.vocabulary.string());
+  };
+  Stopwatch watch;
+  std::vector<SourceScore> scores;
+  {
+    Phase phase(progress, method, pool.size());
+    scores = score_sources(names_of(pool), scorer, phase.callback());
+  }
+  r.seconds = watch.seconds();
+  r.ranking = make_ranking(std::move(scores));
+  return r;
+}
+
+// The model methods in one pass: each source's model is loaded once and runs on the
+// target once (embeddings, and class probabilities when leep or nce is asked for); every
+// estimator then reads those. One source at a time, with every thread in the forward pass.
+std::vector<MethodRanking> run_model_methods(const std::vector<std::string>& methods, const RankTarget& target,
+                                             const std::vector<PoolSource>& pool, const RankProgress& progress) {
+  text::Tokenizer tokenizer = text::Tokenizer::from_folder(target.base);
+  const TokenizedTexts texts =
+      tokenize_texts(tokenizer, target.data.texts, target.data.text_pairs, target.embedding.max_length, target.what);
+  const bool probabilities = std::any_of(methods.begin(), methods.end(), reads_probabilities);
+  // scores[m][i]: method m's score of source i, or the reason it has none.
+  std::vector<std::vector<SourceScore>> scores(methods.size(), std::vector<SourceScore>(pool.size()));
+  std::vector<double> embed_seconds(pool.size(), 0), probability_seconds(pool.size(), 0);  // per source
+  auto scorer = [&](std::size_t i) -> double {
+    const PoolSource& c = pool[i];
+    check_entry(c, target);
+    if (!has_stored_model(c.model))
+      throw InputError("it stores no fine-tuned model (register it with --method to have one)");
+    Stopwatch shared;
+    const TaskModel model = load_stored_model(c.model, target.base, "source " + c.name);
+    EstimationInput in{
+        to_array(embed_with_task_model(model, texts, target.embedding.embedding, target.embedding.batch_size)),
+        target.input.targets,
+        {}};
+    embed_seconds[i] = shared.seconds();
+    if (probabilities) {
+      Stopwatch head;
+      in.source_probs = to_array(predict_logits(model, texts, target.embedding.batch_size).softmax(1).contiguous());
+      probability_seconds[i] = head.seconds();
+    }
+    for (std::size_t m = 0; m < methods.size(); ++m) {
+      SourceScore& s = scores[m][i];
+      Stopwatch own;
+      try {
+        s.score = find_estimator(methods[m]).fn(in, {});
+        if (!std::isfinite(s.score)) s.skipped = "its score is not finite";
+      } catch (const std::exception& e) {
+        s.skipped = e.what();
+      }
+      s.seconds = own.seconds();
+    }
+    return 0;  // the scores are in `scores`
+  };
+  Stopwatch watch;
+  std::vector<SourceScore> passes;
+  {
+    Phase phase(progress, methods.size() == 1 ? methods[0] : "source models", pool.size());
+    passes = score_sources(names_of(pool), scorer, phase.callback(), 1);
+  }
+  const double seconds = watch.seconds();
+  // What each method alone would cost per source: loading the model and embedding the
+  // target (and its head's probabilities, for leep and nce), then its own estimator.
+  for (std::size_t m = 0; m < methods.size(); ++m)
+    for (std::size_t i = 0; i < pool.size(); ++i) {
+      SourceScore& s = scores[m][i];
+      s.name = passes[i].name;
+      s.seconds += embed_seconds[i] + (reads_probabilities(methods[m]) ? probability_seconds[i] : 0);
+      if (!passes[i].ok()) s.skipped = passes[i].skipped;
+    }
+  std::vector<MethodRanking> out;
+  for (std::size_t m = 0; m < methods.size(); ++m) {
+    out.push_back({methods[m], make_ranking(std::move(scores[m])), 0, seconds});
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<RankMethod>& rank_methods() { return kMethods; }
+
+const RankMethod& find_rank_method(std::string_view name) {
+  std::string names;
+  for (const auto& m : kMethods) {
+    if (m.name == name) return m;
+    names += (names.empty() ? "" : ", ") + m.name;
+  }
+  throw UsageError(fmt::format("unknown ranking method '{}'; choose from {}, all", name, names));
+}
+
+std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
+                                     const std::vector<std::string>& methods, const RankProgress& progress) {
+  validate(target.input, target.what);
+  for (const auto& m : methods)
+    if ((find_rank_method(m).runs_source_model || m == "vocabulary") && !target.has_texts())
+      throw UsageError(
+          fmt::format("--method {} reads the target's texts: give them as --target DATA --base MODEL, "
+                      "not --target-features",
+                      m));
+  std::vector<std::string> model_methods;
+  for (const auto& m : methods)
+    if (find_rank_method(m).runs_source_model) model_methods.push_back(m);
+  std::vector<MethodRanking> model_results;
+  if (!model_methods.empty()) model_results = run_model_methods(model_methods, target, pool, progress);
+  std::vector<MethodRanking> out;
+  for (const auto& m : methods) {
+    if (find_rank_method(m).runs_source_model) {
+      for (auto& r : model_results)
+        if (r.method == m) out.push_back(std::move(r));
+    } else {
+      out.push_back(run_artifact_method(m, target, pool, progress));
+    }
+  }
+  return out;
+}
+
+}  // namespace taskscout
