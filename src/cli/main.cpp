@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     const std::string command = argv[1];
     bool encodes = false;
-    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register"}) encodes |= command == c;
+    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark"}) encodes |= command == c;
     if (command == "rank")
       for (int i = 2; i < argc; ++i)
         encodes |=
@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_esm_command(app);
   taskscout::cli::add_rank_command(app);
   taskscout::cli::add_pretrain_command(app);
+  taskscout::cli::add_benchmark_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;

@@ -9,6 +9,10 @@
 
 namespace taskscout {
 
+// "42s", "3m07s", "1h05m": a duration as people read it.
+std::string format_duration(double seconds);
+
+// Shows the elapsed time and, once something is done, the time left at the rate so far.
 class ProgressBar {
  public:
   ProgressBar(std::string label, std::int64_t total);

@@ -1,0 +1,432 @@
+// The transfer benchmark (see transfer_benchmark.hpp): sources fine-tuned and registered,
+// target runs from each source and from the base, every ranker over the same pool.
+#include "taskscout/eval/transfer_benchmark.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
+#include "taskscout/core/threads.hpp"
+#include "taskscout/core/timer.hpp"
+#include "taskscout/eval/task_suite.hpp"
+#include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/dataset.hpp"
+#include "taskscout/registry/fingerprint.hpp"
+#include "taskscout/registry/registry.hpp"
+#include "taskscout/select/rank.hpp"
+#include "taskscout/select/registration.hpp"
+#include "taskscout/train/fine_tune.hpp"
+
+namespace taskscout {
+
+namespace fs = std::filesystem;
+
+void apply_quick_settings(TransferBenchmarkOptions& o) {
+  o.target_examples = std::min<std::size_t>(o.target_examples, 200);
+  o.source_examples = o.source_examples == 0 ? 600 : std::min<std::size_t>(o.source_examples, 600);
+  o.dev_examples = o.dev_examples == 0 ? 200 : std::min<std::size_t>(o.dev_examples, 200);
+  o.test_examples = o.test_examples == 0 ? 300 : std::min<std::size_t>(o.test_examples, 300);
+  o.seeds = std::min<std::size_t>(o.seeds, 2);
+  o.max_tasks = o.max_tasks == 0 ? 4 : std::min<std::size_t>(o.max_tasks, 4);
+  o.epochs = 1;
+  o.source_epochs = 1;
+}
+
+namespace {
+
+// A task's splits as the benchmark uses them: the row subsets, with dev and test labels
+// checked against the train split's.
+struct LoadedTask {
+  TaskSpec spec;
+  Dataset train, dev, test;  // subsets: train as a target's (target_examples) or a source's
+  Dataset source_train;      // the source's training rows (source_examples)
+  nlohmann::ordered_json fingerprints;
+};
+
+LoadedTask load_task(const TaskSpec& spec, const TransferBenchmarkOptions& o) {
+  LoadedTask t;
+  t.spec = spec;
+  DatasetOptions options;
+  options.text_column = spec.text_column;
+  options.label_column = spec.label_column;
+  const Dataset train = load_dataset(spec.train, options);
+  options.label_names = train.label_names;  // a dev or test label the train split lacks is an error naming its line
+  const Dataset dev = load_dataset(spec.dev, options);
+  const Dataset test = load_dataset(spec.test, options);
+  t.fingerprints = {
+      {"train", dataset_fingerprint(train)}, {"dev", dataset_fingerprint(dev)}, {"test", dataset_fingerprint(test)}};
+  auto cap = [](std::size_t n) { return n == 0 ? std::numeric_limits<std::size_t>::max() : n; };
+  t.train = select_rows(train, sample_rows(train.size(), cap(o.target_examples), o.seed));
+  t.source_train = select_rows(train, sample_rows(train.size(), cap(o.source_examples), o.seed));
+  t.dev = select_rows(dev, sample_rows(dev.size(), cap(o.dev_examples), o.seed));
+  t.test = select_rows(test, sample_rows(test.size(), cap(o.test_examples), o.seed));
+  return t;
+}
+
+void check_target(const LoadedTask& t) {
+  std::set<std::int64_t> classes(t.train.label_ids.begin(), t.train.label_ids.end());
+  if (classes.size() < 2)
+    throw InputError(
+        fmt::format("{}: target '{}' has a single class among its training rows; a target needs two "
+                    "or more (raise --target-examples or drop it with --targets)",
+                    t.spec.train.string(), t.spec.name));
+}
+
+// What the results depend on, beyond the task data (whose fingerprints config.json keeps
+// per task): its digest tags every run.
+nlohmann::ordered_json settings_json(const TransferBenchmarkOptions& o, const std::string& base_fingerprint) {
+  return {{"format", "taskscout-transfer-benchmark"},
+          {"version", 1},
+          {"base_fingerprint", base_fingerprint},
+          {"method", o.method},
+          {"target_examples", o.target_examples},
+          {"source_examples", o.source_examples},
+          {"dev_examples", o.dev_examples},
+          {"test_examples", o.test_examples},
+          {"seed", o.seed},
+          {"epochs", o.epochs},
+          {"source_epochs", o.source_epochs},
+          {"batch_size", o.batch_size},
+          {"learning_rate", o.learning_rate},
+          {"max_length", o.max_length}};
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(location(path.string()) + "cannot read the file");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Creates config.json, or checks the folder's against this run: the settings must be the
+// same, and every task both know must have the same data. New tasks are added.
+std::string settle_config(const fs::path& out, const nlohmann::ordered_json& settings,
+                          const std::vector<LoadedTask>& tasks) {
+  const std::string digest = [&] {
+    Sha256 h;
+    h.update(settings.dump());
+    return h.finish_hex();
+  }();
+  const fs::path file = out / "config.json";
+  nlohmann::ordered_json config = {
+      {"digest", digest}, {"settings", settings}, {"tasks", nlohmann::ordered_json::object()}};
+  if (fs::exists(file)) {
+    nlohmann::ordered_json old;
+    try {
+      old = nlohmann::ordered_json::parse(read_text(file));
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(location(file.string()) + "not a benchmark configuration (" + e.what() +
+                       "); use another output folder");
+    }
+    if (!old.contains("settings") || !old["settings"].is_object() || !old.contains("tasks"))
+      throw InputError(location(file.string()) + "not a benchmark configuration; use another output folder");
+    std::string differ;
+    for (const auto& [key, value] : settings.items())
+      if (!old["settings"].contains(key) || old["settings"][key] != value)
+        differ += fmt::format("{}{} {} (now {})", differ.empty() ? "" : ", ", key,
+                              old["settings"].contains(key) ? old["settings"][key].dump() : "absent", value.dump());
+    if (!differ.empty())
+      throw InputError(
+          fmt::format("{}this folder was measured with other settings: {}; results are never mixed: "
+                      "use another --out, or the same settings",
+                      out.string(), differ));
+    config["tasks"] = old["tasks"];
+  }
+  for (const auto& t : tasks) {
+    auto& known = config["tasks"];
+    if (known.contains(t.spec.name) && known[t.spec.name] != t.fingerprints)
+      throw InputError(
+          fmt::format("{}: task '{}' has other data than when this folder was measured (its train, dev "
+                      "or test file changed); use another --out",
+                      out.string(), t.spec.name));
+    known[t.spec.name] = t.fingerprints;
+  }
+  write_file_atomically(file, config.dump(1) + "\n");
+  return digest;
+}
+
+FineTuneOptions fine_tune_options(const TransferBenchmarkOptions& o, std::int64_t epochs, std::uint64_t seed) {
+  FineTuneOptions f;
+  f.method = parse_fine_tune_method(o.method);
+  f.epochs = epochs;
+  f.batch_size = o.batch_size;
+  f.learning_rate = o.learning_rate;
+  f.max_length = o.max_length;
+  f.seed = seed;
+  return f;
+}
+
+// Runs `count` jobs on `workers` threads, each with threads/workers libtorch threads;
+// the first exception stops the others and is rethrown.
+void run_parallel(std::size_t count, int workers, int threads, const std::function<void(std::size_t)>& job) {
+  workers = std::max(1, std::min<int>(workers, static_cast<int>(count)));
+  if (workers <= 1) {
+    for (std::size_t i = 0; i < count; ++i) job(i);
+    return;
+  }
+  const int per_worker = std::max(1, threads / workers);
+  std::atomic<std::size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto work = [&] {
+    set_thread_count(per_worker);  // this thread's OpenMP team, and BLAS (the same for every worker)
+    for (std::size_t i = next++; i < count && !failed; i = next++) {
+      try {
+        job(i);
+      } catch (...) {
+        std::lock_guard lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  set_thread_count(threads);
+  if (error) std::rethrow_exception(error);
+}
+
+struct Phase {
+  const BenchmarkProgress& progress;
+  std::mutex mutex;
+  Phase(const BenchmarkProgress& p, const std::string& name, std::int64_t total) : progress(p) {
+    if (progress.start) progress.start(name, total);
+  }
+  ~Phase() {
+    if (progress.finish) progress.finish();
+  }
+  void done(const std::string& what, const std::string& result) {
+    std::lock_guard lock(mutex);
+    if (progress.done) progress.done(what, result);
+  }
+};
+
+std::string pair_name(const std::string& target, const std::string& source) {
+  return source.empty() ? target + " (target only)" : target + " from " + source;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; }
+
+}  // namespace
+
+TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o, const BenchmarkProgress& progress) {
+  Stopwatch watch;
+  if (o.method != "full")
+    throw UsageError(
+        fmt::format("--method {}: the benchmark fine-tunes sources and targets in full for now; "
+                    "use --method full",
+                    o.method));
+  if (o.seeds < 1) throw UsageError("--seeds must be at least 1");
+  if (o.target_examples < 2) throw UsageError("--target-examples must be at least 2");
+  if (o.jobs < 1) throw UsageError("--jobs must be at least 1");
+  const int threads = o.threads > 0 ? o.threads : hardware_threads();
+  set_thread_count(threads);
+  for (const auto& m : o.rankers) find_rank_method(m);  // unknown names fail before any work
+
+  const std::vector<TaskSpec> suite = load_task_suite(o.tasks);
+  auto choose = [&](const std::vector<std::string>& names, const char* flag) {
+    std::vector<TaskSpec> chosen = select_tasks(suite, names, flag);
+    if (names.empty() && o.max_tasks > 0 && chosen.size() > o.max_tasks) chosen.resize(o.max_tasks);
+    return chosen;
+  };
+  const std::vector<TaskSpec> source_specs = choose(o.sources, "--sources");
+  const std::vector<TaskSpec> target_specs = choose(o.targets, "--targets");
+  std::map<std::string, LoadedTask> tasks;
+  for (const auto* list : {&source_specs, &target_specs})
+    for (const auto& spec : *list)
+      if (!tasks.count(spec.name)) tasks.emplace(spec.name, load_task(spec, o));
+  for (const auto& spec : target_specs) check_target(tasks.at(spec.name));
+
+  TransferBenchmarkResult result;
+  for (const auto& s : source_specs) result.sources.push_back(s.name);
+  for (const auto& t : target_specs) result.targets.push_back(t.name);
+  // A target is never its own source.
+  auto sources_of = [&](const std::string& target) {
+    std::vector<std::string> out;
+    for (const auto& s : result.sources)
+      if (s != target) out.push_back(s);
+    return out;
+  };
+  for (const auto& t : result.targets)
+    if (sources_of(t).empty())
+      throw UsageError(fmt::format("target '{}' has no source but itself; give --sources other tasks", t));
+
+  std::error_code ec;
+  fs::create_directories(o.out / "sources", ec);
+  if (ec) throw IoError(location(o.out.string()) + "cannot create the output folder: " + ec.message());
+  const std::string base_fingerprint = base_model_fingerprint(o.base);
+  std::vector<LoadedTask> all_tasks;
+  for (const auto& [name, t] : tasks) all_tasks.push_back(t);
+  const std::string digest = settle_config(o.out, settings_json(o, base_fingerprint), all_tasks);
+  const fs::path registry_folder = o.out / "registry";
+  if (!fs::exists(registry_folder / "registry.sqlite")) Registry::create(registry_folder);
+
+  // 1. Sources: fine-tuned once, registered with their ESMs, their model folder kept.
+  if (o.measure) {
+    std::vector<std::string> pending;
+    {
+      const Registry registry = Registry::open(registry_folder);
+      for (const auto& s : result.sources) {
+        const bool registered = registry.find(s).has_value();
+        const bool folder = fs::exists(o.out / "sources" / s / "config.json");
+        if (registered && folder) continue;
+        if (registered) {  // killed between the folder and the index: measure it again
+          Registry writer = Registry::open(registry_folder);
+          writer.remove({s});
+        }
+        pending.push_back(s);
+      }
+    }
+    Phase phase(progress, "sources", static_cast<std::int64_t>(pending.size()));
+    run_parallel(pending.size(), o.jobs, threads, [&](std::size_t i) {
+      const LoadedTask& t = tasks.at(pending[i]);
+      Registry registry = Registry::open(registry_folder);
+      SourceRegistrationOptions r;
+      r.base = o.base;
+      r.name = t.spec.name;
+      r.fine_tune = fine_tune_options(o, o.source_epochs, o.seed);
+      r.max_length = o.max_length;
+      r.max_texts = 2000;
+      r.model_folder = o.out / "sources" / t.spec.name;
+      r.provenance = {{"command", "taskscout benchmark"}, {"benchmark_config", digest}};
+      const SourceRegistration reg = register_fine_tuned_source(registry, t.source_train, t.dev, r);
+      phase.done("source " + t.spec.name,
+                 fmt::format("dev {} {:.4f}, ESM R² {:.3f}, {:.0f} s", reg.best.dev.main_name(), reg.best.dev.main(),
+                             reg.esm_fit.r2_heldout, reg.seconds));
+    });
+  }
+
+  // 2. Target runs, seed by seed, so a partial benchmark covers every pair.
+  TransferRunLog log(o.out / "runs.jsonl", digest);
+  if (log.dropped_torn_line() && progress.note)
+    progress.note("the run log ended in a torn line (a run killed while being written); it was dropped");
+  struct Job {
+    std::string target, source;
+    std::uint64_t seed;
+  };
+  std::vector<Job> jobs;
+  for (std::size_t k = 0; k < o.seeds; ++k)
+    for (const auto& t : result.targets) {
+      std::vector<std::string> starts = {kTargetOnly};
+      for (const auto& s : sources_of(t)) starts.push_back(s);
+      for (const auto& s : starts) {
+        ++result.runs_total;
+        if (log.has(t, s, o.seed + k))
+          ++result.runs_resumed;
+        else
+          jobs.push_back({t, s, o.seed + k});
+      }
+    }
+  if (o.measure) {
+    Phase phase(progress, "transfer runs", static_cast<std::int64_t>(jobs.size()));
+    run_parallel(jobs.size(), o.jobs, threads, [&](std::size_t i) {
+      const Job& job = jobs[i];
+      const LoadedTask& t = tasks.at(job.target);
+      const fs::path start = job.source.empty() ? o.base : o.out / "sources" / job.source;
+      const FineTuneResult tuned = fine_tune(start, t.train, t.dev, fine_tune_options(o, o.epochs, job.seed));
+      text::Tokenizer tokenizer = text::Tokenizer::from_folder(start);
+      const TokenizedTexts test =
+          tokenize_texts(tokenizer, t.test.texts, t.test.text_pairs, tuned.model.max_length, t.test.path);
+      const Metrics m = evaluate_task_model(tuned.model, test, t.test, 64);
+      TransferRun run{job.target,        job.source,        job.seed,
+                      m.get("accuracy"), m.get("macro_f1"), tuned.evaluations.at(tuned.best).dev.main(),
+                      tuned.steps,       tuned.seconds,     thread_count()};
+      log.append(run);
+      phase.done(fmt::format("{} seed {}", pair_name(job.target, job.source), job.seed),
+                 fmt::format("macro-F1 {:.4f}, accuracy {:.4f}, {:.0f} s", run.macro_f1, run.accuracy, run.seconds));
+    });
+    result.runs_done = jobs.size();
+  }
+  result.cells = aggregate_transfer(log.runs());
+  write_file_atomically(o.out / "matrix.csv", transfer_matrix_csv(result.cells));
+
+  // 3. Every ranker over the same pool, on the target rows the truth was trained on.
+  if (o.rankers.empty())
+    for (const auto& m : rank_methods()) result.rankers.push_back(m.name);
+  else
+    result.rankers = o.rankers;
+  std::map<std::string, const TransferCell*> truth;
+  for (const auto& c : result.cells) truth[c.target + '\n' + c.source] = &c;
+  const std::vector<PoolSource> registered = registry_pool(registry_folder);
+  std::map<std::string, RankerCost> costs;
+  for (const auto& m : result.rankers) costs[m].method = m;
+  std::string scores = "target,source";
+  for (const auto& m : result.rankers) scores += "," + csv_field(m);
+  scores += ",macro_f1,accuracy,gain,gain_se,seeds\n";
+  {
+    Phase phase(progress, "rankers", static_cast<std::int64_t>(result.targets.size()));
+    for (const auto& target : result.targets) {
+      const std::vector<std::string> wanted = sources_of(target);
+      std::vector<PoolSource> pool;
+      for (const auto& p : registered)
+        if (std::find(wanted.begin(), wanted.end(), p.name) != wanted.end()) pool.push_back(p);
+      TextEmbeddingOptions embedding;
+      embedding.embedding = {Pooling::Mean, -1};
+      embedding.max_length = o.max_length;
+      const RankTarget rank_target = embed_rank_target(tasks.at(target).train, o.base, embedding);
+      const std::vector<MethodRanking> rankings = rank_pool(rank_target, pool, result.rankers);
+      std::map<std::string, std::map<std::string, double>> by_source;  // source → method → score
+      for (const auto& r : rankings) {
+        RankerCost& cost = costs[r.method];
+        cost.setup_seconds += r.setup_seconds / static_cast<double>(result.targets.size());
+        for (const auto& s : r.ranking.ranked) {
+          by_source[s.name][r.method] = s.score;
+          cost.seconds_per_source += s.seconds;
+          ++cost.scored;
+        }
+        for (const auto& s : r.ranking.skipped) {
+          ++cost.skipped;
+          if (cost.first_skip_reason.empty()) cost.first_skip_reason = s.name + ": " + s.skipped;
+        }
+      }
+      for (const auto& p : pool) {
+        const auto it = truth.find(target + '\n' + p.name);
+        if (it == truth.end()) continue;  // not measured yet
+        const TransferCell& c = *it->second;
+        scores += csv_field(target) + "," + csv_field(p.name);
+        for (const auto& m : result.rankers) {
+          const auto& s = by_source[p.name];
+          scores += "," + (s.count(m) ? number(s.at(m)) : std::string());
+        }
+        scores += fmt::format(",{},{},{},{},{}\n", number(c.macro_f1), number(c.accuracy), number(c.gain),
+                              number(c.gain_se), c.seeds);
+      }
+      phase.done("rankers for " + target, fmt::format("{} sources", pool.size()));
+    }
+  }
+  write_file_atomically(o.out / "scores.csv", scores);
+  std::string cost_csv = "method,seconds_per_source,setup_seconds,scored,skipped,first_skip_reason\n";
+  for (const auto& m : result.rankers) {
+    RankerCost& c = costs[m];
+    if (c.scored > 0) c.seconds_per_source /= static_cast<double>(c.scored);
+    cost_csv += fmt::format("{},{},{},{},{},{}\n", csv_field(m), number(c.seconds_per_source), number(c.setup_seconds),
+                            c.scored, c.skipped, csv_field(c.first_skip_reason));
+    result.costs.push_back(c);
+  }
+  write_file_atomically(o.out / "rankers.csv", cost_csv);
+  result.seconds = watch.seconds();
+  return result;
+}
+
+}  // namespace taskscout
