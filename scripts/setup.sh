@@ -9,6 +9,7 @@ packages=(
   libtorch-dev libopenblas0-pthread liblapack-dev libblas-dev   # libtorch + OpenBLAS as libblas.so.3
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  chromium                                                      # the HTML report's rendering test
 )
 missing=()
 for p in "${packages[@]}"; do
