@@ -2,6 +2,7 @@
 #include "taskscout/eval/transfer_runs.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -85,6 +86,13 @@ TransferRunLog::TransferRunLog(const fs::path& path, std::string config_digest)
     : path_(path), config_(std::move(config_digest)) {
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(location(path.string()) + "cannot open the run log: " + std::strerror(errno));
+  // One writer per log: a second benchmark on the same folder would cut the line the first
+  // is writing as "torn".
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    throw InputError(location(path.string()) +
+                     "another taskscout benchmark is using this folder; wait for it to finish (or stop it)");
+  }
   const std::string text = read_all(fd_, path);
   std::size_t start = 0, keep = 0;  // keep: bytes of whole, trusted lines
   long line_number = 0;

@@ -94,6 +94,12 @@ TEST(TransferRunLog, RefusesRunsOfAnotherConfiguration) {
   EXPECT_THROW(TransferRunLog(dir / "runs.jsonl", "config-b"), InputError);
 }
 
+TEST(TransferRunLog, OneWriterAtATime) {
+  TempDir dir;
+  TransferRunLog first(dir / "runs.jsonl", "cfg");
+  EXPECT_THROW(TransferRunLog(dir / "runs.jsonl", "cfg"), InputError);
+}
+
 TEST(TransferMatrix, MeansStandardErrorsAndGains) {
   const std::vector<TransferRun> runs = {run("t", "", 0, 0.50),  run("t", "", 1, 0.60),  run("t", "s", 0, 0.70),
                                          run("t", "s", 1, 0.80), run("t", "u", 0, 0.40), run("t", "u", 1, 0.40),
