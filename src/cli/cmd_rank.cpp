@@ -13,7 +13,9 @@
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/progress.hpp"
+#include "taskscout/eval/report.hpp"
 #include "taskscout/io/array_file.hpp"
+#include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/pooling.hpp"
 #include "taskscout/registry/fingerprint.hpp"
@@ -29,7 +31,27 @@ struct RankOptions {
   std::string text_column = "text", text_pair_column, label_column = "label", pooling = "mean", task = "auto";
   int layer = -1;
   std::size_t k = 10, max_length = 0, batch_size = 32;
+  std::string report;            // an HTML page of the rankings, when given
+  std::string combined_weights;  // the combined ranker's weights; empty: the built-in ones
+  bool force = false;
 };
+
+// The rankings as one self-contained HTML page (eval/report.hpp).
+void write_ranking_report(const RankOptions& o, const RankTarget& target, const std::vector<MethodRanking>& results) {
+  RankingReport report;
+  report.target = target.what;
+  report.facts = {{"examples", std::to_string(target.input.features.rows())},
+                  {"dimensions", std::to_string(target.input.features.cols())},
+                  {"sources", o.registry.empty() ? "ESM files" : o.registry}};
+  for (const auto& r : results) {
+    MethodRankingReport m{r.method, {}, {}, r.setup_seconds, r.seconds};
+    for (const auto& s : r.ranking.ranked) m.ranked.push_back({s.name, s.score, s.seconds});
+    for (const auto& s : r.ranking.skipped) m.skipped.push_back({s.name, s.skipped});
+    report.methods.push_back(std::move(m));
+  }
+  write_file_atomically(o.report, render_ranking_report(report));
+  std::cerr << "wrote " << o.report << "\n";
+}
 
 bool is_table(const std::string& spec) {
   for (const char* ext : {".csv", ".tsv", ".jsonl", ".ndjson"})
@@ -138,6 +160,11 @@ void run(const RankOptions& o) {
   if (o.registry.empty() == o.esms.empty())
     throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
   if (o.k == 0) throw UsageError("--k must be at least 1");
+  if (!o.report.empty()) {
+    std::vector<std::string> inputs = {o.target, o.target_features, o.labels};
+    for (const auto& e : o.esms) inputs.push_back(e);
+    check_report_output(o.report, o.force, inputs);
+  }
   // Sources first: a wrong registry path fails before the target is embedded.
   const std::vector<PoolSource> sources = o.registry.empty() ? esm_file_pool(o.esms) : registry_pool(o.registry);
   const RankTarget target = load_target(o);
@@ -149,7 +176,10 @@ void run(const RankOptions& o) {
                  "model) are left out: give --target, not --target-features\n";
   }
   RankBars bars;
-  const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks());
+  RankPoolOptions pool_options;
+  if (!o.combined_weights.empty()) pool_options.combined = CombinedRanker::load(o.combined_weights);
+  const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks(), pool_options);
+  if (!o.report.empty()) write_ranking_report(o, target, results);
 
   if (o.common.json) {
     nlohmann::ordered_json j = {{"target", target.what},
@@ -224,7 +254,9 @@ void add_rank_command(CLI::App& app) {
       "  source's ESM), textemb (cosine of mean embeddings), vocabulary (1 - Jensen-Shannon divergence of\n"
       "  token distributions);\n"
       "  expensive, each source's fine-tuned model run on the target (they need --target): logme, knn, h_score,\n"
-      "  regularized_h_score, gbc, transrate, linear_probe on its embeddings; leep and nce from its head.\n"
+      "  regularized_h_score, gbc, transrate, linear_probe on its embeddings; leep and nce from its head;\n"
+      "  learned: combined (esm-logme, textemb and vocabulary, each standardized within the pool, weighted as\n"
+      "  fitted on a measured transfer matrix; --combined-weights to use your own fit).\n"
       "A source that cannot be scored (no such artifact, another base model, a corrupt or missing file) is\n"
       "listed as skipped with the reason.");
   cmd->add_option("--registry", o->registry, "Registry folder (taskscout registry init)");
@@ -250,6 +282,10 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--layer", o->layer, "Hidden state to pool (negative from the end)")->capture_default_str();
   cmd->add_option("--max-length", o->max_length, "Tokens per text (default: the model's limit)");
   cmd->add_option("--batch-size", o->batch_size, "Texts per batch")->check(CLI::PositiveNumber)->capture_default_str();
+  cmd->add_option("--combined-weights", o->combined_weights,
+                  "The combined ranker's weights (OUT/combined.json of taskscout benchmark; default: built in)");
+  cmd->add_option("--report", o->report, "Also write the rankings as a self-contained HTML page");
+  cmd->add_flag("--force", o->force, "Replace --report even if it is not a taskscout report");
   add_common_options(*cmd, o->common);
   cmd->callback([o] { run(*o); });
 }

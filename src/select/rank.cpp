@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <optional>
 
 #include "taskscout/core/error.hpp"
@@ -113,6 +115,8 @@ const std::vector<RankMethod> kMethods = {
     {"linear_probe", "cross-validated logistic regression on the source model's embeddings", true},
     {"leep", "LEEP from the source model's class probabilities on the target", true},
     {"nce", "NCE from the source model's predicted classes on the target", true},
+    {"combined", "weighted sum of the cheap signals, standardized within the pool, learned on a transfer matrix",
+     false},
 };
 
 // Why a source cannot be scored for this target's base model, or "" when it can (or either is unknown).
@@ -276,27 +280,66 @@ const RankMethod& find_rank_method(std::string_view name) {
 }
 
 std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
-                                     const std::vector<std::string>& methods, const RankProgress& progress) {
+                                     const std::vector<std::string>& methods, const RankProgress& progress,
+                                     const RankPoolOptions& options) {
   validate(target.input, target.what);
-  for (const auto& m : methods)
+  // "combined" runs its signals first (once, even when they are asked for too).
+  std::vector<std::string> needed;
+  auto need = [&](const std::string& m) {
+    if (std::find(needed.begin(), needed.end(), m) == needed.end()) needed.push_back(m);
+  };
+  for (const auto& m : methods) {
+    find_rank_method(m);
+    if (m == "combined")
+      for (const auto& f : options.combined.features) need(f);  // load() refuses "combined" itself
+    else
+      need(m);
+  }
+  for (const auto& m : needed)
     if ((find_rank_method(m).runs_source_model || m == "vocabulary") && !target.has_texts())
-      throw UsageError(
-          fmt::format("--method {} reads the target's texts: give them as --target DATA --base MODEL, "
-                      "not --target-features",
-                      m));
+      throw UsageError(fmt::format(
+          "--method {} reads the target's texts: give them as --target DATA --base MODEL, not --target-features", m));
   std::vector<std::string> model_methods;
-  for (const auto& m : methods)
+  for (const auto& m : needed)
     if (find_rank_method(m).runs_source_model) model_methods.push_back(m);
-  std::vector<MethodRanking> model_results;
-  if (!model_methods.empty()) model_results = run_model_methods(model_methods, target, pool, progress);
+  std::map<std::string, MethodRanking> done;
+  if (!model_methods.empty())
+    for (auto& r : run_model_methods(model_methods, target, pool, progress)) done[r.method] = std::move(r);
+  for (const auto& m : needed)
+    if (!find_rank_method(m).runs_source_model) done[m] = run_artifact_method(m, target, pool, progress);
+
   std::vector<MethodRanking> out;
   for (const auto& m : methods) {
-    if (find_rank_method(m).runs_source_model) {
-      for (auto& r : model_results)
-        if (r.method == m) out.push_back(std::move(r));
-    } else {
-      out.push_back(run_artifact_method(m, target, pool, progress));
+    if (m != "combined") {
+      out.push_back(done.at(m));
+      continue;
     }
+    // Each signal's score per source, in pool order (NaN where it was skipped).
+    MethodRanking r{"combined", {}, 0, 0};
+    std::vector<std::vector<double>> signals;
+    std::vector<SourceScore> scores(pool.size());
+    for (const auto& f : options.combined.features) {
+      const MethodRanking& part = done.at(f);
+      r.setup_seconds += part.setup_seconds;
+      r.seconds += part.seconds;
+      std::map<std::string, const SourceScore*> by_name;
+      for (const auto& s : part.ranking.ranked) by_name[s.name] = &s;
+      for (const auto& s : part.ranking.skipped) by_name[s.name] = &s;
+      std::vector<double> column;
+      for (std::size_t i = 0; i < pool.size(); ++i) {
+        const SourceScore* s = by_name.at(pool[i].name);
+        column.push_back(s->ok() ? s->score : std::numeric_limits<double>::quiet_NaN());
+        scores[i].name = pool[i].name;
+        scores[i].seconds += s->seconds;
+        if (!s->ok() && scores[i].skipped.empty()) scores[i].skipped = f + ": " + s->skipped;
+      }
+      signals.push_back(std::move(column));
+    }
+    const std::vector<double> combined = options.combined.score(signals);
+    for (std::size_t i = 0; i < pool.size(); ++i)
+      if (scores[i].ok()) scores[i].score = combined[i];
+    r.ranking = make_ranking(std::move(scores));
+    out.push_back(std::move(r));
   }
   return out;
 }

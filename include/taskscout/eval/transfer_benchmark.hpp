@@ -19,7 +19,10 @@
 //   runs.jsonl    one line per finished run, fsynced (transfer_runs.hpp): a killed
 //                 benchmark resumes where it stopped and never recomputes a finished run
 //   matrix.csv    the transfer matrix: per (target, source) mean, standard error, gain
-//   scores.csv    target,source, one column per ranker, then the truth columns
+//   scores.csv    target,source, one column per ranker, then the truth columns; the
+//                 "combined" column is leave-one-target-out: each target's scores come
+//                 from weights fitted on the other targets only
+//   combined.json the combined ranker fitted on every target (rank --combined-weights)
 //   rankers.csv   per ranker: seconds per source, sources scored and skipped
 #include <cstdint>
 #include <filesystem>

@@ -14,6 +14,9 @@
 //     logme, knn, h_score, regularized_h_score, gbc, transrate, linear_probe
 //                 the estimator on the target as the source's model embeds it
 //     leep, nce   from the source model's own head: its class probabilities on the target
+//   learned on a measured transfer matrix:
+//     combined    a weighted sum of the cheap signals, each standardized within the pool
+//                 (combined_ranker.hpp); the weights are built in or given as a file
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -24,6 +27,7 @@
 #include "taskscout/estimate/problem.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/text_embedding.hpp"
+#include "taskscout/select/combined_ranker.hpp"
 #include "taskscout/select/ranking.hpp"
 #include "taskscout/select/stored_model.hpp"
 
@@ -86,11 +90,16 @@ struct RankProgress {
   std::function<void()> finish;
 };
 
+struct RankPoolOptions {
+  CombinedRanker combined = CombinedRanker::builtin();  // the weights of method "combined"
+};
+
 // Ranks the pool by each method, results in the order of `methods`. A source's seconds
 // are its loading and scoring; for the model methods, the forward pass they share plus
 // the method's own estimator. UsageError for an unknown method, or a model method with a
 // target that has no texts.
 std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
-                                     const std::vector<std::string>& methods, const RankProgress& progress = {});
+                                     const std::vector<std::string>& methods, const RankProgress& progress = {},
+                                     const RankPoolOptions& options = {});
 
 }  // namespace taskscout

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,7 @@
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
+#include "taskscout/select/combined_ranker.hpp"
 #include "taskscout/select/rank.hpp"
 #include "taskscout/select/registration.hpp"
 #include "taskscout/train/fine_tune.hpp"
@@ -228,6 +230,58 @@ std::string csv_field(const std::string& s) {
 
 std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; }
 
+// The combined ranker, judged fairly: each target's "combined" scores come from weights
+// fitted on the other targets only (leave one target out), so it is never scored on a
+// target it saw. The weights fitted on every target go to `file`, for rank --method
+// combined --combined-weights.
+void fit_combined(std::map<std::string, std::map<std::string, std::map<std::string, double>>>& scored,
+                  const std::map<std::string, const TransferCell*>& truth, const fs::path& file,
+                  const BenchmarkProgress& progress) {
+  const std::vector<std::string> features = CombinedRanker::builtin().features;
+  auto training_target = [&](const std::string& target) {
+    CombinedTrainingTarget t;
+    t.target = target;
+    t.signals.assign(features.size(), {});
+    for (const auto& [source, by_method] : scored.at(target)) {
+      for (std::size_t f = 0; f < features.size(); ++f) {
+        const auto it = by_method.find(features[f]);
+        t.signals[f].push_back(it == by_method.end() ? std::numeric_limits<double>::quiet_NaN() : it->second);
+      }
+      t.truth.push_back(truth.at(target + '\n' + source)->macro_f1);
+    }
+    return t;
+  };
+  std::vector<CombinedTrainingTarget> all;
+  for (const auto& [target, sources] : scored) all.push_back(training_target(target));
+  for (std::size_t held = 0; held < all.size(); ++held) {
+    std::vector<CombinedTrainingTarget> others;
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (i != held) others.push_back(all[i]);
+    auto& by_source = scored.at(all[held].target);
+    for (auto& [source, by_method] : by_source) by_method.erase("combined");
+    if (others.empty()) continue;  // one target: nothing to learn from
+    CombinedRanker fitted;
+    try {
+      fitted = fit_combined_ranker(features, others);
+    } catch (const UsageError&) {
+      continue;  // no other target has complete signals
+    }
+    const std::vector<double> combined = fitted.score(all[held].signals);
+    std::size_t i = 0;
+    for (auto& [source, by_method] : by_source) {
+      if (std::isfinite(combined[i])) by_method["combined"] = combined[i];
+      ++i;
+    }
+  }
+  try {
+    CombinedRanker fitted = fit_combined_ranker(features, all);
+    fitted.fitted_on = fmt::format("{} targets of {}", all.size(), file.parent_path().string());
+    fitted.save(file);
+  } catch (const UsageError& e) {
+    if (progress.note) progress.note(std::string("no combined ranker fitted: ") + e.what());
+  }
+}
+
 }  // namespace
 
 TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o, const BenchmarkProgress& progress) {
@@ -371,9 +425,8 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
   const std::vector<PoolSource> registered = registry_pool(registry_folder);
   std::map<std::string, RankerCost> costs;
   for (const auto& m : result.rankers) costs[m].method = m;
-  std::string scores = "target,source";
-  for (const auto& m : result.rankers) scores += "," + csv_field(m);
-  scores += ",macro_f1,accuracy,gain,gain_se,seeds\n";
+  // target → source → method → score, for the measured pairs.
+  std::map<std::string, std::map<std::string, std::map<std::string, double>>> scored;
   {
     Phase phase(progress, "rankers", static_cast<std::int64_t>(result.targets.size()));
     for (const auto& target : result.targets) {
@@ -386,12 +439,14 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       embedding.max_length = o.max_length;
       const RankTarget rank_target = embed_rank_target(tasks.at(target).train, o.base, embedding);
       const std::vector<MethodRanking> rankings = rank_pool(rank_target, pool, result.rankers);
-      std::map<std::string, std::map<std::string, double>> by_source;  // source → method → score
+      auto& by_source = scored[target];
+      for (const auto& p : pool)
+        if (truth.count(target + '\n' + p.name)) by_source[p.name];  // measured: a row even if every ranker skips it
       for (const auto& r : rankings) {
         RankerCost& cost = costs[r.method];
         cost.setup_seconds += r.setup_seconds / static_cast<double>(result.targets.size());
         for (const auto& s : r.ranking.ranked) {
-          by_source[s.name][r.method] = s.score;
+          if (by_source.count(s.name)) by_source[s.name][r.method] = s.score;
           cost.seconds_per_source += s.seconds;
           ++cost.scored;
         }
@@ -400,21 +455,24 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
           if (cost.first_skip_reason.empty()) cost.first_skip_reason = s.name + ": " + s.skipped;
         }
       }
-      for (const auto& p : pool) {
-        const auto it = truth.find(target + '\n' + p.name);
-        if (it == truth.end()) continue;  // not measured yet
-        const TransferCell& c = *it->second;
-        scores += csv_field(target) + "," + csv_field(p.name);
-        for (const auto& m : result.rankers) {
-          const auto& s = by_source[p.name];
-          scores += "," + (s.count(m) ? number(s.at(m)) : std::string());
-        }
-        scores += fmt::format(",{},{},{},{},{}\n", number(c.macro_f1), number(c.accuracy), number(c.gain),
-                              number(c.gain_se), c.seeds);
-      }
       phase.done("rankers for " + target, fmt::format("{} sources", pool.size()));
     }
   }
+  if (std::find(result.rankers.begin(), result.rankers.end(), "combined") != result.rankers.end())
+    fit_combined(scored, truth, o.out / "combined.json", progress);
+
+  std::string scores = "target,source";
+  for (const auto& m : result.rankers) scores += "," + csv_field(m);
+  scores += ",macro_f1,accuracy,gain,gain_se,seeds\n";
+  for (const auto& target : result.targets)
+    for (const auto& [source, by_method] : scored[target]) {
+      const TransferCell& c = *truth.at(target + '\n' + source);
+      scores += csv_field(target) + "," + csv_field(source);
+      for (const auto& m : result.rankers)
+        scores += "," + (by_method.count(m) ? number(by_method.at(m)) : std::string());
+      scores += fmt::format(",{},{},{},{},{}\n", number(c.macro_f1), number(c.accuracy), number(c.gain),
+                            number(c.gain_se), c.seeds);
+    }
   write_file_atomically(o.out / "scores.csv", scores);
   std::string cost_csv = "method,seconds_per_source,setup_seconds,scored,skipped,first_skip_reason\n";
   for (const auto& m : result.rankers) {
