@@ -34,6 +34,11 @@ void add_esm_command(CLI::App& app);
 void add_rank_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
 void add_benchmark_command(CLI::App& app);
+void add_report_command(CLI::App& app);
+
+// Refuses an HTML report path that is one of the command's inputs, or an existing file
+// that is not a taskscout report (unless `force`): UsageError saying what to do.
+void check_report_output(const std::string& out, bool force, const std::vector<std::string>& inputs);
 
 // A results table printed as aligned columns (default) or RFC 4180 CSV (--csv).
 struct ResultTable {

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_rank_command(app);
   taskscout::cli::add_pretrain_command(app);
   taskscout::cli::add_benchmark_command(app);
+  taskscout::cli::add_report_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "taskscout/core/sha256.hpp"
+#include "taskscout/eval/report.hpp"
 
 namespace taskscout::report {
 namespace {
@@ -336,6 +337,7 @@ std::string page(std::string_view title, const std::string& body_html) {
       base64(hash.finish()));
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += std::string("<meta name=\"generator\" content=\"") + kReportGenerator + "\">\n";
   out += fmt::format("<meta http-equiv=\"Content-Security-Policy\" content=\"{}\">\n", csp);
   out += fmt::format("<title>{}</title>\n<style>{}</style>\n</head>\n<body>\n<main>\n", esc(title), kStyle);
   out += body_html;

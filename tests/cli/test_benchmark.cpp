@@ -59,7 +59,28 @@ TEST_F(Benchmark, MeasuresTheMatrixScoresEveryRankerAndResumes) {
     for (const auto& row : scores.rows) EXPECT_FALSE(row[c].empty()) << column;
   }
   const Table costs = read_table(dir / "out" / "rankers.csv");
-  EXPECT_EQ(costs.rows.size(), 12u);  // every method of rank
+  EXPECT_EQ(costs.rows.size(), 13u);  // every method of rank
+  // The combined ranker is judged leave-one-target-out and fitted on all for rank.
+  const std::size_t combined = scores.require_column("combined");
+  for (const auto& row : scores.rows) EXPECT_FALSE(row[combined].empty());
+  const auto ranked = run_taskscout("rank --registry " + path("out/registry") + " --target " +
+                                    path("tasks/target1/train.csv") + " --base " + base_encoder() +
+                                    " --method combined --combined-weights " + path("out/combined.json") + " --json");
+  ASSERT_EQ(ranked.exit_code, 0) << ranked.err;
+  EXPECT_EQ(nlohmann::json::parse(ranked.out)["ranking"].size(), 3u);
+
+  // The report: one self-contained page; it never replaces a file taskscout did not write.
+  auto report = run_taskscout("report --from " + path("out") + " --out " + path("report.html"));
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const std::string html = read_text(dir / "report.html");
+  EXPECT_NE(html.find("id=\"transfer-heatmap\""), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(run_taskscout("report --from " + path("out") + " --out " + path("report.html")).exit_code, 0);
+  testing::write_text(dir / "notes.html", "my notes");
+  report = run_taskscout("report --from " + path("out") + " --out " + path("notes.html"));
+  EXPECT_EQ(report.exit_code, 1);
+  EXPECT_NE(report.err.find("not a taskscout report"), std::string::npos) << report.err;
+  EXPECT_EQ(read_text(dir / "notes.html"), "my notes");
   // The registry the sources went to is one `rank` reads.
   const auto listed = run_taskscout("registry list " + path("out/registry") + " --json");
   ASSERT_EQ(listed.exit_code, 0) << listed.err;

@@ -19,6 +19,7 @@
 //              table.sortable (#ranker-table, #target-table, .scores-table per target)
 //   ranking    #ranking-bars (svg.bars per method), #skipped, table.sortable#ranking-table
 #include <cstddef>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
@@ -101,6 +102,14 @@ struct RankingReport {
   std::vector<std::pair<std::string, std::string>> facts;  // shown under the title, in order
   std::vector<MethodRankingReport> methods;                // in display order
 };
+
+// Every report names its generator in a <meta name="generator"> tag with this content, so
+// that taskscout knows a report it may replace from a file it did not write.
+inline constexpr const char* kReportGenerator = "taskscout report";
+
+// True when `path` does not exist or holds a report taskscout wrote (its generator tag in
+// the first 4 KiB): the files an output path may replace without --force.
+bool replaceable_report(const std::filesystem::path& path);
 
 // The complete HTML documents.
 std::string render_benchmark_report(const BenchmarkReport& report);
