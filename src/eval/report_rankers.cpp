@@ -109,7 +109,14 @@ std::string scatter_figures(const BenchmarkView& view) {
     const Axis ya = nice_axis(truth, 4);
     out += fmt::format("<section class=\"target-scatter\" id=\"scatter-{}\"><h3>{}</h3>\n<div class=\"panels\">\n", i,
                        esc(target));
-    for (const auto& ranker : view.rankers) out += scatter_panel(view, target, ranker, ya) + "\n";
+    // The reference ranker (random) usually has expected metrics but no scores to plot.
+    for (const auto& ranker : view.rankers) {
+      const bool unscored_reference =
+          ranker == view.report->reference_ranker &&
+          std::none_of(view.rows.at(target).begin(), view.rows.at(target).end(),
+                       [&](const auto* row) { return std::isfinite(score_of(*row, ranker)); });
+      if (!unscored_reference) out += scatter_panel(view, target, ranker, ya) + "\n";
+    }
     out += "</div></section>\n";
   }
   return out;

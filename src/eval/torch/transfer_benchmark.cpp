@@ -412,7 +412,11 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
     });
     result.runs_done = jobs.size();
   }
-  result.cells = aggregate_transfer(log.runs());
+  // The matrix of the seeds asked for: a log holding more (a run with --seeds 4 stopped
+  // early, then read with --seeds 3) gives every pair the same seeds.
+  std::vector<TransferRun> runs = log.runs();
+  std::erase_if(runs, [&](const TransferRun& r) { return r.seed < o.seed || r.seed >= o.seed + o.seeds; });
+  result.cells = aggregate_transfer(runs);
   write_file_atomically(o.out / "matrix.csv", transfer_matrix_csv(result.cells));
 
   // 3. Every ranker over the same pool, on the target rows the truth was trained on.
