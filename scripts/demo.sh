@@ -13,6 +13,9 @@
 #   4. `taskscout rank --method all`: the sources ranked for the target (ESM-LogME, TextEmb);
 #   5. the generator's truth beside the ranking: do the sources sharing the target's factor
 #      come first?
+#   6. real tasks: every ranker judged against the measured transfer matrix of the 12 shared
+#      text classification tasks (committed in bench/transfer-12 by scripts/transfer_matrix.sh),
+#      and that matrix as an HTML report.
 # Environment: TASKSCOUT (a built binary; skips scripts/setup.sh), OUT (default build/demo), METHOD,
 # SEED (default 1), STEPS (pretraining steps, default 1500), THREADS (default: all cores).
 set -euo pipefail
@@ -87,4 +90,12 @@ awk -F, -v t="$target" '
            (top ? "all of them first" : "not all of them first")
   }
 ' "$out/tasks/truth.csv" "$out/ranking.csv"
+echo
+echo "== 6. real tasks: 12 text classification tasks, each fine-tuned after every other (bench/transfer-12) =="
+echo "every ranker against the measured test macro-F1 (mean over targets, 95% bootstrap interval; random computed exactly):"
+"$ts" eval --data bench/transfer-12/scores.csv --truth-column macro_f1 --score-column all \
+  --ignore-columns accuracy,gain,gain_se,seeds --random --bootstrap 1000 --csv > "$out/rankers-on-12-tasks.csv"
+cut -d, -f1,5-7,17,20-22 "$out/rankers-on-12-tasks.csv" | column -s, -t
+"$ts" report --from bench/transfer-12 --out "$out/transfer-12.html"
+echo "the matrix, every ranker's scores against the truth and their cost: open $out/transfer-12.html"
 echo "demo finished in ${SECONDS}s; outputs in $out" >&2

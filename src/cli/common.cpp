@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/threads.hpp"
+#include "taskscout/io/table.hpp"
 
 namespace taskscout::cli {
 
@@ -23,20 +24,6 @@ void apply_common_options(const CommonOptions& options) {
   if (options.json && options.csv) throw UsageError("--json and --csv exclude each other; pick one");
   set_thread_count(options.threads);
 }
-
-namespace {
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-}  // namespace
 
 std::string format_table(const ResultTable& table, bool csv) {
   std::string out;

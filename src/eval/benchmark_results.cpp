@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -22,17 +21,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const char* kTruthColumns[] = {"macro_f1", "accuracy", "gain", "gain_se", "seeds"};
-
-double cell_number(const Table& t, std::size_t row, std::size_t column) {
-  const std::string& text = t.rows[row][column];
-  if (text.empty()) return kNaN;
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size())
-    throw InputError(
-        fmt::format("{}column '{}' holds '{}', not a number", location(t.path, t.lines[row]), t.columns[column], text));
-  return v;
-}
 
 std::vector<std::pair<std::string, std::string>> read_settings(const fs::path& file) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -71,17 +59,17 @@ BenchmarkResults read_benchmark_results(const fs::path& folder, const std::strin
     ComparisonRow out{scores.rows[row][target],
                       scores.rows[row][source],
                       {},
-                      cell_number(scores, row, truth_column),
+                      table_number(scores, row, truth_column),
                       scores.lines[row]};
     if (!std::isfinite(out.truth)) continue;  // not measured (e.g. a gain without a baseline)
-    for (std::size_t c = source + 1; c < first_truth; ++c) out.scores.push_back(cell_number(scores, row, c));
+    for (std::size_t c = source + 1; c < first_truth; ++c) out.scores.push_back(table_number(scores, row, c));
     r.rows.push_back(std::move(out));
   }
   if (fs::exists(folder / "rankers.csv")) {
     const Table costs = read_table(folder / "rankers.csv");
     const std::size_t method = costs.require_column("method"), seconds = costs.require_column("seconds_per_source");
     for (std::size_t row = 0; row < costs.rows.size(); ++row)
-      r.seconds_per_source[costs.rows[row][method]] = cell_number(costs, row, seconds);
+      r.seconds_per_source[costs.rows[row][method]] = table_number(costs, row, seconds);
   }
   r.settings = read_settings(folder / "config.json");
   return r;

@@ -2,12 +2,11 @@
 #include "taskscout/eval/transfer_runs.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <fmt/format.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -232,25 +231,7 @@ const char* kMatrixColumns[] = {"target",
                                 "gain",
                                 "gain_se"};
 
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.6f}", v) : ""; }
-
-double parse_cell(const Table& t, std::size_t row, std::size_t column) {
-  const std::string& text = t.rows[row][column];
-  if (text.empty()) return kNaN;
-  double v = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || ptr != text.data() + text.size())
-    throw InputError(
-        fmt::format("{}column '{}' holds '{}', not a number", location(t.path, t.lines[row]), t.columns[column], text));
-  return v;
-}
 
 }  // namespace
 
@@ -275,12 +256,12 @@ std::vector<TransferCell> read_transfer_matrix(const fs::path& path) {
     TransferCell c;
     c.target = t.rows[r][index[0]];
     c.source = t.rows[r][index[1]];
-    const double seeds = parse_cell(t, r, index[2]);
+    const double seeds = table_number(t, r, index[2]);
     c.seeds = std::isfinite(seeds) && seeds >= 0 ? static_cast<std::size_t>(seeds) : 0;
     double* fields[] = {
         &c.accuracy,          &c.accuracy_se,          &c.macro_f1, &c.macro_f1_se, &c.baseline_accuracy,
         &c.baseline_macro_f1, &c.baseline_macro_f1_se, &c.gain,     &c.gain_se};
-    for (std::size_t k = 0; k < std::size(fields); ++k) *fields[k] = parse_cell(t, r, index[k + 3]);
+    for (std::size_t k = 0; k < std::size(fields); ++k) *fields[k] = table_number(t, r, index[k + 3]);
     cells.push_back(std::move(c));
   }
   return cells;

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
@@ -266,6 +268,27 @@ Table read_table(const std::filesystem::path& path) {
   const TableFormat format = table_format(path);
   const MappedFile file(path);
   return parse_table(file.text(), format, path.string());
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+double table_number(const Table& table, std::size_t row, std::size_t column) {
+  const std::string& text = table.rows[row][column];
+  if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size())
+    throw InputError(fmt::format("{}column '{}' holds '{}', not a number", location(table.path, table.lines[row]),
+                                 table.columns[column], text));
+  return v;
 }
 
 }  // namespace taskscout

@@ -42,27 +42,6 @@ std::vector<std::size_t> training_rows(std::size_t n, std::size_t max_examples, 
   return rows;
 }
 
-template <class T>
-std::vector<T> pick(const std::vector<T>& v, const std::vector<std::size_t>& rows) {
-  std::vector<T> out;
-  if (v.empty()) return out;
-  out.reserve(rows.size());
-  for (std::size_t r : rows) out.push_back(v[r]);
-  return out;
-}
-
-Dataset subset(const Dataset& d, const std::vector<std::size_t>& rows) {
-  Dataset s;
-  s.path = d.path;
-  s.kind = d.kind;
-  s.label_names = d.label_names;
-  s.texts = pick(d.texts, rows);
-  s.text_pairs = pick(d.text_pairs, rows);
-  s.label_ids = pick(d.label_ids, rows);
-  s.values = pick(d.values, rows);
-  return s;
-}
-
 at::Tensor trainable(const at::Tensor& t) { return t.detach().clone().set_requires_grad(true); }
 
 // The targets of the given rows: class ids, or float values for regression.
@@ -141,7 +120,7 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
                                  base.config.model_type, limit));
   const std::size_t max_length = o.max_length == 0 ? std::min<std::size_t>(128, limit) : o.max_length;
   text::Tokenizer tokenizer = text::Tokenizer::from_folder(base_folder);
-  const Dataset train = subset(train_all, training_rows(train_all.size(), o.max_train_examples, o.seed));
+  const Dataset train = select_rows(train_all, training_rows(train_all.size(), o.max_train_examples, o.seed));
 
   // The model: the base's encoder, what the method adds, a fresh head.
   FineTuneResult result;

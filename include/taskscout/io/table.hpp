@@ -45,4 +45,12 @@ Table read_table(const std::filesystem::path& path);
 // Parses `text` as if read from a file named `path` (used in messages).
 Table parse_table(std::string_view text, TableFormat format, const std::string& path);
 
+// One CSV field as RFC 4180 writes it: quoted (with doubled quotes) when it holds a comma,
+// a quote or a line break.
+std::string csv_field(const std::string& text);
+
+// The cell as a number: NaN when empty; InputError naming the file, line and column when
+// it is not a number.
+double table_number(const Table& table, std::size_t row, std::size_t column);
+
 }  // namespace taskscout

@@ -23,6 +23,7 @@
 #include "taskscout/eval/task_suite.hpp"
 #include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/io/table.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/combined_ranker.hpp"
@@ -219,13 +220,6 @@ struct Phase {
 
 std::string pair_name(const std::string& target, const std::string& source) {
   return source.empty() ? target + " (target only)" : target + " from " + source;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 std::string number(double v) { return std::isfinite(v) ? fmt::format("{:.9g}", v) : ""; }
