@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures (or resumes) the transfer matrix of the 12 shared tasks and commits-ready copies
 # of its small result files to bench/transfer-12/: config.json, runs.jsonl (every finished
-# run), matrix.csv, scores.csv and rankers.csv.
+# run), matrix.csv, scores.csv, rankers.csv and combined.json (the combined ranker's weights).
 #
 # The work folder (WORK, default build/transfer-12: the source models and the registry,
 # ~150 MB) is not committed. When it is absent but bench/transfer-12/runs.jsonl exists, the
@@ -37,5 +37,5 @@ fi
   --source-examples 8000 --seeds "$SEEDS" --jobs "$JOBS" --threads "$THREADS" "$@"
 
 mkdir -p "$RESULTS"
-for f in config.json runs.jsonl matrix.csv scores.csv rankers.csv; do cp "$WORK/$f" "$RESULTS/$f"; done
+for f in config.json runs.jsonl matrix.csv scores.csv rankers.csv combined.json; do cp "$WORK/$f" "$RESULTS/$f"; done
 echo "transfer_matrix: results copied to $RESULTS" >&2

@@ -238,7 +238,7 @@ std::string fixed(double v, int decimals) {
 std::string signed_fixed(double v, int decimals) {
   if (!std::isfinite(v)) return "—";
   std::string s = unsigned_zero(fmt::format("{:+.{}f}", v, decimals));
-  if (s.find_first_not_of("+0.") == std::string::npos) s.erase(0, 1);  // zero has no sign
+  if (s[0] == '+' && s.find_first_not_of("+0.") == std::string::npos) s.erase(0, 1);  // zero has no sign
   return s;
 }
 

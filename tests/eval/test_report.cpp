@@ -498,3 +498,30 @@ TEST(Report, WritesSamplesForTheBrowserTest) {
 
 }  // namespace
 }  // namespace taskscout
+
+namespace taskscout {
+namespace {
+
+// A gain that rounds to zero prints as 0.00, never as ".00" or "-0.00".
+TEST(Report, GainsThatRoundToZeroPrintAsZero) {
+  BenchmarkReport r;
+  TransferMatrixCell c;
+  c.target = "t";
+  c.source = "s";
+  c.seeds = 2;
+  c.macro_f1 = 0.5;
+  c.baseline_macro_f1 = 0.501;
+  c.gain = -0.001;
+  c.gain_se = 0.01;
+  r.matrix.push_back(c);
+  c.source = "u";  // a gain of 0.2 sets two decimals
+  c.gain = 0.2;
+  r.matrix.push_back(c);
+  const std::string html = render_benchmark_report(r);
+  EXPECT_NE(html.find(">0.00<"), std::string::npos);
+  EXPECT_EQ(html.find(">.00<"), std::string::npos);
+  EXPECT_EQ(html.find(">-0.00<"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace taskscout
