@@ -26,7 +26,7 @@ namespace {
 
 struct RankOptions {
   CommonOptions common;
-  std::string registry, target, base, target_features, labels, base_fingerprint, method = "esm-logme";
+  std::string registry, target, base, target_features, labels, base_fingerprint, method;  // empty: the default (see run)
   std::vector<std::string> esms;
   std::string text_column = "text", text_pair_column, label_column = "label", pooling = "mean", task = "auto";
   int layer = -1;
@@ -152,7 +152,9 @@ nlohmann::ordered_json to_json(const MethodRanking& r, std::size_t k) {
 void run(const RankOptions& o) {
   apply_common_options(o.common);
   std::vector<std::string> methods;
-  if (o.method == "all")
+  if (o.method.empty())
+    methods = {"combined"};  // the default: it won leave-one-target-out on the 12-task matrix (bench/RESULTS.md)
+  else if (o.method == "all")
     for (const auto& m : rank_methods()) methods.push_back(m.name);
   else
     for (const auto& m : split_list(o.method)) methods.push_back(find_rank_method(m).name);
@@ -169,6 +171,12 @@ void run(const RankOptions& o) {
   const std::vector<PoolSource> sources = o.registry.empty() ? esm_file_pool(o.esms) : registry_pool(o.registry);
   const RankTarget target = load_target(o);
   validate(target.input, target.what);
+  if (o.method.empty() && !target.has_texts()) {
+    // combined reads the target's texts (vocabulary); given only features, ESM-LogME is
+    // the best of what remains.
+    methods = {"esm-logme"};
+    std::cerr << "note: ranking by esm-logme: the default method, combined, needs the target's texts (--target)\n";
+  }
   auto needs_texts = [](const std::string& m) { return find_rank_method(m).runs_source_model || m == "vocabulary"; };
   if (!target.has_texts() && o.method == "all") {
     std::erase_if(methods, needs_texts);
@@ -267,7 +275,7 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--labels", o->labels, "With --target-features: N class ids or regression values, or a table");
   cmd->add_option("--base-fingerprint", o->base_fingerprint,
                   "With --target-features: the base model's fingerprint (default: of --base when given)");
-  cmd->add_option("--method", o->method, "A method, a comma-separated list, or all (see below)")->capture_default_str();
+  cmd->add_option("--method", o->method, "A method, a comma-separated list, or all (default: combined; esm-logme with --target-features)")->capture_default_str();
   cmd->add_option("--k", o->k, "Ranked sources to print")->capture_default_str();
   cmd->add_option("--task", o->task, "classification, regression or auto")
       ->check(CLI::IsMember({"auto", "classification", "regression"}))

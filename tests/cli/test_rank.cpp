@@ -191,6 +191,7 @@ TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
                                    model + " --json");
   ASSERT_EQ(after.exit_code, 0) << after.err;
   const auto k = nlohmann::json::parse(after.out);
+  EXPECT_EQ(k["method"], "combined");  // the default for a target given as texts
   ASSERT_EQ(k["ranking"].size(), 1u);
   EXPECT_EQ(k["ranking"][0]["source"], "keep32");
   ASSERT_EQ(k["skipped"].size(), 1u);
