@@ -26,7 +26,8 @@ namespace {
 
 struct RankOptions {
   CommonOptions common;
-  std::string registry, target, base, target_features, labels, base_fingerprint, method;  // empty: the default (see run)
+  std::string registry, target, base, target_features, labels, base_fingerprint;
+  std::string method;  // empty: the default (see run)
   std::vector<std::string> esms;
   std::string text_column = "text", text_pair_column, label_column = "label", pooling = "mean", task = "auto";
   int layer = -1;
@@ -169,6 +170,8 @@ void run(const RankOptions& o) {
   }
   // Sources first: a wrong registry path fails before the target is embedded.
   const std::vector<PoolSource> sources = o.registry.empty() ? esm_file_pool(o.esms) : registry_pool(o.registry);
+  RankPoolOptions pool_options;  // a bad weights file fails before the target is embedded
+  if (!o.combined_weights.empty()) pool_options.combined = CombinedRanker::load(o.combined_weights);
   const RankTarget target = load_target(o);
   validate(target.input, target.what);
   if (o.method.empty() && !target.has_texts()) {
@@ -177,15 +180,13 @@ void run(const RankOptions& o) {
     methods = {"esm-logme"};
     std::cerr << "note: ranking by esm-logme: the default method, combined, needs the target's texts (--target)\n";
   }
-  auto needs_texts = [](const std::string& m) { return find_rank_method(m).runs_source_model || m == "vocabulary"; };
+  auto needs_texts = [](const std::string& m) { return find_rank_method(m).reads_texts; };
   if (!target.has_texts() && o.method == "all") {
     std::erase_if(methods, needs_texts);
     std::cerr << "note: the methods that read the target's texts (vocabulary, and those that run each source's "
                  "model) are left out: give --target, not --target-features\n";
   }
   RankBars bars;
-  RankPoolOptions pool_options;
-  if (!o.combined_weights.empty()) pool_options.combined = CombinedRanker::load(o.combined_weights);
   const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks(), pool_options);
   if (!o.report.empty()) write_ranking_report(o, target, results);
 
@@ -275,7 +276,9 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--labels", o->labels, "With --target-features: N class ids or regression values, or a table");
   cmd->add_option("--base-fingerprint", o->base_fingerprint,
                   "With --target-features: the base model's fingerprint (default: of --base when given)");
-  cmd->add_option("--method", o->method, "A method, a comma-separated list, or all (default: combined; esm-logme with --target-features)")->capture_default_str();
+  cmd->add_option("--method", o->method,
+                  "A method, a comma-separated list, or all (default: combined; esm-logme with --target-features)")
+      ->capture_default_str();
   cmd->add_option("--k", o->k, "Ranked sources to print")->capture_default_str();
   cmd->add_option("--task", o->task, "classification, regression or auto")
       ->check(CLI::IsMember({"auto", "classification", "regression"}))

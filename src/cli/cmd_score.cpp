@@ -13,6 +13,7 @@
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/select/rank.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -30,11 +31,7 @@ Targets load_table_targets(const std::string& path, const std::string& column, c
   options.text_column = "";
   options.label_column = column;
   options.kind = task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  const Dataset d = load_dataset(path, options);
-  if (d.kind == LabelKind::Classification) return Targets::from_class_labels(d.label_ids);
-  Array values(DType::F64, {static_cast<std::int64_t>(d.values.size())});
-  std::copy(d.values.begin(), d.values.end(), values.mutable_values<double>().begin());
-  return Targets::from_values(values);
+  return dataset_targets(load_dataset(path, options));
 }
 
 bool is_table(const std::string& spec) {

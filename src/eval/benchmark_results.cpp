@@ -8,9 +8,9 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/table.hpp"
 
 namespace taskscout {
@@ -24,11 +24,8 @@ const char* kTruthColumns[] = {"macro_f1", "accuracy", "gain", "gain_se", "seeds
 
 std::vector<std::pair<std::string, std::string>> read_settings(const fs::path& file) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::ifstream in(file);
-  if (!in) return out;
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto j = nlohmann::ordered_json::parse(text.str(), nullptr, false);
+  if (!fs::is_regular_file(file)) return out;
+  const auto j = nlohmann::ordered_json::parse(MappedFile(file).text(), nullptr, false);
   if (j.is_discarded() || !j.contains("settings") || !j["settings"].is_object()) return out;
   for (const auto& [key, value] : j["settings"].items()) {
     if (key == "format" || key == "version") continue;

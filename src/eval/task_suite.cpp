@@ -4,12 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/mapped_file.hpp"
 
 namespace taskscout {
 
@@ -38,13 +37,9 @@ void check_files(const TaskSpec& t, const std::string& where) {
 }
 
 std::vector<TaskSpec> from_manifest(const fs::path& manifest) {
-  std::ifstream in(manifest);
-  if (!in) throw IoError(location(manifest.string()) + "cannot read the manifest");
-  std::stringstream text;
-  text << in.rdbuf();
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text.str());
+    j = nlohmann::json::parse(MappedFile(manifest).text());
   } catch (const nlohmann::json::exception& e) {
     throw InputError(location(manifest.string()) + "not valid JSON: " + e.what());
   }

@@ -4,13 +4,12 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/mapped_file.hpp"
 
 namespace taskscout {
 
@@ -144,11 +143,7 @@ void CombinedRanker::save(const std::filesystem::path& file) const {
 }
 
 CombinedRanker CombinedRanker::load(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw IoError(location(file.string()) + "cannot read the combined ranker's weights");
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto j = nlohmann::json::parse(text.str(), nullptr, false);
+  const auto j = nlohmann::json::parse(MappedFile(file).text(), nullptr, false);
   const std::string what = location(file.string());
   if (j.is_discarded() || !j.is_object() || j.value("format", "") != "taskscout-combined-ranker")
     throw InputError(what +

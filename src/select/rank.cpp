@@ -105,16 +105,16 @@ bool reads_probabilities(std::string_view method) { return method == "leep" || m
 const std::vector<RankMethod> kMethods = {
     {"esm-logme", "LogME of the target's base embeddings mapped by the source's ESM (Schulte et al.)", false},
     {"textemb", "cosine of the target's and the source's mean base embeddings (Poth et al.)", false},
-    {"vocabulary", "1 - Jensen-Shannon divergence of token distributions (domain similarity)", false},
-    {"logme", "LogME of the target as the source's fine-tuned model embeds it", true},
-    {"knn", "leave-one-out 1-NN accuracy of the source model's embeddings", true},
-    {"h_score", "H-score of the source model's embeddings", true},
-    {"regularized_h_score", "shrinkage H-score of the source model's embeddings", true},
-    {"gbc", "GBC of the source model's embeddings", true},
-    {"transrate", "TransRate of the source model's embeddings", true},
-    {"linear_probe", "cross-validated logistic regression on the source model's embeddings", true},
-    {"leep", "LEEP from the source model's class probabilities on the target", true},
-    {"nce", "NCE from the source model's predicted classes on the target", true},
+    {"vocabulary", "1 - Jensen-Shannon divergence of token distributions (domain similarity)", false, true},
+    {"logme", "LogME of the target as the source's fine-tuned model embeds it", true, true},
+    {"knn", "leave-one-out 1-NN accuracy of the source model's embeddings", true, true},
+    {"h_score", "H-score of the source model's embeddings", true, true},
+    {"regularized_h_score", "shrinkage H-score of the source model's embeddings", true, true},
+    {"gbc", "GBC of the source model's embeddings", true, true},
+    {"transrate", "TransRate of the source model's embeddings", true, true},
+    {"linear_probe", "cross-validated logistic regression on the source model's embeddings", true, true},
+    {"leep", "LEEP from the source model's class probabilities on the target", true, true},
+    {"nce", "NCE from the source model's predicted classes on the target", true, true},
     {"combined", "weighted sum of the cheap signals, standardized within the pool, learned on a transfer matrix",
      false},
 };
@@ -296,7 +296,7 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
       need(m);
   }
   for (const auto& m : needed)
-    if ((find_rank_method(m).runs_source_model || m == "vocabulary") && !target.has_texts())
+    if (find_rank_method(m).reads_texts && !target.has_texts())
       throw UsageError(fmt::format(
           "--method {} reads the target's texts: give them as --target DATA --base MODEL, not --target-features", m));
   std::vector<std::string> model_methods;

@@ -70,6 +70,7 @@ RankTarget embed_rank_target(const Dataset& data, const std::filesystem::path& b
 struct RankMethod {
   std::string name, summary;
   bool runs_source_model = false;  // needs the target's texts and each source's fine-tuned model
+  bool reads_texts = false;        // needs the target's texts (every model method, and vocabulary)
 };
 // Every method, in the order `all` runs them.
 const std::vector<RankMethod>& rank_methods();

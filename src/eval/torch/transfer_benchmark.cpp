@@ -7,13 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "taskscout/core/error.hpp"
@@ -23,6 +21,7 @@
 #include "taskscout/eval/task_suite.hpp"
 #include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/table.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
@@ -105,14 +104,6 @@ nlohmann::ordered_json settings_json(const TransferBenchmarkOptions& o, const st
           {"max_length", o.max_length}};
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(location(path.string()) + "cannot read the file");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Creates config.json, or checks the folder's against this run: the settings must be the
 // same, and every task both know must have the same data. New tasks are added.
 std::string settle_config(const fs::path& out, const nlohmann::ordered_json& settings,
@@ -128,7 +119,7 @@ std::string settle_config(const fs::path& out, const nlohmann::ordered_json& set
   if (fs::exists(file)) {
     nlohmann::ordered_json old;
     try {
-      old = nlohmann::ordered_json::parse(read_text(file));
+      old = nlohmann::ordered_json::parse(MappedFile(file).text());
     } catch (const nlohmann::json::exception& e) {
       throw InputError(location(file.string()) + "not a benchmark configuration (" + e.what() +
                        "); use another output folder");
