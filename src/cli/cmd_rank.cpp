@@ -111,12 +111,11 @@ RankTarget load_target(const RankOptions& o) {
   options.batch_size = o.batch_size;
   ProgressBar progress("embedding target", static_cast<std::int64_t>(data.texts.size()));
   std::size_t shown = 0;
-  RankTarget t = embed_rank_target(data, o.base, options, [&](std::size_t done, std::size_t) {
+  const std::string fingerprint = o.base_fingerprint.empty() ? base_model_fingerprint(o.base) : o.base_fingerprint;
+  return embed_rank_target(data, o.base, fingerprint, options, [&](std::size_t done, std::size_t) {
     progress.advance(static_cast<std::int64_t>(done - shown));
     shown = done;
   });
-  if (!o.base_fingerprint.empty()) t.base_fingerprint = o.base_fingerprint;
-  return t;
 }
 
 // One progress bar per phase of rank_pool.

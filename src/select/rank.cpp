@@ -16,7 +16,6 @@
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/safetensors.hpp"
-#include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/esm_logme.hpp"
 #include "taskscout/select/textemb.hpp"
@@ -74,12 +73,13 @@ Targets dataset_targets(const Dataset& d) {
   return Targets::from_values(values);
 }
 
-RankTarget embed_rank_target(const Dataset& data, const fs::path& base, const TextEmbeddingOptions& options,
+RankTarget embed_rank_target(const Dataset& data, const fs::path& base, const std::string& base_fingerprint,
+                             const TextEmbeddingOptions& options,
                              const std::function<void(std::size_t, std::size_t)>& progress) {
   RankTarget t;
   t.what = data.path;
   t.base = base;
-  t.base_fingerprint = base_model_fingerprint(base);
+  t.base_fingerprint = base_fingerprint;
   t.data = data;
   t.input.targets = dataset_targets(data);
   const Encoder encoder = load_encoder(base);

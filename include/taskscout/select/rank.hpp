@@ -63,8 +63,10 @@ struct RankTarget {
 Targets dataset_targets(const Dataset& data);
 
 // Embeds the dataset's texts with the base once. `progress` gets texts done and the total.
+// `base_fingerprint` (base_model_fingerprint of `base`, or one the caller was given) is what
+// the sources are checked against; the caller passes it so that it is hashed once.
 RankTarget embed_rank_target(const Dataset& data, const std::filesystem::path& base,
-                             const TextEmbeddingOptions& options,
+                             const std::string& base_fingerprint, const TextEmbeddingOptions& options,
                              const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
 struct RankMethod {

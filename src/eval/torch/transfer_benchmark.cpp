@@ -107,7 +107,7 @@ nlohmann::ordered_json settings_json(const TransferBenchmarkOptions& o, const st
 // Creates config.json, or checks the folder's against this run: the settings must be the
 // same, and every task both know must have the same data. New tasks are added.
 std::string settle_config(const fs::path& out, const nlohmann::ordered_json& settings,
-                          const std::vector<LoadedTask>& tasks) {
+                          const std::map<std::string, LoadedTask>& tasks) {
   const std::string digest = [&] {
     Sha256 h;
     h.update(settings.dump());
@@ -138,7 +138,7 @@ std::string settle_config(const fs::path& out, const nlohmann::ordered_json& set
                       out.string(), differ));
     config["tasks"] = old["tasks"];
   }
-  for (const auto& t : tasks) {
+  for (const auto& [name, t] : tasks) {
     auto& known = config["tasks"];
     if (known.contains(t.spec.name) && known[t.spec.name] != t.fingerprints)
       throw InputError(
@@ -315,9 +315,7 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
   fs::create_directories(o.out / "sources", ec);
   if (ec) throw IoError(location(o.out.string()) + "cannot create the output folder: " + ec.message());
   const std::string base_fingerprint = base_model_fingerprint(o.base);
-  std::vector<LoadedTask> all_tasks;
-  for (const auto& [name, t] : tasks) all_tasks.push_back(t);
-  const std::string digest = settle_config(o.out, settings_json(o, base_fingerprint), all_tasks);
+  const std::string digest = settle_config(o.out, settings_json(o, base_fingerprint), tasks);
   const fs::path registry_folder = o.out / "registry";
   if (!fs::exists(registry_folder / "registry.sqlite")) Registry::create(registry_folder);
 
@@ -426,7 +424,7 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       TextEmbeddingOptions embedding;
       embedding.embedding = {Pooling::Mean, -1};
       embedding.max_length = o.max_length;
-      const RankTarget rank_target = embed_rank_target(tasks.at(target).train, o.base, embedding);
+      const RankTarget rank_target = embed_rank_target(tasks.at(target).train, o.base, base_fingerprint, embedding);
       const std::vector<MethodRanking> rankings = rank_pool(rank_target, pool, result.rankers);
       auto& by_source = scored[target];
       for (const auto& p : pool)
