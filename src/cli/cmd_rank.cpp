@@ -34,6 +34,7 @@ struct RankOptions {
   std::size_t k = 10, max_length = 0, batch_size = 32;
   std::string report;            // an HTML page of the rankings, when given
   std::string combined_weights;  // the combined ranker's weights; empty: the built-in ones
+  FineTuneOptions taskemb = RankPoolOptions::default_taskemb_fine_tune();  // the target's model for taskemb
   bool force = false;
 };
 
@@ -171,6 +172,8 @@ void run(const RankOptions& o) {
   const std::vector<PoolSource> sources = o.registry.empty() ? esm_file_pool(o.esms) : registry_pool(o.registry);
   RankPoolOptions pool_options;  // a bad weights file fails before the target is embedded
   if (!o.combined_weights.empty()) pool_options.combined = CombinedRanker::load(o.combined_weights);
+  pool_options.taskemb_fine_tune = o.taskemb;
+  pool_options.taskemb_fine_tune.seed = o.common.seed;
   const RankTarget target = load_target(o);
   validate(target.input, target.what);
   if (o.method.empty() && !target.has_texts()) {
@@ -182,8 +185,8 @@ void run(const RankOptions& o) {
   auto needs_texts = [](const std::string& m) { return find_rank_method(m).reads_texts; };
   if (!target.has_texts() && o.method == "all") {
     std::erase_if(methods, needs_texts);
-    std::cerr << "note: the methods that read the target's texts (vocabulary, and those that run each source's "
-                 "model) are left out: give --target, not --target-features\n";
+    std::cerr << "note: the methods that read the target's texts (vocabulary, taskemb, and those that run each "
+                 "source's model) are left out: give --target, not --target-features\n";
   }
   RankBars bars;
   const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks(), pool_options);
@@ -260,7 +263,7 @@ void add_rank_command(CLI::App& app) {
       "Methods (a comma-separated list, or all: side by side, ordered by the first):\n"
       "  cheap, from what registration stored: esm-logme (LogME of the target's embeddings mapped by each\n"
       "  source's ESM), textemb (cosine of mean embeddings), vocabulary (1 - Jensen-Shannon divergence of\n"
-      "  token distributions);\n"
+      "  token distributions), taskemb (cosine of Fisher task embeddings; fine-tunes the base on the target once);\n"
       "  expensive, each source's fine-tuned model run on the target (they need --target): logme, knn, h_score,\n"
       "  regularized_h_score, gbc, transrate, linear_probe on its embeddings; leep and nce from its head;\n"
       "  learned: combined (esm-logme, textemb and vocabulary, each standardized within the pool, weighted as\n"
@@ -294,6 +297,13 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--batch-size", o->batch_size, "Texts per batch")->check(CLI::PositiveNumber)->capture_default_str();
   cmd->add_option("--combined-weights", o->combined_weights,
                   "The combined ranker's weights (OUT/combined.json of taskscout benchmark; default: built in)");
+  cmd->add_option("--taskemb-epochs", o->taskemb.epochs, "taskemb: epochs of the target's fine-tune")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--taskemb-learning-rate", o->taskemb.learning_rate,
+                  "taskemb: learning rate of the target's fine-tune (0: 5e-5, full fine-tuning's default)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--report", o->report, "Also write the rankings as a self-contained HTML page");
   cmd->add_flag("--force", o->force, "Replace --report even if it is not a taskscout report");
   add_common_options(*cmd, o->common);

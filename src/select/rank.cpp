@@ -18,6 +18,7 @@
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/esm_logme.hpp"
+#include "taskscout/select/registration.hpp"
 #include "taskscout/select/textemb.hpp"
 #include "taskscout/select/vocabulary.hpp"
 
@@ -29,7 +30,7 @@ std::vector<PoolSource> registry_pool(const fs::path& folder) {
   const Registry registry = Registry::open(folder);
   std::vector<PoolSource> out;
   for (const SourceRecord& r : registry.list()) {
-    PoolSource c{r.name, r.base_fingerprint, {}, {}, {}, {}, r.defect};
+    PoolSource c{r.name, r.base_fingerprint, {}, {}, {}, {}, {}, r.defect};
     auto blob = [&](std::string_view kind) {
       const Artifact* a = r.artifact(kind);
       return a ? registry.blob_path(a->digest) : fs::path();
@@ -37,6 +38,7 @@ std::vector<PoolSource> registry_pool(const fs::path& folder) {
     c.esm = blob(artifact_kind::kEsm);
     c.mean_embedding = blob(artifact_kind::kMeanEmbedding);
     c.vocabulary = blob(artifact_kind::kVocabulary);
+    c.fisher = blob(artifact_kind::kFisher);
     for (std::string_view kind :
          {artifact_kind::kFullModel, artifact_kind::kLora, artifact_kind::kAdapter, artifact_kind::kHead})
       if (const Artifact* a = r.artifact(kind)) c.model[std::string(kind)] = registry.blob_path(a->digest);
@@ -62,7 +64,7 @@ std::vector<PoolSource> esm_file_pool(const std::vector<std::string>& specs) {
     }
   }
   std::vector<PoolSource> out;
-  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}, {}, {}});
+  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}, {}, {}, {}});
   return out;
 }
 
@@ -106,6 +108,8 @@ const std::vector<RankMethod> kMethods = {
     {"esm-logme", "LogME of the target's base embeddings mapped by the source's ESM (Schulte et al.)", false},
     {"textemb", "cosine of the target's and the source's mean base embeddings (Poth et al.)", false},
     {"vocabulary", "1 - Jensen-Shannon divergence of token distributions (domain similarity)", false, true},
+    {"taskemb", "cosine of Fisher task embeddings of fine-tuned models (Vu et al.); fine-tunes on the target once",
+     false, true},
     {"logme", "LogME of the target as the source's fine-tuned model embeds it", true, true},
     {"knn", "leave-one-out 1-NN accuracy of the source model's embeddings", true, true},
     {"h_score", "H-score of the source model's embeddings", true, true},
@@ -155,17 +159,34 @@ struct Phase {
   }
 };
 
+// The target's task embedding: the base fine-tuned on the target, then its Fisher diagonals
+// on the target's rows.
+at::Tensor target_task_embedding(const RankTarget& target, const RankPoolOptions& options) {
+  FineTuneOptions tune = options.taskemb_fine_tune;
+  if (tune.max_length == 0) tune.max_length = target.embedding.max_length;
+  const auto [train, dev] = split_off_dev(target.data, 0.1, tune.seed);
+  const FineTuneResult tuned = fine_tune(target.base, train, dev, tune);
+  text::Tokenizer tokenizer = text::Tokenizer::from_folder(target.base);
+  TaskEmbOptions taskemb = options.taskemb;
+  taskemb.seed = tune.seed;
+  return task_embedding(tuned.model, tokenizer, train, taskemb);
+}
+
 MethodRanking run_artifact_method(const std::string& method, const RankTarget& target,
-                                  const std::vector<PoolSource>& pool, const RankProgress& progress) {
+                                  const std::vector<PoolSource>& pool, const RankProgress& progress,
+                                  const RankPoolOptions& options) {
   MethodRanking r{method, {}, 0, 0};
   Stopwatch setup;
   std::optional<EsmLogmeTarget> esm_target;
   at::Tensor target_mean;
   std::vector<double> target_tokens;
+  at::Tensor target_fisher;
   if (method == "esm-logme") {
     esm_target.emplace(target.input, target.what);
   } else if (method == "textemb") {
     target_mean = mean_embedding(as_tensor(target.input.features));
+  } else if (method == "taskemb") {
+    target_fisher = target_task_embedding(target, options);
   } else {
     target_tokens =
         token_counts(text::Tokenizer::from_folder(target.base), target.data.texts, target.data.text_pairs, target.what);
@@ -185,6 +206,11 @@ MethodRanking run_artifact_method(const std::string& method, const RankTarget& t
       if (c.mean_embedding.empty()) throw InputError("it has no stored mean embedding (artifact mean_embedding)");
       const SafetensorsFile file(c.mean_embedding);
       return textemb_score(target_mean, file.get("mean"), c.mean_embedding.string());
+    }
+    if (method == "taskemb") {
+      if (c.fisher.empty())
+        throw InputError("it has no task embedding (artifact fisher); register it again with --method to add one");
+      return taskemb_similarity(target_fisher, read_fisher_artifact(c.fisher), c.fisher.string());
     }
     if (c.vocabulary.empty())
       throw InputError("it has no stored token counts (artifact vocabulary); register it again to add them");
@@ -270,6 +296,12 @@ std::vector<MethodRanking> run_model_methods(const std::vector<std::string>& met
 
 const std::vector<RankMethod>& rank_methods() { return kMethods; }
 
+FineTuneOptions RankPoolOptions::default_taskemb_fine_tune() {
+  FineTuneOptions o;
+  o.epochs = 3;
+  return o;
+}
+
 const RankMethod& find_rank_method(std::string_view name) {
   std::string names;
   for (const auto& m : kMethods) {
@@ -306,7 +338,7 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
   if (!model_methods.empty())
     for (auto& r : run_model_methods(model_methods, target, pool, progress)) done[r.method] = std::move(r);
   for (const auto& m : needed)
-    if (!find_rank_method(m).runs_source_model) done[m] = run_artifact_method(m, target, pool, progress);
+    if (!find_rank_method(m).runs_source_model) done[m] = run_artifact_method(m, target, pool, progress, options);
 
   std::vector<MethodRanking> out;
   for (const auto& m : methods) {

@@ -223,6 +223,20 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
        {"layer", std::to_string(o.embedding.layer)},
        {"texts", std::to_string(texts.size())}});
 
+  // The task embedding, on the rows the model was trained on.
+  const fs::path fisher_file = scratch.path() / "fisher.safetensors";
+  {
+    Phase phase(progress, "task embedding", 1);
+    Stopwatch watch;
+    TaskEmbOptions taskemb = o.taskemb;
+    taskemb.seed = o.fine_tune.seed;
+    text::Tokenizer tokenizer = task_tokenizer(tuned.model, model_folder);
+    write_fisher_artifact(fisher_file, task_embedding(tuned.model, tokenizer, train, taskemb), base_fingerprint,
+                          std::min(train.size(), taskemb.max_examples));
+    result.taskemb_seconds = watch.seconds();
+    phase.advance(1);
+  }
+
   const fs::path vocabulary_file = scratch.path() / "vocabulary.safetensors";
   write_vocabulary_artifact(vocabulary_file,
                             token_counts(text::Tokenizer::from_folder(o.base), texts, pairs, source.path),
@@ -243,6 +257,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   entry.artifact_files[std::string(artifact_kind::kEsm)] = esm_file;
   entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
   entry.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
+  entry.artifact_files[std::string(artifact_kind::kFisher)] = fisher_file;
 
   nlohmann::json provenance = o.provenance;
   provenance["taskscout_version"] = "0.1.0";

@@ -54,12 +54,13 @@ TEST_F(Benchmark, MeasuresTheMatrixScoresEveryRankerAndResumes) {
   }
   const Table scores = read_table(dir / "out" / "scores.csv");
   ASSERT_EQ(scores.rows.size(), 6u);
-  for (const char* column : {"esm-logme", "textemb", "vocabulary", "logme", "knn", "leep", "nce", "macro_f1"}) {
+  for (const char* column :
+       {"esm-logme", "textemb", "vocabulary", "taskemb", "logme", "knn", "leep", "nce", "macro_f1"}) {
     const std::size_t c = scores.require_column(column);
     for (const auto& row : scores.rows) EXPECT_FALSE(row[c].empty()) << column;
   }
   const Table costs = read_table(dir / "out" / "rankers.csv");
-  EXPECT_EQ(costs.rows.size(), 13u);  // every method of rank
+  EXPECT_EQ(costs.rows.size(), 14u);  // every method of rank
   // The combined ranker is judged leave-one-target-out and fitted on all for rank.
   const std::size_t combined = scores.require_column("combined");
   for (const auto& row : scores.rows) EXPECT_FALSE(row[combined].empty());

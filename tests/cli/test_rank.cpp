@@ -169,8 +169,13 @@ TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
   const auto& textemb = j["methods"]["textemb"];
   ASSERT_EQ(textemb["ranking"].size(), 2u) << r.out;
   EXPECT_NEAR(textemb["ranking"][0]["score"].get<double>(), 1.0, 1e-6);
-  // Registered with ESMs trained elsewhere, they store no fine-tuned model: the baselines
-  // that need one skip both, saying so.
+  // Registered with ESMs trained elsewhere, they store no fine-tuned model and no task
+  // embedding: the methods that need one skip both, saying so.
+  EXPECT_EQ(j["methods"]["taskemb"]["ranking"].size(), 0u) << r.out;
+  ASSERT_EQ(j["methods"]["taskemb"]["skipped"].size(), 2u) << r.out;
+  EXPECT_NE(j["methods"]["taskemb"]["skipped"][0]["reason"].get<std::string>().find("no task embedding"),
+            std::string::npos)
+      << r.out;
   for (const char* method : {"logme", "knn"}) {
     EXPECT_EQ(j["methods"][method]["ranking"].size(), 0u) << r.out;
     ASSERT_EQ(j["methods"][method]["skipped"].size(), 2u) << r.out;

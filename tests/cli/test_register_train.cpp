@@ -84,7 +84,8 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["name"], "sentiment");
   EXPECT_EQ(j["dataset_size"], 120);
-  for (const char* kind : {"adapter", "head", "esm", "mean_embedding"}) EXPECT_TRUE(j["artifacts"].contains(kind));
+  for (const char* kind : {"adapter", "head", "esm", "mean_embedding", "vocabulary", "fisher"})
+    EXPECT_TRUE(j["artifacts"].contains(kind)) << kind;
   EXPECT_GT(j["dev"]["accuracy"].get<double>(), 0.7) << r.err;
   const double r2 = j["esm_r2_heldout"];
   EXPECT_TRUE(std::isfinite(r2) && r2 <= 1.0) << r2;
@@ -94,7 +95,8 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
   r = run_taskscout(register_args("topic", "topic.csv", "lora") + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
-  for (const char* kind : {"lora", "esm", "mean_embedding"}) EXPECT_TRUE(j["artifacts"].contains(kind)) << kind;
+  for (const char* kind : {"lora", "esm", "mean_embedding", "vocabulary", "fisher"})
+    EXPECT_TRUE(j["artifacts"].contains(kind)) << kind;
   // 12 held-out rows: the metric is measured, but too noisy to demand much of it.
   EXPECT_GE(j["dev"]["accuracy"].get<double>(), 0.0);
   EXPECT_LE(j["dev"]["accuracy"].get<double>(), 1.0);
@@ -131,13 +133,19 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
                     q(tmp / "base") + " --method all --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   j = nlohmann::json::parse(r.out);
-  for (const char* method : {"esm-logme", "textemb", "logme", "knn"}) {
+  for (const char* method : {"esm-logme", "textemb", "taskemb", "logme", "knn"}) {
     const auto& m = j["methods"][method];
     EXPECT_EQ(m["ranking"].size(), 3u) << method << r.out;
     EXPECT_EQ(m["skipped"].size(), 0u) << method << r.out;
   }
   EXPECT_EQ(j["methods"]["esm-logme"]["ranking"][0]["source"], "sentiment") << r.out;
   EXPECT_EQ(j["methods"]["logme"]["ranking"][0]["source"], "sentiment") << r.out;
+  // TaskEmb puts the source of the target's kind (sentiment) above the other (topic); the
+  // untrained "unchanged" has a random head, whose Fisher says nothing either way.
+  std::vector<std::string> by_taskemb;
+  for (const auto& s : j["methods"]["taskemb"]["ranking"])
+    if (s["source"] != "unchanged") by_taskemb.push_back(s["source"]);
+  EXPECT_EQ(by_taskemb, (std::vector<std::string>{"sentiment", "topic"})) << r.out;
   for (const auto& s : j["methods"]["knn"]["ranking"]) {
     EXPECT_GE(s["score"].get<double>(), 0.0);  // leave-one-out accuracy
     EXPECT_LE(s["score"].get<double>(), 1.0);

@@ -22,7 +22,7 @@ inline constexpr std::string_view kHead = "head";
 inline constexpr std::string_view kEsm = "esm";                       // see esm_check.hpp
 inline constexpr std::string_view kMeanEmbedding = "mean_embedding";  // tensor "mean", [D] F32
 inline constexpr std::string_view kVocabulary = "vocabulary";        // tensor "counts", [V] F32 (select/vocabulary.hpp)
-inline constexpr std::string_view kFisher = "fisher";
+inline constexpr std::string_view kFisher = "fisher";  // tensor "fisher", [L+1, D] F32 (select/taskemb.hpp)
 }  // namespace artifact_kind
 
 // One safetensors blob of a source, addressed by the SHA-256 of its bytes.

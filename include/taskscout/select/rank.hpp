@@ -9,6 +9,8 @@
 //     esm-logme   LogME of the target's embeddings mapped by the source's ESM
 //     textemb     cosine of the mean base embeddings (Poth et al. 2021)
 //     vocabulary  1 − JSD of the token distributions (vocabulary.hpp)
+//     taskemb     cosine of Fisher task embeddings (taskemb.hpp); the target's needs one
+//                 short fine-tune of the base on the target, once
 //   expensive, each source's stored fine-tuned model run on the target's texts (one pass
 //   per source feeds them all):
 //     logme, knn, h_score, regularized_h_score, gbc, transrate, linear_probe
@@ -30,16 +32,18 @@
 #include "taskscout/select/combined_ranker.hpp"
 #include "taskscout/select/ranking.hpp"
 #include "taskscout/select/stored_model.hpp"
+#include "taskscout/select/taskemb.hpp"
+#include "taskscout/train/fine_tune.hpp"
 
 namespace taskscout {
 
 // A candidate source: where its artifacts are, known before any of them is read.
 struct PoolSource {
   std::string name;
-  std::string base_fingerprint;                           // empty when unknown until its ESM is read
-  std::filesystem::path esm, mean_embedding, vocabulary;  // empty when the source has no such artifact
-  ArtifactFiles model;                                    // the fine-tuned model's blobs, if any
-  std::string defect;                                     // a damaged registry row
+  std::string base_fingerprint;                                   // empty when unknown until its ESM is read
+  std::filesystem::path esm, mean_embedding, vocabulary, fisher;  // empty when the source has no such artifact
+  ArtifactFiles model;                                            // the fine-tuned model's blobs, if any
+  std::string defect;                                             // a damaged registry row
 };
 
 // Every source of a registry, by name.
@@ -95,6 +99,12 @@ struct RankProgress {
 
 struct RankPoolOptions {
   CombinedRanker combined = CombinedRanker::builtin();  // the weights of method "combined"
+  // Method "taskemb": how the target's model is fine-tuned from the base (a seeded tenth of
+  // the target held out as its dev set) and how its task embedding is taken.
+  FineTuneOptions taskemb_fine_tune = default_taskemb_fine_tune();
+  TaskEmbOptions taskemb;
+
+  static FineTuneOptions default_taskemb_fine_tune();
 };
 
 // Ranks the pool by each method, results in the order of `methods`. A source's seconds

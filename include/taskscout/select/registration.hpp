@@ -8,7 +8,8 @@
 //   3. fit the ESM from base to fine-tuned embeddings, with its held-out R²;
 //   4. add everything to the registry in one transaction: the model's safetensors (LoRA,
 //      adapter + head, or the full model, each with its folder's JSON files in the
-//      metadata), the ESM, the base's mean embedding, dev metrics and provenance.
+//      metadata), the ESM, the base's mean embedding and token counts, the fine-tuned
+//      model's task embedding (TaskEmb's Fisher diagonals), dev metrics and provenance.
 // Any failure before step 4 leaves the registry untouched, and step 4 is all or nothing.
 //
 // This lives in select, not registry: the registry is torch-free and knows nothing of
@@ -25,6 +26,7 @@
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/sentence_embedding.hpp"
 #include "taskscout/registry/registry.hpp"
+#include "taskscout/select/taskemb.hpp"
 #include "taskscout/train/fine_tune.hpp"
 
 namespace taskscout {
@@ -39,6 +41,7 @@ struct SourceRegistrationOptions {
   std::size_t batch_size = 32;                    // texts per embedding batch
   std::size_t max_texts = 10'000;                 // embedded texts (a seeded sample when more)
   EsmTrainOptions esm;                            // base_fingerprint is filled in
+  TaskEmbOptions taskemb;                         // the task embedding's sample of training rows; seed from fine_tune
   nlohmann::json provenance = nlohmann::json::object();  // merged into the record's provenance
   // When set, the fine-tuned model is also saved there as a model folder (as `train` writes
   // it), before the registry is written: the transfer benchmark fine-tunes on from it.
@@ -46,7 +49,7 @@ struct SourceRegistrationOptions {
 };
 
 // Phases are "fine-tuning", "embedding (base)", "embedding (fine-tuned)", "fitting the
-// ESM", "registering". `start` gives a phase's total units (steps, texts; 1 otherwise).
+// ESM", "task embedding", "registering". `start` gives a phase's total units (steps, texts; 1 otherwise).
 struct RegistrationProgress {
   std::function<void(const std::string& phase, std::int64_t total)> start;
   std::function<void(std::int64_t done, const std::string& detail)> advance;  // units done so far
@@ -61,7 +64,7 @@ struct SourceRegistration {
   bool dev_from_source = false;  // dev was held out of the source
   EsmFit esm_fit;                // weight/bias are the stored map; r2_heldout its fit
   std::size_t embedded_texts = 0, truncated_texts = 0;
-  double fine_tune_seconds = 0, embed_seconds = 0, esm_seconds = 0, seconds = 0;
+  double fine_tune_seconds = 0, embed_seconds = 0, esm_seconds = 0, taskemb_seconds = 0, seconds = 0;
 };
 
 // `source` is the whole source dataset; `dev` (optional) must use source's label names.

@@ -98,7 +98,8 @@ def _attention(x, mask, n_heads, q, k, v):
 
 
 def forward(params: dict, config: dict, input_ids, attention_mask, token_type_ids=None, dtype=torch.float32):
-    """Returns dict(last_hidden_state, hidden_states [L+1,B,S,H], pooler_output or None, cls, mean).
+    """Returns dict(last_hidden_state, hidden_states [L+1,B,S,H], hidden_list (the same L+1
+    tensors as computed, for autograd), pooler_output or None, cls, mean).
 
     params: bare names (see strip_prefix); tensors are cast to `dtype` (float64 gives a
     higher-precision truth for float32 weights).
@@ -157,7 +158,7 @@ def forward(params: dict, config: dict, input_ids, attention_mask, token_type_id
             x = _ln(f + a, p, L + "output.LayerNorm", eps, width)
         hidden.append(x)
 
-    out = {"last_hidden_state": x, "hidden_states": torch.stack(hidden)}
+    out = {"last_hidden_state": x, "hidden_states": torch.stack(hidden), "hidden_list": hidden}
     out["pooler_output"] = torch.tanh(_linear(x[:, 0], p, "pooler.dense")) if "pooler.dense.weight" in p else None
     out["cls"] = x[:, 0]
     m = mask.to(dtype)[:, :, None]

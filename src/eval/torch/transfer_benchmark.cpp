@@ -425,7 +425,9 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       embedding.embedding = {Pooling::Mean, -1};
       embedding.max_length = o.max_length;
       const RankTarget rank_target = embed_rank_target(tasks.at(target).train, o.base, base_fingerprint, embedding);
-      const std::vector<MethodRanking> rankings = rank_pool(rank_target, pool, result.rankers);
+      RankPoolOptions rank_options;  // taskemb's target model: trained as the target runs are
+      rank_options.taskemb_fine_tune = fine_tune_options(o, o.epochs, o.seed);
+      const std::vector<MethodRanking> rankings = rank_pool(rank_target, pool, result.rankers, {}, rank_options);
       auto& by_source = scored[target];
       for (const auto& p : pool)
         if (truth.count(target + '\n' + p.name)) by_source[p.name];  // measured: a row even if every ranker skips it
