@@ -132,8 +132,10 @@ void add_benchmark_command(CLI::App& app) {
   cmd->add_option("--sources", o->sources, "Comma-separated source tasks (default: every task)");
   cmd->add_option("--targets", o->targets, "Comma-separated target tasks (default: every task)");
   TransferBenchmarkOptions& r = o->run;
-  cmd->add_option("--method", r.method, "How sources and targets are fine-tuned: full")
-      ->check(CLI::IsMember({"full", "adapter"}))
+  cmd->add_option("--method", r.method,
+                  "How sources and targets are fine-tuned: full (a target starts from the source's model), adapter "
+                  "or lora (the source's adapter trains on over the base)")
+      ->check(CLI::IsMember({"full", "adapter", "lora"}))
       ->capture_default_str();
   cmd->add_option("--target-examples", r.target_examples, "Training rows per target (a seeded subset)")
       ->capture_default_str();

@@ -1,12 +1,14 @@
 #include "taskscout/train/fine_tune.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "taskscout/core/error.hpp"
@@ -28,6 +30,10 @@ void check_options(const FineTuneOptions& o) {
   if (!(o.max_grad_norm >= 0)) throw UsageError("--max-grad-norm must be non-negative (0 turns clipping off)");
   if (o.eval_steps < 0 || o.patience < 0) throw UsageError("--eval-steps and --patience must be non-negative");
   if (o.max_length == 1) throw UsageError("--max-length 1 leaves no room for a token");
+  if (!o.init_from.empty() && o.method == FineTuneMethod::Full)
+    throw UsageError(
+        "starting from another folder's tensors is for adapter and LoRA; for full fine-tuning, pass "
+        "the fine-tuned model folder as the base");
 }
 
 // The dataset's rows to train on: all, or a seeded random subset of max_train_examples.
@@ -77,9 +83,12 @@ double or_lowest(double v) { return std::isnan(v) ? -std::numeric_limits<double>
 double FineTuneOptions::effective_learning_rate() const {
   if (learning_rate != 0) return learning_rate;
   switch (method) {
-    case FineTuneMethod::Full: return 5e-5;
-    case FineTuneMethod::Adapter: return 1e-3;
-    case FineTuneMethod::Lora: return 5e-4;
+    case FineTuneMethod::Full:
+      return 5e-5;
+    case FineTuneMethod::Adapter:
+      return 1e-3;
+    case FineTuneMethod::Lora:
+      return 5e-4;
   }
   return 5e-5;
 }
@@ -140,16 +149,34 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
     for (const auto& [name, t] : base.parameters) m.encoder[name] = trained[name] = trainable(t);
   } else {
     m.encoder = base.parameters;  // frozen views of the base's files
+    std::optional<TaskModel> from;
+    if (!o.init_from.empty()) {
+      from = load_task_model(o.init_from, base_folder);
+      if (from->method != o.method)
+        throw InputError(location(o.init_from.string()) +
+                         fmt::format("holds a {} model, but fine-tuning is by {}; start from a {} folder",
+                                     method_name(from->method), method_name(o.method), method_name(o.method)));
+    }
     ParameterMap extra;
     if (o.method == FineTuneMethod::Lora) {
-      m.lora = o.lora;
-      m.encode.lora_scaling = o.lora.scaling();
-      extra = init_lora(m.config, o.lora, o.seed + 1);
+      m.lora = from ? from->lora : o.lora;
+      m.encode.lora_scaling = m.lora.scaling();
+      extra = init_lora(m.config, m.lora, o.seed + 1);
     } else {
-      m.adapter = o.adapter;
-      m.encode.adapter = o.adapter.encode_options();
-      extra = init_adapter(m.config, o.adapter, o.seed + 1);
+      m.adapter = from ? from->adapter : o.adapter;
+      m.encode.adapter = m.adapter.encode_options();
+      extra = init_adapter(m.config, m.adapter, o.seed + 1);
     }
+    if (from)
+      for (auto& [name, t] : extra) {
+        const auto it = from->encoder.find(name);
+        if (it == from->encoder.end() || !it->second.sizes().equals(t.sizes()))
+          throw InputError(location(o.init_from.string()) +
+                           fmt::format("has no tensor {} of shape [{}] for this base; start from a folder trained "
+                                       "on the same base",
+                                       name, fmt::join(t.sizes(), ", ")));
+        t = it->second.to(t.scalar_type());
+      }
     for (const auto& [name, t] : extra) {
       m.encoder[name] = trained[name] = trainable(t);
       m.added.push_back(name);

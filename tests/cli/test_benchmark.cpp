@@ -111,6 +111,26 @@ TEST_F(Benchmark, MeasuresTheMatrixScoresEveryRankerAndResumes) {
   EXPECT_EQ(j["runs_resumed"], 17);
 }
 
+// Adapter sources: each registered with its adapter, each target run training that adapter on.
+TEST_F(Benchmark, AdapterMethodTrainsTheSourcesAdapterOn) {
+  const auto r = benchmark("--method adapter --learning-rate 1e-3 --rankers esm-logme,taskemb,logme");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["runs_done"], 18);
+  const auto config = nlohmann::json::parse(read_text(dir / "out" / "config.json"));
+  EXPECT_EQ(config["settings"]["method"], "adapter");
+  const auto listed = run_taskscout("registry list " + path("out/registry") + " --json");
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  for (const auto& s : nlohmann::json::parse(listed.out)["sources"])
+    for (const char* kind : {"adapter", "head", "esm", "fisher"}) EXPECT_TRUE(s["artifacts"].contains(kind)) << kind;
+  const Table scores = read_table(dir / "out" / "scores.csv");
+  ASSERT_EQ(scores.rows.size(), 6u);
+  for (const char* column : {"esm-logme", "taskemb", "logme"}) {
+    const std::size_t c = scores.require_column(column);
+    for (const auto& row : scores.rows) EXPECT_FALSE(row[c].empty()) << column;
+  }
+}
+
 TEST_F(Benchmark, RefusesToMixConfigurations) {
   auto r = benchmark("--targets target1");
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -1,9 +1,8 @@
 // Fine-tuning end to end on a tiny model: it learns a trivially learnable task with each
 // method, is deterministic for a seed, leaves the base untouched under LoRA and adapters,
 // and what it saves reloads into identical predictions.
-#include <gtest/gtest.h>
-
 #include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/model_folder.hpp"
@@ -101,6 +100,65 @@ TEST_P(FineTuneMethods, LearnsAndReloadsIdentically) {
 INSTANTIATE_TEST_SUITE_P(All, FineTuneMethods,
                          ::testing::Values(FineTuneMethod::Full, FineTuneMethod::Lora, FineTuneMethod::Adapter),
                          [](const auto& info) { return method_name(info.param); });
+
+// Sequential transfer: an adapter or LoRA trained on one task goes on training on the next.
+TEST_P(FineTuneMethods, StartsFromAnotherFoldersAdapter) {
+  if (GetParam() == FineTuneMethod::Full) {
+    TempDir dir;
+    const fs::path base = taskscout::testing::write_tiny_base(dir / "base");
+    const Task task = make_task(dir, false, 32);
+    FineTuneOptions o = options(FineTuneMethod::Full);
+    o.init_from = dir / "anything";
+    EXPECT_THROW(fine_tune(base, task.train, task.dev, o), UsageError);
+    return;
+  }
+  TempDir dir;
+  const fs::path base = taskscout::testing::write_tiny_base(dir / "base");
+  const Task task = make_task(dir, false, 64);
+  FineTuneOptions first = options(GetParam());
+  first.epochs = 2;
+  first.adapter.reduction_factor = 4;  // not the default: the folder's configuration must be the one used
+  first.lora.rank = 2;
+  const FineTuneResult source = fine_tune(base, task.train, task.dev, first);
+  save_task_model(dir / "source", source.model);
+
+  // A learning rate of 1e-12 leaves the started tensors where they were.
+  FineTuneOptions next = options(GetParam());
+  next.epochs = 1;
+  next.learning_rate = 1e-12;
+  next.seed = 9;
+  next.init_from = dir / "source";
+  const FineTuneResult r = fine_tune(base, task.train, task.dev, next);
+  ASSERT_FALSE(r.model.added.empty());
+  std::size_t compared = 0;
+  for (const auto& name : source.model.added) {
+    if (name.rfind("pooler.", 0) == 0) continue;  // part of the head, fresh
+    ASSERT_TRUE(r.model.encoder.count(name)) << name;
+    EXPECT_TRUE(at::allclose(r.model.encoder.at(name), source.model.encoder.at(name), 0, 1e-9)) << name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 0u);
+  EXPECT_EQ(r.model.adapter.reduction_factor, source.model.adapter.reduction_factor);
+  EXPECT_EQ(r.model.lora.rank, source.model.lora.rank);
+  // Without init_from, the same seed draws fresh tensors instead.
+  next.init_from.clear();
+  const FineTuneResult fresh = fine_tune(base, task.train, task.dev, next);
+  const std::string probe = source.model.added.front();
+  if (fresh.model.encoder.count(probe) &&
+      fresh.model.encoder.at(probe).sizes() == source.model.encoder.at(probe).sizes())
+    EXPECT_FALSE(at::allclose(fresh.model.encoder.at(probe), source.model.encoder.at(probe), 0, 1e-9)) << probe;
+
+  // A folder of the other method is refused, naming it.
+  const FineTuneMethod other = GetParam() == FineTuneMethod::Lora ? FineTuneMethod::Adapter : FineTuneMethod::Lora;
+  next.method = other;
+  next.init_from = dir / "source";
+  try {
+    fine_tune(base, task.train, task.dev, next);
+    FAIL() << "a folder of another method was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("source"), std::string::npos) << e.what();
+  }
+}
 
 TEST(FineTune, DeterministicForASeed) {
   TempDir dir;

@@ -40,7 +40,7 @@ struct TransferBenchmarkOptions {
   std::filesystem::path out;                  // the output folder (created, or resumed)
   std::vector<std::string> sources, targets;  // task names; empty: every task
   std::size_t max_tasks = 0;                  // with sources or targets empty: the first N tasks; 0: all
-  std::string method = "full";                // how sources and targets are fine-tuned: full
+  std::string method = "full";                // full, adapter or lora (fine_tune.hpp): how sources and targets train
   std::size_t target_examples = 1000;         // training rows of each target (a seeded subset)
   std::size_t source_examples = 0;            // training rows of each source; 0: all
   std::size_t dev_examples = 500;             // dev rows (early stopping, model choice); 0: all

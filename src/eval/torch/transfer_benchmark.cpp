@@ -271,11 +271,7 @@ void fit_combined(std::map<std::string, std::map<std::string, std::map<std::stri
 
 TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o, const BenchmarkProgress& progress) {
   Stopwatch watch;
-  if (o.method != "full")
-    throw UsageError(
-        fmt::format("--method {}: the benchmark fine-tunes sources and targets in full for now; "
-                    "use --method full",
-                    o.method));
+  parse_fine_tune_method(o.method);  // UsageError for an unknown method
   if (o.seeds < 1) throw UsageError("--seeds must be at least 1");
   if (o.target_examples < 2) throw UsageError("--target-examples must be at least 2");
   if (o.jobs < 1) throw UsageError("--jobs must be at least 1");
@@ -380,8 +376,13 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
     run_parallel(jobs.size(), o.jobs, threads, [&](std::size_t i) {
       const Job& job = jobs[i];
       const LoadedTask& t = tasks.at(job.target);
-      const fs::path start = job.source.empty() ? o.base : o.out / "sources" / job.source;
-      const FineTuneResult tuned = fine_tune(start, t.train, t.dev, fine_tune_options(o, o.epochs, job.seed));
+      // Full: the source's model is the target's base. Adapter or LoRA: the source's adapter
+      // goes on training over the base (sequential transfer, Poth et al. 2021).
+      const fs::path source_model = o.out / "sources" / job.source;
+      FineTuneOptions tune = fine_tune_options(o, o.epochs, job.seed);
+      fs::path start = o.base;
+      if (!job.source.empty()) (tune.method == FineTuneMethod::Full ? start : tune.init_from) = source_model;
+      const FineTuneResult tuned = fine_tune(start, t.train, t.dev, tune);
       text::Tokenizer tokenizer = text::Tokenizer::from_folder(start);
       const TokenizedTexts test =
           tokenize_texts(tokenizer, t.test.texts, t.test.text_pairs, tuned.model.max_length, t.test.path);
