@@ -176,6 +176,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--reduction-factor", f.adapter.reduction_factor, "Adapter bottleneck = hidden / factor")
       ->capture_default_str();
   cmd->add_option("--adapter-name", f.adapter.name, "The adapter's name in tensor names")->capture_default_str();
+  cmd->add_option("--init-from", f.init_from,
+                  "Adapter or LoRA: go on training this folder's adapter (same method and base; its configuration "
+                  "is used) with a fresh head");
   add_common_options(*cmd, o->common);
   cmd->callback([o] { run(*o); });
 }
