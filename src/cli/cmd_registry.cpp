@@ -8,6 +8,7 @@
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/progress.hpp"
+#include "taskscout/core/sha256.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/registry/archive.hpp"
 #include "taskscout/registry/registry.hpp"
@@ -111,7 +112,9 @@ void run_show(const RegistryCommandOptions& o) {
   row("dataset_fingerprint", s.dataset_fingerprint);
   row("dataset_size", std::to_string(s.dataset_size));
   for (const auto& [kind, a] : s.artifacts)
-    row("artifact." + kind, fmt::format("{} ({})", reg.blob_path(a.digest).string(), human_bytes(a.size)));
+    row("artifact." + kind, is_sha256_hex(a.digest)
+                                ? fmt::format("{} ({})", reg.blob_path(a.digest).string(), human_bytes(a.size))
+                                : "(malformed digest: see defect)");
   row("dev_metrics", s.dev_metrics.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   row("provenance", s.provenance.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   row("created_at", s.created_at);

@@ -1,6 +1,7 @@
 #include "blob_store.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,6 +20,13 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string reason() { return std::strerror(errno); }
+
+// A value from the index, shown in a one-line message whatever bytes it holds.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 80)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return text.size() > 80 ? out + "..." : out;
+}
 
 constexpr std::string_view kIncomingPrefix = ".incoming-";
 constexpr std::string_view kBlobSuffix = ".safetensors";
@@ -114,6 +122,12 @@ StoredBlob IncomingBlob::install(const std::string& what, const std::string& exp
 }
 
 fs::path BlobStore::path_of(std::string_view digest) const {
+  if (!is_sha256_hex(digest))
+    throw InputError(location(dir_.parent_path().string()) +
+                     fmt::format("the index names a blob by \"{}\", not a digest (64 lowercase hex digits): the row "
+                                 "is damaged; run `taskscout registry verify {}` to see which source, then `taskscout "
+                                 "registry rm` it",
+                                 printable(digest), dir_.parent_path().string()));
   const std::string name(digest);
   return dir_ / name.substr(0, 2) / (name + std::string(kBlobSuffix));
 }

@@ -48,6 +48,9 @@ class BlobStore {
  public:
   explicit BlobStore(std::filesystem::path blobs_dir) : dir_(std::move(blobs_dir)) {}
   const std::filesystem::path& dir() const { return dir_; }
+  // blobs/ab/<digest>.safetensors. Every path built from a digest goes through here, and a
+  // digest that is not 64 lowercase hex digits (a tampered index row: "../x") throws
+  // InputError instead of naming a file outside the store.
   std::filesystem::path path_of(std::string_view digest) const;
   // Copies `file` into the store (see IncomingBlob). IoError naming the file or the blob
   // path on a read or write failure.

@@ -271,7 +271,9 @@ RemoveResult Registry::remove(const std::vector<std::string>& names) {
     for (const auto& name : names) {
       Statement a(*db_, "SELECT digest FROM artifacts JOIN sources ON sources.id = source_id WHERE name = ?1");
       a.bind(1, name);
-      while (a.step()) candidates.insert(a.text(0));
+      // A malformed digest (a damaged row) names no blob: the row goes, no file is touched.
+      while (a.step())
+        if (is_sha256_hex(a.text(0))) candidates.insert(a.text(0));
       Statement d(*db_, "DELETE FROM sources WHERE name = ?1");  // artifacts go by ON DELETE CASCADE
       d.bind(1, name);
       d.run();
@@ -334,6 +336,8 @@ VerifyResult Registry::verify(const VerifyOptions& options) const {
       result.problems.push_back({"bad_row", s.name, "", (folder_ / kIndexFile).string(), s.defect + "; run " + fix});
     for (const auto& [kind, a] : s.artifacts) {
       if (options.progress) options.progress(done++, total);
+      // A malformed digest is the bad_row above; no path is built from it.
+      if (!is_sha256_hex(a.digest)) continue;
       referenced.insert(a.digest);
       auto it = verdicts.find(a.digest);
       if (it == verdicts.end()) it = verdicts.emplace(a.digest, check_blob(a.digest)).first;

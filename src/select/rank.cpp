@@ -31,9 +31,10 @@ std::vector<PoolSource> registry_pool(const fs::path& folder) {
   std::vector<PoolSource> out;
   for (const SourceRecord& r : registry.list()) {
     PoolSource c{r.name, r.base_fingerprint, {}, {}, {}, {}, {}, r.defect};
+    // A damaged row (e.g. a malformed digest) is skipped with its defect, no path built.
     auto blob = [&](std::string_view kind) {
       const Artifact* a = r.artifact(kind);
-      return a ? registry.blob_path(a->digest) : fs::path();
+      return a && r.defect.empty() ? registry.blob_path(a->digest) : fs::path();
     };
     c.esm = blob(artifact_kind::kEsm);
     c.mean_embedding = blob(artifact_kind::kMeanEmbedding);
@@ -41,7 +42,8 @@ std::vector<PoolSource> registry_pool(const fs::path& folder) {
     c.fisher = blob(artifact_kind::kFisher);
     for (std::string_view kind :
          {artifact_kind::kFullModel, artifact_kind::kLora, artifact_kind::kAdapter, artifact_kind::kHead})
-      if (const Artifact* a = r.artifact(kind)) c.model[std::string(kind)] = registry.blob_path(a->digest);
+      if (const Artifact* a = r.artifact(kind); a && r.defect.empty())
+        c.model[std::string(kind)] = registry.blob_path(a->digest);
     out.push_back(std::move(c));
   }
   return out;

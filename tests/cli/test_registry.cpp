@@ -2,6 +2,7 @@
 // the stored mean embedding against `taskscout embed`, two register processes at once,
 // and bad input.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -44,6 +45,15 @@ void expect_one_error_line(const testing::CommandResult& r, const std::string& n
   EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
   EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+}
+
+// Runs SQL on a registry's index behind its back, as a damaged or tampered index would be.
+int run_sql(const fs::path& registry, const std::string& statement) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open((registry / "registry.sqlite").c_str(), &db);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
 }
 
 class RegistryCli : public ::testing::Test {
@@ -150,6 +160,31 @@ TEST_F(RegistryCli, ListExportImportVerifyRm) {
   EXPECT_EQ(json::parse(good.out)["sources"], 1);
 }
 
+TEST_F(RegistryCli, ATamperedDigestIsReportedAndRmDeletesNothingOutsideTheRegistry) {
+  ASSERT_EQ(do_register("s0", 0).exit_code, 0);
+  fs::create_directories(dir / "keep");
+  testing::write_text(dir / "keep" / "notes.safetensors", "my notes");
+  ASSERT_EQ(run_sql(dir / "reg", "UPDATE artifacts SET digest = '../keep/notes' WHERE kind = 'esm'"), SQLITE_OK);
+
+  auto verify = run_taskscout("registry verify " + reg());
+  EXPECT_NE(verify.out.find("bad_row"), std::string::npos) << verify.out;
+  EXPECT_NE(verify.out.find("s0"), std::string::npos) << verify.out;
+  EXPECT_EQ(verify.out.find("missing_blob"), std::string::npos) << verify.out;  // no path built from the digest
+  expect_one_error_line(verify, "2 problem");  // the bad row, and s0's real blob, now an orphan
+  auto show = run_taskscout("registry show " + reg() + " s0");
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("malformed"), std::string::npos) << show.out;
+  expect_one_error_line(run_taskscout("registry export " + reg() + " " + q(dir / "out.tsar")), "damaged index row");
+  EXPECT_FALSE(fs::exists(dir / "out.tsar"));
+
+  auto rm = run_taskscout("registry rm " + reg() + " s0");
+  EXPECT_EQ(rm.exit_code, 0) << rm.err;
+  EXPECT_EQ(testing::read_text(dir / "keep" / "notes.safetensors"), "my notes");
+  EXPECT_EQ(run_taskscout("registry gc " + reg()).exit_code, 0);
+  EXPECT_EQ(testing::read_text(dir / "keep" / "notes.safetensors"), "my notes");
+  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+}
+
 TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const std::string bin = "'" + testing::taskscout_binary().string() + "'";
   std::string script;
@@ -163,7 +198,8 @@ TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   ASSERT_EQ(std::system(("bash " + q(dir / "both.sh")).c_str()), 0);
   const json l = json::parse(run_taskscout("registry list " + reg() + " --json").out);
   EXPECT_EQ(l["count"], 4);
-  for (const auto& s : l["sources"]) EXPECT_EQ(s["artifacts"].size(), 3u) << s["name"];  // esm, mean_embedding, vocabulary
+  for (const auto& s : l["sources"])
+    EXPECT_EQ(s["artifacts"].size(), 3u) << s["name"];  // esm, mean_embedding, vocabulary
 }
 
 TEST_F(RegistryCli, BadInputAndAFullDiskAreOneClearLineAndLeaveNothing) {

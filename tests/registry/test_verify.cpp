@@ -108,6 +108,39 @@ TEST_F(Verify, FindsOrphanFilesAndGarbageCollectionDeletesThemOnly) {
   EXPECT_EQ(reg.list().size(), 2u);
 }
 
+TEST_F(Verify, ATamperedDigestNeverNamesAFileOutsideTheRegistry) {
+  // The probe: a's esm digest rewritten to "../keep/notes" made verify hash
+  // blobs/../../keep/notes.safetensors and rm delete it.
+  fs::create_directories(dir / "keep");
+  testing::write_text(dir / "keep" / "notes.safetensors", "my notes");
+  ASSERT_EQ(testing::sql(dir / "reg",
+                         "UPDATE artifacts SET digest = '../keep/notes' WHERE kind = 'esm' AND "
+                         "source_id = (SELECT id FROM sources WHERE name = 'a')"),
+            "");
+  const VerifyResult v = reg.verify();
+  const RegistryProblem* p = find_problem(v, "bad_row");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->source, "a");
+  EXPECT_NE(p->detail.find("malformed"), std::string::npos) << p->detail;
+  EXPECT_NE(p->detail.find("registry rm"), std::string::npos) << p->detail;
+  EXPECT_EQ(find_problem(v, "missing_blob"), nullptr);  // no path was built from the digest
+
+  const SourceRecord tampered = *reg.find("a");
+  EXPECT_THROW(reg.open_artifact(tampered, "esm"), InputError);
+  EXPECT_THROW(reg.blob_path("../keep/notes"), InputError);
+  EXPECT_THROW(reg.blob_path(std::string(64, 'A')), InputError);  // uppercase is not the spelling either
+
+  reg.collect_garbage();
+  const RemoveResult r = reg.remove({"a"});
+  EXPECT_EQ(r.removed, std::vector<std::string>{"a"});
+  EXPECT_EQ(testing::read_text(dir / "keep" / "notes.safetensors"), "my notes");
+  // a's real esm blob is an orphan now; gc deletes it, nothing outside the store.
+  reg.collect_garbage();
+  EXPECT_EQ(testing::read_text(dir / "keep" / "notes.safetensors"), "my notes");
+  EXPECT_TRUE(reg.verify().ok());
+  EXPECT_EQ(reg.list().size(), 1u);
+}
+
 TEST_F(Verify, ReportsProgressPerArtifact) {
   std::int64_t calls = 0, last_total = 0;
   reg.verify({.check_content = true, .progress = [&](std::int64_t, std::int64_t total) {

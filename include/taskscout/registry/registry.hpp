@@ -108,7 +108,9 @@ class Registry {
   // Throws InputError naming the registry and saying how to list the names.
   SourceRecord get(std::string_view name_or_id) const;
 
-  // blobs/ab/<digest>.safetensors under the folder (whether or not it exists).
+  // blobs/ab/<digest>.safetensors under the folder (whether or not it exists). Throws
+  // InputError for a digest that is not 64 lowercase hex digits (a damaged index row), so
+  // no path outside the blob store is ever built.
   std::filesystem::path blob_path(std::string_view digest) const;
   // The artifact of `kind` mapped read-only. Throws InputError naming the source and
   // saying what to do (`registry verify`, `registry rm`) when the source has no such
