@@ -12,6 +12,7 @@
 #include "taskscout/core/timer.hpp"
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/io/output_guard.hpp"
 #include "taskscout/model/text_embedding.hpp"
 
 namespace taskscout::cli {
@@ -22,12 +23,14 @@ struct EmbedOptions {
   std::string model, data, out, text_column = "text", text_pair_column, pooling = "cls";
   int layer = -1;
   std::size_t max_length = 0, batch_size = 32;
+  bool force = false;
 };
 
 void run(const EmbedOptions& o) {
   apply_common_options(o.common);
   if (!o.out.ends_with(".safetensors") && !o.out.ends_with(".npy"))
     throw UsageError("--out must end in .safetensors or .npy");
+  check_output(o.out, array_output_rule(o.out, {o.model, o.data}, o.force));  // before the work, not after
   const Encoder encoder = load_encoder(o.model);
   TextEmbeddingOptions options;
   options.embedding.pooling = parse_pooling(o.pooling);
@@ -93,6 +96,7 @@ void add_embed_command(CLI::App& app) {
   cmd->add_option("--model", o->model, "Model folder")->required();
   cmd->add_option("--data", o->data, "Dataset (.csv, .tsv, .jsonl)")->required();
   cmd->add_option("--out", o->out, "Output features, N×D float32 (.safetensors or .npy)")->required();
+  cmd->add_flag("--force", o->force, "Replace --out even if taskscout did not write it");
   cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
   cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
   cmd->add_option("--pooling", o->pooling, "cls, mean (over real tokens) or pooler")

@@ -11,6 +11,7 @@
 #include "taskscout/core/timer.hpp"
 #include "taskscout/esm/train.hpp"
 #include "taskscout/io/array_file.hpp"
+#include "taskscout/io/output_guard.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -19,6 +20,7 @@ struct EsmTrainCliOptions {
   CommonOptions common;
   std::string base_embeddings, tuned_embeddings, out, base_fingerprint;
   double heldout = 0.1;
+  bool force = false;
 };
 
 at::Tensor load_embeddings(const std::string& spec, const char* flag) {
@@ -33,6 +35,12 @@ at::Tensor load_embeddings(const std::string& spec, const char* flag) {
 void run_train(const EsmTrainCliOptions& o) {
   apply_common_options(o.common);
   if (!o.out.ends_with(".safetensors")) throw UsageError("--out must end in .safetensors (the ESM file format)");
+  OutputRule rule;
+  rule.inputs = {o.base_embeddings, o.tuned_embeddings};
+  rule.force = o.force;
+  rule.written_by_taskscout = [](const std::filesystem::path& p) { return is_taskscout_safetensors(p, kEsmFormat); };
+  rule.kind = "an ESM file: its metadata has no \"format\": \"taskscout-esm\"";
+  check_output(o.out, rule);  // before the work, not after
   const at::Tensor base = load_embeddings(o.base_embeddings, "--base-embeddings");
   const at::Tensor tuned = load_embeddings(o.tuned_embeddings, "--tuned-embeddings");
   EsmTrainOptions options;
@@ -87,6 +95,7 @@ void add_esm_command(CLI::App& app) {
   cmd->add_option("--tuned-embeddings", o->tuned_embeddings, "N×D fine-tuned-model embeddings of the same texts")
       ->required();
   cmd->add_option("--out", o->out, "Output ESM (.safetensors), written atomically")->required();
+  cmd->add_flag("--force", o->force, "Replace --out even if it is not an ESM file");
   cmd->add_option("--base-fingerprint", o->base_fingerprint,
                   "Fingerprint of the base model, stored so rankings can refuse other bases");
   cmd->add_option("--heldout", o->heldout, "Fraction of rows held out to choose λ and report R²")

@@ -14,6 +14,7 @@
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/io/output_guard.hpp"
 #include "taskscout/train/fine_tune.hpp"
 
 namespace taskscout::cli {
@@ -23,6 +24,7 @@ struct PredictOptions {
   CommonOptions common;
   std::string model, base, data, out, text_column = "text", text_pair_column;
   std::size_t max_length = 0, batch_size = 32;
+  bool force = false;
 };
 
 void write_csv(const std::string& path, const at::Tensor& values, const std::vector<std::string>& columns) {
@@ -40,6 +42,7 @@ void run(const PredictOptions& o) {
   apply_common_options(o.common);
   if (!o.out.ends_with(".csv") && !o.out.ends_with(".safetensors") && !o.out.ends_with(".npy"))
     throw UsageError("--out must end in .csv, .safetensors or .npy");
+  check_output(o.out, array_output_rule(o.out, {o.model, o.base, o.data}, o.force));  // before the work, not after
   const TaskModel model = load_task_model(o.model, o.base);
   DatasetOptions options;
   options.text_column = o.text_column;
@@ -62,10 +65,12 @@ void run(const PredictOptions& o) {
   }
   // Probabilities by softmax in float64 (rows sum to 1 to rounding); regression: the value.
   const at::Tensor values = model.regression() ? logits : at::softmax(logits.to(at::kDouble), 1).to(at::kFloat);
-  const std::vector<std::string> columns = model.regression() ? std::vector<std::string>{"prediction"}
-                                                                : model.config.labels;
-  if (o.out.ends_with(".csv")) write_csv(o.out, values, columns);
-  else save_array(o.out, to_array(values.contiguous()), model.regression() ? "predictions" : "probabilities");
+  const std::vector<std::string> columns =
+      model.regression() ? std::vector<std::string>{"prediction"} : model.config.labels;
+  if (o.out.ends_with(".csv"))
+    write_csv(o.out, values, columns);
+  else
+    save_array(o.out, to_array(values.contiguous()), model.regression() ? "predictions" : "probabilities");
   const double seconds = watch.seconds();
   if (o.common.json) {
     nlohmann::ordered_json j = {{"out", o.out},
@@ -77,8 +82,8 @@ void run(const PredictOptions& o) {
     return;
   }
   ResultTable table{{"out", "n", "columns", "seconds"}, {}};
-  table.rows.push_back({o.out, std::to_string(values.size(0)), std::to_string(values.size(1)),
-                        fmt::format("{:.2f}", seconds)});
+  table.rows.push_back(
+      {o.out, std::to_string(values.size(0)), std::to_string(values.size(1)), fmt::format("{:.2f}", seconds)});
   print_table(table, o.common.csv);
 }
 
@@ -96,6 +101,7 @@ void add_predict_command(CLI::App& app) {
   cmd->add_option("--base", o->base, "Base model folder of a LoRA or adapter folder (default: the one it names)");
   cmd->add_option("--data", o->data, "Dataset (.csv, .tsv, .jsonl); only its texts are read")->required();
   cmd->add_option("--out", o->out, "Output (.csv, .safetensors or .npy)")->required();
+  cmd->add_flag("--force", o->force, "Replace --out even if taskscout did not write it");
   cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
   cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
   cmd->add_option("--max-length", o->max_length, "Tokens per text (default: as trained)");

@@ -164,7 +164,7 @@ void run(const RankOptions& o) {
     throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
   if (o.k == 0) throw UsageError("--k must be at least 1");
   if (!o.report.empty()) {
-    std::vector<std::string> inputs = {o.target, o.target_features, o.labels};
+    std::vector<std::string> inputs = {o.target, o.target_features, o.labels, o.registry, o.base, o.combined_weights};
     for (const auto& e : o.esms) inputs.push_back(e);
     check_report_output(o.report, o.force, inputs);
   }

@@ -21,7 +21,7 @@ struct RegistryCommandOptions {
   std::string registry, archive, out;
   std::vector<std::string> names;
   double lock_timeout = 30;
-  bool quick = false, rename = false, skip = false;
+  bool quick = false, rename = false, skip = false, force = false;
 };
 
 RegistryOptions registry_options(const RegistryCommandOptions& o) { return {.lock_timeout_seconds = o.lock_timeout}; }
@@ -194,10 +194,13 @@ void run_export(const RegistryCommandOptions& o) {
   ExportResult e;
   {
     std::unique_ptr<ProgressBar> bar;
-    e = export_registry(reg, o.out, [&](std::int64_t, std::int64_t total) {
-      if (!bar) bar = std::make_unique<ProgressBar>("exporting", total);
-      bar->advance();
-    });
+    e = export_registry(
+        reg, o.out,
+        [&](std::int64_t, std::int64_t total) {
+          if (!bar) bar = std::make_unique<ProgressBar>("exporting", total);
+          bar->advance();
+        },
+        o.force);
   }
   if (o.common.json) {
     print_json(
@@ -289,7 +292,8 @@ void add_registry_command(CLI::App& app) {
   gc->callback([o] { run_gc(*o); });
 
   CLI::App* exp = sub(*reg, "export", "Write the whole registry, blobs included, to one file", *o);
-  exp->add_option("out", o->out, "Archive file to write")->required();
+  exp->add_option("out", o->out, "Archive file to write (replaced only if it is an earlier archive)")->required();
+  exp->add_flag("--force", o->force, "Replace OUT even if it is not a taskscout archive");
   add_common_options(*exp, o->common);
   exp->callback([o] { run_export(*o); });
 

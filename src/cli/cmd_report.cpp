@@ -11,6 +11,7 @@
 #include "taskscout/eval/benchmark_results.hpp"
 #include "taskscout/eval/report.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/output_guard.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -39,15 +40,13 @@ void run(const ReportOptions& o) {
 }  // namespace
 
 void check_report_output(const std::string& out, bool force, const std::vector<std::string>& inputs) {
-  namespace fs = std::filesystem;
-  for (const auto& input : inputs) {
-    std::error_code ec;
-    if (fs::exists(out) && fs::equivalent(out, input, ec))
-      throw UsageError(fmt::format("--report/--out {} is an input of this command; write the report elsewhere", out));
-  }
-  if (!force && !replaceable_report(out))
-    throw UsageError(fmt::format(
-        "{} exists and is not a taskscout report; choose another path, or pass --force to replace it", out));
+  OutputRule rule;
+  rule.flag = "--report/--out";
+  rule.inputs.assign(inputs.begin(), inputs.end());
+  rule.force = force;
+  rule.written_by_taskscout = replaceable_report;
+  rule.kind = "a taskscout report";
+  check_output(out, rule);
 }
 
 void add_report_command(CLI::App& app) {

@@ -4,6 +4,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/npy.hpp"
+#include "taskscout/io/output_guard.hpp"
 #include "taskscout/io/safetensors.hpp"
 
 namespace taskscout {
@@ -39,9 +40,10 @@ Array load_array(const std::string& spec) {
 void save_array(const std::filesystem::path& path, const Array& array, const std::string& tensor_name) {
   const std::string ext = path.extension().string();
   if (ext == ".npy") return write_npy(path, array);
-  if (ext == ".safetensors") return write_safetensors(path, {{tensor_name, array}});
-  throw UsageError(fmt::format("cannot save an array as \"{}\": the file name must end in .npy or .safetensors",
-                               path.string()));
+  // The mark lets a later run replace this file and nothing else (output_guard.hpp).
+  if (ext == ".safetensors") return write_safetensors(path, {{tensor_name, array}}, {{"format", kArrayFormat}});
+  throw UsageError(
+      fmt::format("cannot save an array as \"{}\": the file name must end in .npy or .safetensors", path.string()));
 }
 
 }  // namespace taskscout

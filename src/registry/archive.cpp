@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 #include "records.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
+#include "taskscout/io/output_guard.hpp"
 #include "taskscout/registry/esm_check.hpp"
 
 namespace taskscout {
@@ -72,7 +74,25 @@ void fsync_file(const fs::path& p) {
 
 }  // namespace
 
-ExportResult export_registry(const Registry& registry, const fs::path& out, const ArchiveProgress& progress) {
+bool is_registry_archive(const fs::path& path) {
+  // The SQLite header: 16 bytes of magic; the application id is big-endian at offset 68.
+  std::ifstream in(path, std::ios::binary);
+  unsigned char head[72] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  if (in.gcount() != sizeof head || std::memcmp(head, "SQLite format 3", 16) != 0) return false;
+  const std::int64_t id = (std::int64_t{head[68]} << 24) | (head[69] << 16) | (head[70] << 8) | head[71];
+  return id == registry_detail::kArchiveApplicationId;
+}
+
+ExportResult export_registry(const Registry& registry, const fs::path& out, const ArchiveProgress& progress,
+                             bool force) {
+  OutputRule rule;
+  rule.flag = "";
+  rule.inputs = {registry.folder()};
+  rule.force = force;
+  rule.written_by_taskscout = is_registry_archive;
+  rule.kind = "a taskscout registry archive";
+  check_output(out, rule);
   ExportResult result;
   const Database& src = registry.database();
   // The write lock keeps removals and garbage collection from deleting blobs mid-copy.

@@ -67,14 +67,45 @@ TEST_F(Embed, RowsKeepInputOrderAndMatchEmbeddingEachTextAlone) {
   ASSERT_EQ(batched.size(), 5u * 32);
   for (std::size_t i = 0; i < texts.size(); ++i) {
     testing::write_text(tmp / "one.csv", "text\n\"" + texts[i] + "\"\n");
-    auto one = run_taskscout("embed --model " + q(bert) + " --data " + q(tmp / "one.csv") +
-                             " --pooling mean --out " + q(tmp / "one.safetensors"));
+    auto one = run_taskscout("embed --model " + q(bert) + " --data " + q(tmp / "one.csv") + " --pooling mean --out " +
+                             q(tmp / "one.safetensors"));
     ASSERT_EQ(one.exit_code, 0) << one.err;
     const std::vector<float> alone = rows(tmp / "one.safetensors");
     for (int k = 0; k < 32; ++k) EXPECT_NEAR(batched[i * 32 + k], alone[k], 1e-5) << "text " << i;
   }
   // Different texts give different embeddings (the rows are not all one vector).
   EXPECT_GT(std::abs(batched[0] - batched[32]) + std::abs(batched[1] - batched[33]), 1e-4);
+}
+
+TEST_F(Embed, NeverOverwritesItsModelOrAFileTaskscoutDidNotWrite) {
+  const fs::path bert = model("bert");
+  testing::write_text(tmp / "data.csv", "text\ngood\nbad\n");
+  const std::string weights = testing::read_text(bert / "model.safetensors");
+  auto embed = [&](const fs::path& out, const std::string& extra = "") {
+    return run_taskscout("embed --model " + q(bert) + " --data " + q(tmp / "data.csv") + " --out " + q(out) + extra);
+  };
+  auto one_line = [](const testing::CommandResult& r, const std::string& needle) {
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+  // The probe's case: --out into the model's own weights. Refused even with --force.
+  one_line(embed(bert / "model.safetensors"), "an input of this command");
+  one_line(embed(bert / "model.safetensors", " --force"), "an input of this command");
+  EXPECT_EQ(testing::read_text(bert / "model.safetensors"), weights);
+  // A file taskscout did not write: refused unless --force.
+  testing::write_text(tmp / "notes.safetensors", "my notes");
+  one_line(embed(tmp / "notes.safetensors"), "--force");
+  EXPECT_EQ(testing::read_text(tmp / "notes.safetensors"), "my notes");
+  EXPECT_EQ(embed(tmp / "notes.safetensors", " --force").exit_code, 0);
+  EXPECT_EQ(rows(tmp / "notes.safetensors").size(), 2u * 32);
+  // Its own earlier output is replaced as before (.safetensors by its mark, .npy as an array).
+  EXPECT_EQ(embed(tmp / "notes.safetensors").exit_code, 0);
+  EXPECT_EQ(embed(tmp / "out.npy").exit_code, 0);
+  EXPECT_EQ(embed(tmp / "out.npy").exit_code, 0);
+  testing::write_text(tmp / "text.npy", "not an array");
+  one_line(embed(tmp / "text.npy"), "not an .npy array");
 }
 
 TEST_F(Embed, TruncationIsReportedAndPoolerNeedsAPooler) {

@@ -58,6 +58,23 @@ TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
   EXPECT_NEAR(b.values<float>()[3], 0.75, 1e-2);
 }
 
+TEST_F(EsmCli, ReplacesItsOwnEsmButNotAnInputOrAForeignFile) {
+  auto train = [&](const std::string& out, const std::string& extra = "") {
+    return run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                         " --out " + path(out) + extra);
+  };
+  ASSERT_EQ(train("m.safetensors").exit_code, 0);
+  EXPECT_EQ(train("m.safetensors").exit_code, 0);  // re-running replaces its own ESM
+  testing::write_text(dir / "weights.safetensors", "someone's weights");
+  auto r = train("weights.safetensors");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("was not written by taskscout"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--force"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::read_text(dir / "weights.safetensors"), "someone's weights");
+  EXPECT_EQ(train("weights.safetensors", " --force").exit_code, 0);
+  EXPECT_EQ(SafetensorsFile(dir / "weights.safetensors").metadata().at("format"), "taskscout-esm");
+}
+
 TEST_F(EsmCli, TrainPrintsATable) {
   const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
                                " --out " + path("m.safetensors") + " --csv --seed 3");

@@ -185,6 +185,33 @@ TEST_F(RegistryCli, ATamperedDigestIsReportedAndRmDeletesNothingOutsideTheRegist
   EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
 }
 
+TEST_F(RegistryCli, ExportNeverOverwritesTheRegistryOrAFileTaskscoutDidNotWrite) {
+  ASSERT_EQ(do_register("s0", 0).exit_code, 0);
+  const std::string index = testing::read_text(dir / "reg" / "registry.sqlite");
+  // The probe's case: the archive written over the registry's own index.
+  for (const std::string force : {"", " --force"}) {
+    expect_one_error_line(run_taskscout("registry export " + reg() + " " + q(dir / "reg" / "registry.sqlite") + force),
+                          "an input of this command");
+    expect_one_error_line(run_taskscout("registry export " + reg() + " " + q(dir / "reg" / "blobs" / "x.tsar") + force),
+                          "inside the registry");
+  }
+  EXPECT_EQ(testing::read_text(dir / "reg" / "registry.sqlite"), index);
+  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+  // Another registry's files are refused too.
+  ASSERT_EQ(run_taskscout("registry init " + q(dir / "other")).exit_code, 0);
+  expect_one_error_line(
+      run_taskscout("registry export " + reg() + " " + q(dir / "other" / "registry.sqlite") + " --force"),
+      "inside the registry");
+  // A file taskscout did not write: refused unless --force.
+  testing::write_text(dir / "data.csv", "text,label\nhello,1\n");
+  expect_one_error_line(run_taskscout("registry export " + reg() + " " + q(dir / "data.csv")), "--force");
+  EXPECT_EQ(testing::read_text(dir / "data.csv"), "text,label\nhello,1\n");
+  EXPECT_EQ(run_taskscout("registry export " + reg() + " " + q(dir / "data.csv") + " --force").exit_code, 0);
+  // An earlier archive is replaced without --force, as before.
+  EXPECT_EQ(run_taskscout("registry export " + reg() + " " + q(dir / "data.csv")).exit_code, 0);
+  EXPECT_EQ(run_taskscout("registry import " + q(dir / "other") + " " + q(dir / "data.csv")).exit_code, 0);
+}
+
 TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const std::string bin = "'" + testing::taskscout_binary().string() + "'";
   std::string script;

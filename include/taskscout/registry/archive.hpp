@@ -22,9 +22,15 @@ struct ExportResult {
 
 // Writes the archive atomically (a failure leaves no file at `out`). Holds the write
 // lock meanwhile, so the snapshot and its blobs agree. Throws InputError naming the
-// source whose blob is missing or corrupt (run `registry verify`).
+// source whose blob is missing or corrupt (run `registry verify`), and UsageError (before
+// any work) when `out` lies inside a registry or is an existing file that is not an archive
+// (unless `force`): see io/output_guard.hpp.
 ExportResult export_registry(const Registry& registry, const std::filesystem::path& out,
-                             const ArchiveProgress& progress = {});
+                             const ArchiveProgress& progress = {}, bool force = false);
+
+// Whether `path` is a taskscout registry archive (a SQLite file with the archive's
+// application id), judged from its header alone. Never throws.
+bool is_registry_archive(const std::filesystem::path& path);
 
 // What to do with an archived source whose name the registry already has.
 enum class NameClash { Fail, Rename, Skip };
