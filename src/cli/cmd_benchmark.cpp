@@ -81,17 +81,15 @@ void run(BenchmarkOptions& o) {
                        {"setup_seconds", c.setup_seconds},
                        {"scored", c.scored},
                        {"skipped", c.skipped}});
-    std::cout << nlohmann::ordered_json{{"out", o.out},
-                                        {"targets", result.targets},
-                                        {"sources", result.sources},
-                                        {"runs", result.runs_total},
-                                        {"runs_done", result.runs_done},
-                                        {"runs_resumed", result.runs_resumed},
-                                        {"cells", result.cells.size()},
-                                        {"rankers", costs},
-                                        {"seconds", result.seconds}}
-                     .dump(1)
-              << "\n";
+    print_json(nlohmann::ordered_json{{"out", o.out},
+                                      {"targets", result.targets},
+                                      {"sources", result.sources},
+                                      {"runs", result.runs_total},
+                                      {"runs_done", result.runs_done},
+                                      {"runs_resumed", result.runs_resumed},
+                                      {"cells", result.cells.size()},
+                                      {"rankers", costs},
+                                      {"seconds", result.seconds}});
     return;
   }
   ResultTable table{{"target", "source", "seeds", "macro_f1", "se", "target_only", "gain", "gain_se", "resolved"}, {}};

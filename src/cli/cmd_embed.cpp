@@ -75,7 +75,7 @@ void run(const EmbedOptions& o) {
                                 {"padded_tokens", result.padded_tokens},
                                 {"seconds", seconds},
                                 {"texts_per_second", static_cast<double>(n) / seconds}};
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"out", "n", "d", "truncated", "seconds", "texts/s"}, {}};

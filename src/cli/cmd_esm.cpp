@@ -68,7 +68,7 @@ void run_train(const EsmTrainCliOptions& o) {
                                 {"lambda", fit.lambda},
                                 {"relative_lambda", fit.relative_lambda},
                                 {"seconds", seconds}};
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"out", "rows", "d", "r2_heldout", "mse_heldout", "lambda", "seconds"}, {}};

@@ -159,7 +159,7 @@ void print_single(const TransferEvaluation& result, const EvalOptions& o) {
     j["targets"] = nlohmann::ordered_json::object();
     for (const auto& t : result.targets) j["targets"][t.target] = to_json(t);
     j["mean"] = to_json(result.mean);
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"target", "n"}, {}};
@@ -203,7 +203,7 @@ void print_comparison(const RankerComparison& c, const EvalOptions& o) {
     j["bootstrap"] = c.bootstrap;
     j["confidence"] = c.confidence;
     j["seed"] = c.seed;
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
 

@@ -48,7 +48,7 @@ void run(const EvaluateOptions& o) {
     nlohmann::ordered_json j = {{"model", o.model}, {"data", o.data}, {"n", data.size()}};
     for (const auto& [name, v] : metrics.values) j[name] = v;
     j["seconds"] = seconds;
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"model", "data", "n"}, {}};

@@ -78,7 +78,7 @@ void run(const PredictOptions& o) {
                                 {"columns", columns},
                                 {"truncated", texts.truncated},
                                 {"seconds", seconds}};
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"out", "n", "columns", "seconds"}, {}};

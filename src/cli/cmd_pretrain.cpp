@@ -112,7 +112,7 @@ void run(const PretrainCliOptions& o, bool seed_given) {
                                 {"seconds", r.seconds},
                                 {"tokens_per_second", r.tokens_per_second},
                                 {"log", log}};
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"out", "steps", "vocab", "train_loss", "train_acc", "eval_loss", "eval_acc", "tokens/s"}, {}};
@@ -127,8 +127,8 @@ void run(const PretrainCliOptions& o, bool seed_given) {
 
 void add_pretrain_command(CLI::App& app) {
   auto o = std::make_shared<PretrainCliOptions>();
-  CLI::App* cmd =
-      app.add_subcommand("pretrain", "Pretrain a small BERT (WordPiece vocabulary included) with masked-LM on raw text");
+  CLI::App* cmd = app.add_subcommand(
+      "pretrain", "Pretrain a small BERT (WordPiece vocabulary included) with masked-LM on raw text");
   cmd->footer(
       "Example:\n  taskscout pretrain --config base.json --corpus texts.txt more.csv --out base-encoder\n"
       "CONFIG.json sets the model size, vocabulary, sequence length, batch size, steps, learning rate, warm-up,\n"

@@ -205,7 +205,7 @@ void run(const RankOptions& o) {
     } else {
       for (const auto& r : results) j["methods"][r.method] = to_json(r, o.k);
     }
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   // Side by side: rows in the first method's order, one score and rank column per method.

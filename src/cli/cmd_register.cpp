@@ -68,7 +68,7 @@ struct ScratchDir {
 };
 
 struct MeanEmbedding {
-  Array mean;  // [D] F32
+  Array mean;                        // [D] F32
   std::vector<double> token_counts;  // of the same texts, for the vocabulary artifact
   std::size_t texts = 0, truncated = 0;
 };
@@ -123,7 +123,7 @@ void print_stored(const RegisterOptions& o, const SourceRecord& stored, double s
     if (!stored.dev_metrics.empty()) j["dev"] = stored.dev_metrics;
     if (stored.provenance.contains("esm")) j["esm_r2_heldout"] = stored.provenance["esm"]["r2_heldout"];
     j["seconds"] = seconds;
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   std::string kinds;
@@ -278,9 +278,7 @@ void run(RegisterOptions& o) {
                        {"texts", std::to_string(m.texts)}});
     source.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
     const fs::path vocabulary_file = scratch.path / "vocabulary.safetensors";
-    write_vocabulary_artifact(vocabulary_file,
-                              m.token_counts,
-                              base_fingerprint, m.texts);
+    write_vocabulary_artifact(vocabulary_file, m.token_counts, base_fingerprint, m.texts);
     source.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
     provenance["source_file"] = fs::absolute(o.source).string();
     provenance["embedding"] = {{"pooling", o.pooling}, {"layer", o.layer},         {"max_length", o.max_length},

@@ -65,10 +65,6 @@ nlohmann::ordered_json source_json(const SourceRecord& s) {
   return j;
 }
 
-void print_json(const nlohmann::ordered_json& j) {
-  std::cout << j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-}
-
 void run_init(const RegistryCommandOptions& o) {
   Registry::create(o.registry, registry_options(o));
   std::cerr << fmt::format("created an empty registry in {}\n", o.registry);

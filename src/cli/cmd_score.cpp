@@ -46,7 +46,8 @@ Targets load_targets(const std::string& spec, const std::string& column, const s
   const bool integer = labels.dtype() == DType::I64 || labels.dtype() == DType::I32;
   const bool regression = task == "regression" || (task == "auto" && !integer);
   if (regression) {
-    if (labels.ndim() > 2) throw InputError(location(spec) + "regression targets must be N or N×T, got " + shape_string(labels.shape()));
+    if (labels.ndim() > 2)
+      throw InputError(location(spec) + "regression targets must be N or N×T, got " + shape_string(labels.shape()));
     return Targets::from_values(labels);
   }
   if (labels.cols() != 1)
@@ -58,8 +59,10 @@ Targets load_targets(const std::string& spec, const std::string& column, const s
   std::int64_t row = 0;
   for (double v : ids.values<double>()) {
     if (!std::isfinite(v) || v != std::floor(v))
-      throw InputError(fmt::format("{}label at row {} is {}, not a class id; pass integer class ids or use "
-                                   "--task regression", location(spec), row, v));
+      throw InputError(
+          fmt::format("{}label at row {} is {}, not a class id; pass integer class ids or use "
+                      "--task regression",
+                      location(spec), row, v));
     classes.push_back(static_cast<std::int64_t>(v));
     ++row;
   }
@@ -132,7 +135,7 @@ void run(const ScoreOptions& o) {
     j["seconds"] = nlohmann::ordered_json::object();
     for (const auto& [name, v] : scores) j["scores"][name] = v;
     for (const auto& [name, v] : seconds) j["seconds"][name] = v;
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"method", "score", "seconds"}, {}};

@@ -76,8 +76,8 @@ void run(TrainOptions& o) {
   };
   progress.evaluation = [&](const Evaluation& e) {
     last_eval = fmt::format("  dev {} {:.4f}", e.dev.main_name(), e.dev.main());
-    std::cerr << fmt::format("{}step {} (epoch {:.2f}): train loss {:.4f}, dev", ::isatty(2) ? "\n" : "",
-                             e.step, e.epoch, e.train_loss);
+    std::cerr << fmt::format("{}step {} (epoch {:.2f}): train loss {:.4f}, dev", ::isatty(2) ? "\n" : "", e.step,
+                             e.epoch, e.train_loss);
     for (const auto& [name, v] : e.dev.values) std::cerr << fmt::format(" {} {:.4f}", name, v);
     std::cerr << "\n";
   };
@@ -88,8 +88,7 @@ void run(TrainOptions& o) {
     r = fine_tune(o.model, train, dev, f, progress);
   }
   bar.reset();
-  if (r.interrupted)
-    throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
+  if (r.interrupted) throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
   save_task_model(o.out, r.model, {{"train_log.json", r.log_json(f)}});
 
   const Evaluation& best = r.evaluations.at(r.best);
@@ -108,12 +107,15 @@ void run(TrainOptions& o) {
                                 {"stopped_early", r.stopped_early},
                                 {"dev", dev},
                                 {"seconds", r.seconds}};
-    std::cout << j.dump(1) << "\n";
+    print_json(j);
     return;
   }
   ResultTable table{{"out", "method", "examples", "trainable", "steps", "best_step"}, {}};
-  std::vector<std::string> row{o.out, o.method, std::to_string(r.train_examples),
-                               std::to_string(r.trainable_parameters), std::to_string(r.steps),
+  std::vector<std::string> row{o.out,
+                               o.method,
+                               std::to_string(r.train_examples),
+                               std::to_string(r.trainable_parameters),
+                               std::to_string(r.steps),
                                std::to_string(best.step)};
   for (const auto& [name, v] : best.dev.values) {
     table.columns.push_back("dev_" + name);

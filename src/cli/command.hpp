@@ -1,8 +1,8 @@
 #pragma once
 // What every subcommand shares: the common flags, and how results reach stdout.
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -47,6 +47,11 @@ struct ResultTable {
 };
 std::string format_table(const ResultTable& table, bool csv);
 void print_table(const ResultTable& table, bool csv);
+
+// Prints `j` (indented by one) and a newline on stdout. Text that is not valid UTF-8 (a
+// path, a file name) is written with U+FFFD in place of each bad byte, so the results are
+// printed instead of failing after the work is done.
+void print_json(const nlohmann::ordered_json& j);
 
 // "a,b,,c" → {"a", "b", "c"}: a comma-separated flag value, empty items dropped.
 std::vector<std::string> split_list(const std::string& text);

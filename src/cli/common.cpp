@@ -56,6 +56,11 @@ void print_table(const ResultTable& table, bool csv) {
   std::fwrite(out.data(), 1, out.size(), stdout);
 }
 
+void print_json(const nlohmann::ordered_json& j) {
+  const std::string out = j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::size_t start = 0;

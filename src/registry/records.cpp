@@ -6,6 +6,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
+#include "taskscout/io/utf8.hpp"
 
 namespace taskscout::registry_detail {
 
@@ -96,6 +97,11 @@ void check_new_source(const SourceRecord& r, const std::string& where) {
   for (unsigned char c : r.name)
     if (c < 0x20 || c == 0x7f)
       throw InputError(where + "source names must not contain control characters (tabs, newlines)");
+  // Names go into JSON output (rank --json, registry list --json), which only holds UTF-8.
+  if (const auto bad = find_invalid_utf8(r.name))
+    throw InputError(where + fmt::format("source names must be valid UTF-8 text; the name given has an invalid byte "
+                                         "at offset {}; choose another --name",
+                                         *bad));
   if (!r.base_fingerprint.empty() && !is_sha256_hex(r.base_fingerprint))
     throw InputError(where +
                      fmt::format("source \"{}\": the base fingerprint must be 64 lowercase hex digits", r.name));

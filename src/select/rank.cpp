@@ -16,6 +16,7 @@
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/safetensors.hpp"
+#include "taskscout/io/utf8.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/esm_logme.hpp"
 #include "taskscout/select/registration.hpp"
@@ -66,7 +67,13 @@ std::vector<PoolSource> esm_file_pool(const std::vector<std::string>& specs) {
     }
   }
   std::vector<PoolSource> out;
-  for (const auto& f : files) out.push_back({f.stem().string(), "", f, {}, {}, {}, {}, {}});
+  for (const auto& f : files) {
+    // The stem names the source in the ranking (and its JSON, which holds only UTF-8).
+    if (!is_valid_utf8(f.stem().string()))
+      throw InputError(location(f.string()) +
+                       "the file name, which names the source, is not valid UTF-8 text; rename the file");
+    out.push_back({f.stem().string(), "", f, {}, {}, {}, {}, {}});
+  }
   return out;
 }
 

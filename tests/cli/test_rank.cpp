@@ -118,6 +118,30 @@ TEST_F(Rank, BadInputIsOneErrorLine) {
   EXPECT_NE(r.err.find("not --target-features"), std::string::npos) << r.err;
 }
 
+TEST_F(Rank, TextThatIsNotUtf8NeverCostsTheResult) {
+  // A target path that is not UTF-8: the ranking is printed, the path with U+FFFD in JSON
+  // (before: an internal error, exit 3, after the work was done).
+  std::filesystem::copy_file(dir / "x.npy", dir / "t\xff.npy");
+  auto r = run_taskscout("rank --esms " + path("pool") + " --target-features " + path("t\xff.npy") + " --labels " +
+                         path("y.npy") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_NE(j["target"].get<std::string>().find("t\xef\xbf\xbd.npy"), std::string::npos) << j["target"];
+  EXPECT_EQ(j["ranking"][0]["source"], "keep");
+  // An ESM file whose name (the source's name) is not UTF-8: refused up front, naming it.
+  std::filesystem::create_directories(dir / "pool2");
+  write_esm(dir / "pool2" / "ok.safetensors", {1, 1, 1, 1, 1});
+  write_esm(dir / "pool2" /
+                "b\xff"
+                "d.safetensors",
+            {1, 1, 1, 1, 1});
+  r = run_taskscout("rank --esms " + path("pool2") + target() + " --json");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("not valid UTF-8"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
 // The committed small BERT checkpoint with a WordPiece vocabulary (as test_embed.cpp does).
 std::filesystem::path bert_folder(const TempDir& dir) {
   const auto folder = dir / "bert";

@@ -212,6 +212,20 @@ TEST_F(RegistryCli, ExportNeverOverwritesTheRegistryOrAFileTaskscoutDidNotWrite)
   EXPECT_EQ(run_taskscout("registry import " + q(dir / "other") + " " + q(dir / "data.csv")).exit_code, 0);
 }
 
+TEST_F(RegistryCli, NamesMustBeUtf8AndOldBadNamesNeverBreakJson) {
+  expect_one_error_line(do_register("'bad\xff'", 0), "valid UTF-8");
+  ASSERT_EQ(do_register("s0", 0).exit_code, 0);
+  // A name stored by an earlier version (or behind taskscout's back): the JSON still prints.
+  ASSERT_EQ(run_sql(dir / "reg", "UPDATE sources SET name = CAST(X'626164FF' AS TEXT)"), SQLITE_OK);
+  auto list = run_taskscout("registry list " + reg() + " --json");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(json::parse(list.out)["sources"][0]["name"], "bad\xef\xbf\xbd");
+  auto rank = run_taskscout("rank --registry " + reg() + " --target " + q(dir / "src.csv") + " --base " +
+                            q(dir / "bert") + " --method esm-logme --threads 1 --json");
+  ASSERT_EQ(rank.exit_code, 0) << rank.err;
+  EXPECT_EQ(json::parse(rank.out)["ranking"][0]["source"], "bad\xef\xbf\xbd");
+}
+
 TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const std::string bin = "'" + testing::taskscout_binary().string() + "'";
   std::string script;

@@ -165,6 +165,16 @@ TEST(RegistryIndex, RejectsBadNamesDuplicatesAndNonSafetensorsArtifacts) {
   }
   EXPECT_THROW(reg.add(make_source("", esm)), InputError);
   EXPECT_THROW(reg.add(make_source("tab\tname", esm)), InputError);
+  // Invalid UTF-8 would make every later JSON listing fail (rank --json, registry list --json).
+  try {
+    reg.add(make_source("bad\xff", esm));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("valid UTF-8"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(reg.add(make_source("half \xc3", esm)), InputError);  // a truncated sequence
+  reg.add(make_source("caf\xc3\xa9", esm));                          // valid UTF-8 is fine
+  EXPECT_TRUE(reg.remove({"caf\xc3\xa9"}).removed.size() == 1);
   auto bad_kind = make_source("c", esm);
   bad_kind.artifact_files["Bad Kind"] = esm;
   EXPECT_THROW(reg.add(bad_kind), InputError);
