@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/safetensors.hpp"
@@ -87,6 +88,12 @@ Esm load_esm(const std::filesystem::path& path) {
 
 void save_esm(const std::filesystem::path& path, const Esm& esm) {
   validate_esm(esm, path.string());
+  // The rule `register` applies when it reads the file (registry/esm_check.cpp), applied
+  // when writing too, so no ESM is written that register would refuse.
+  const std::string base = esm.base_fingerprint();
+  if (!base.empty() && !is_sha256_hex(base))
+    throw InputError(fmt::format("{}: the ESM's base fingerprint is not 64 lowercase hex digits; {}", path.string(),
+                                 kBaseFingerprintHelp));
   std::map<std::string, std::string> metadata = esm.metadata;
   metadata["format"] = kEsmFormat;
   metadata["version"] = kEsmVersion;

@@ -12,6 +12,7 @@
 #include <random>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/esm/train.hpp"
 
@@ -64,6 +65,10 @@ EsmFit train_esm(const at::Tensor& base_in, const at::Tensor& tuned_in, const Es
                     "N (the same texts, in the same order) and the same D",
                     what, shape_of(base_in), shape_of(tuned_in)));
   if (options.relative_lambdas.empty()) throw UsageError("no ridge strength to choose from");
+  // Before the fit, not when saving it: `register` would refuse the file.
+  if (!options.base_fingerprint.empty() && !is_sha256_hex(options.base_fingerprint))
+    throw UsageError(fmt::format("base fingerprint \"{}\" is not 64 lowercase hex digits; {}",
+                                 options.base_fingerprint.substr(0, 100), kBaseFingerprintHelp));
   const at::Tensor a = base_in.to(at::kDouble).contiguous(), b = tuned_in.to(at::kDouble).contiguous();
   for (const auto& [t, name] : {std::pair{a, "base"}, std::pair{b, "fine-tuned"}})
     if (!at::isfinite(t).all().item<bool>()) {

@@ -36,8 +36,9 @@ class EsmCli : public ::testing::Test {
 };
 
 TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
-  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
-                               " --out " + path("m.safetensors") + " --base-fingerprint abc123 --json");
+  const auto r =
+      run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                    " --out " + path("m.safetensors") + " --base-fingerprint " + std::string(64, 'c') + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["rows"], 300);
@@ -47,7 +48,7 @@ TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
   const SafetensorsFile f(dir / "m.safetensors");
   EXPECT_EQ(f.metadata().at("format"), "taskscout-esm");
   EXPECT_EQ(f.metadata().at("version"), "1");
-  EXPECT_EQ(f.metadata().at("base_fingerprint"), "abc123");
+  EXPECT_EQ(f.metadata().at("base_fingerprint"), std::string(64, 'c'));
   EXPECT_NEAR(std::stod(f.metadata().at("r2_heldout")), j["r2_heldout"].get<double>(), 1e-12);
   EXPECT_EQ(f.entry("weight").shape, (std::vector<std::int64_t>{6, 6}));
   EXPECT_EQ(f.entry("bias").dtype, "F32");
@@ -56,6 +57,18 @@ TEST_F(EsmCli, TrainWritesAValidatedEsmWithItsFitStatistics) {
   EXPECT_NEAR(w.values<float>()[0], 1.0, 1e-2);
   EXPECT_NEAR(w.values<float>()[1], 0.5, 1e-2);
   EXPECT_NEAR(b.values<float>()[3], 0.75, 1e-2);
+}
+
+TEST_F(EsmCli, AMalformedBaseFingerprintIsRefusedBeforeAnythingIsWritten) {
+  // `register` would refuse the file later; refuse it now.
+  const auto r = run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                               " --out " + path("m.safetensors") + " --base-fingerprint deadbeef");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("deadbeef"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("64 lowercase hex digits"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.safetensors"));
 }
 
 TEST_F(EsmCli, ReplacesItsOwnEsmButNotAnInputOrAForeignFile) {

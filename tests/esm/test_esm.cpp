@@ -23,7 +23,7 @@ Esm small_esm(std::int64_t d = 4) {
   Esm esm;
   esm.weight = to_array(at::randn({d, d}));
   esm.bias = to_array(at::randn({d}));
-  esm.metadata = {{"base_fingerprint", "abc"}, {"r2_heldout", "0.9"}};
+  esm.metadata = {{"base_fingerprint", std::string(64, 'a')}, {"r2_heldout", "0.9"}};
   return esm;
 }
 
@@ -43,13 +43,26 @@ TEST(EsmFile, RoundTripKeepsValuesAndMetadataAndAddsTheFormatTag) {
   const Esm back = load_esm(dir / "m.safetensors");
   EXPECT_TRUE(at::equal(as_tensor(back.weight), as_tensor(esm.weight)));
   EXPECT_TRUE(at::equal(as_tensor(back.bias), as_tensor(esm.bias)));
-  EXPECT_EQ(back.base_fingerprint(), "abc");
+  EXPECT_EQ(back.base_fingerprint(), std::string(64, 'a'));
   EXPECT_EQ(back.metadata.at("format"), "taskscout-esm");
   EXPECT_EQ(back.metadata.at("version"), "1");
   EXPECT_EQ(back.metadata.at("r2_heldout"), "0.9");
   const SafetensorsFile raw(dir / "m.safetensors");
   EXPECT_EQ(raw.entry("weight").dtype, "F32");
   EXPECT_EQ(raw.entry("weight").shape, (std::vector<std::int64_t>{4, 4}));
+}
+
+TEST(EsmFile, AMalformedBaseFingerprintIsNeverWritten) {
+  // `register` refuses such a file when it reads it; save refuses to write it.
+  TempDir dir;
+  Esm esm = small_esm();
+  esm.metadata["base_fingerprint"] = "deadbeef";
+  const std::string e = error_of([&] { save_esm(dir / "m.safetensors", esm); });
+  EXPECT_NE(e.find("64 lowercase hex digits"), std::string::npos) << e;
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.safetensors"));
+  esm.metadata["base_fingerprint"] = "";  // unknown is allowed
+  save_esm(dir / "m.safetensors", esm);
+  EXPECT_EQ(load_esm(dir / "m.safetensors").base_fingerprint(), "");
 }
 
 TEST(EsmFile, ApplyIsXWTransposedPlusBias) {

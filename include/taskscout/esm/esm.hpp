@@ -22,6 +22,10 @@ namespace taskscout {
 
 inline constexpr const char* kEsmFormat = "taskscout-esm";
 inline constexpr const char* kEsmVersion = "1";
+// What a base fingerprint is and where to get one, for messages refusing a malformed one.
+inline constexpr const char* kBaseFingerprintHelp =
+    "a base fingerprint is the SHA-256 of the base model folder, as `taskscout register --json` and `taskscout "
+    "registry show` print it (base_fingerprint); leave it out when unknown";
 
 struct Esm {
   Array weight;  // F32 D×D
@@ -45,6 +49,8 @@ void validate_esm(const Esm& esm, const std::string& what);
 Esm load_esm(const std::filesystem::path& path);
 
 // Writes the ESM atomically, with the format tag and version added to its metadata.
+// Throws InputError for a "base_fingerprint" that is neither empty nor 64 lowercase hex
+// digits: `register` would refuse the file.
 void save_esm(const std::filesystem::path& path, const Esm& esm);
 
 // ESM(X) = X·Wᵀ + b for X N×D (any float dtype), in float64 when X is float64 and in
