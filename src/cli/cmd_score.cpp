@@ -115,17 +115,33 @@ void run(const ScoreOptions& o) {
   eo.seed = o.common.seed;
   std::vector<std::pair<std::string, double>> scores, seconds;
   const std::vector<const EstimatorInfo*> methods = choose_methods(o.methods, in);
+  // With "all", a method that cannot run on this input (linear_probe on a class with one
+  // example) is skipped with its reason, as methods without --source-probs are; a method
+  // asked for by name still fails the command.
+  const bool all = o.methods == "all";
+  std::vector<std::string> skipped;
   {
     ProgressBar progress("scoring", static_cast<std::int64_t>(methods.size()));
     for (const EstimatorInfo* e : methods) {
       progress.show(e->name);
       Stopwatch watch;
-      const double score = e->fn(in, eo);
-      seconds.emplace_back(e->name, watch.seconds());
-      scores.emplace_back(e->name, score);
+      try {
+        const double score = e->fn(in, eo);
+        seconds.emplace_back(e->name, watch.seconds());
+        scores.emplace_back(e->name, score);
+      } catch (const InputError& error) {
+        if (!all) throw;
+        std::string why = error.what();
+        if (why.starts_with(e->name + ": ")) why.erase(0, e->name.size() + 2);
+        skipped.push_back(fmt::format("note: skipping {}: {}", e->name, why));
+      }
       progress.advance();
     }
   }
+  for (const auto& note : skipped) std::cerr << note << "\n";
+  if (scores.empty())
+    throw InputError(
+        fmt::format("{} with {}: no method could run on this input (see the notes above)", o.features, o.labels));
 
   if (o.common.json) {
     nlohmann::ordered_json j;

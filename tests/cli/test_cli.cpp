@@ -61,14 +61,14 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, ScoreJsonHasTheDocumentedShape) {
-  auto r = run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.npy") +
-                         " --source-probs " + path("p.npy") + " --method all --json --threads 1");
+  auto r = run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.npy") + " --source-probs " +
+                         path("p.npy") + " --method all --json --threads 1");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["n"], 40);
   EXPECT_EQ(j["d"], 4);
-  for (const char* m : {"logme", "leep", "nce", "h_score", "regularized_h_score", "transrate", "gbc", "knn",
-                        "linear_probe"}) {
+  for (const char* m :
+       {"logme", "leep", "nce", "h_score", "regularized_h_score", "transrate", "gbc", "knn", "linear_probe"}) {
     ASSERT_TRUE(j["scores"].contains(m)) << m;
     EXPECT_TRUE(std::isfinite(j["scores"][m].get<double>())) << m;
     EXPECT_GE(j["seconds"][m].get<double>(), 0.0) << m;
@@ -146,9 +146,9 @@ TEST_F(Cli, TruncatedAndEmptyArrayFilesAreNamed) {
   write_safetensors(dir / "f.safetensors", {{"x", make_problem().features}});
   const std::string st = testing::read_text(dir / "f.safetensors");
   testing::write_text(dir / "cut.safetensors", st.substr(0, st.size() - 8));
-  expect_one_error_line(run_taskscout("score --features " + path("cut.safetensors") + " --labels " + path("y.npy") +
-                                      " --method logme"),
-                        "cut.safetensors");
+  expect_one_error_line(
+      run_taskscout("score --features " + path("cut.safetensors") + " --labels " + path("y.npy") + " --method logme"),
+      "cut.safetensors");
 }
 
 TEST_F(Cli, MissingFileIsNamed) {
@@ -166,6 +166,27 @@ TEST_F(Cli, ClassWithOneExampleStillScoresWithLogme) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   for (auto& [name, v] : j["scores"].items()) EXPECT_TRUE(std::isfinite(v.get<double>())) << name;
+}
+
+TEST_F(Cli, AllSkipsAMethodThatCannotRunOnTheInputWithItsReason) {
+  // A class with one example: linear_probe's cross-validation refuses it; before, `all`
+  // failed as a whole and printed nothing.
+  Array y = make_problem().labels;
+  y.mutable_values<std::int64_t>()[0] = 5;
+  write_npy(dir / "rare.npy", y);
+  auto r = run_taskscout("score --features " + path("f.npy") + " --labels " + path("rare.npy") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["scores"].contains("linear_probe"));
+  EXPECT_FALSE(j["seconds"].contains("linear_probe"));
+  for (const char* m : {"logme", "knn", "gbc", "h_score"}) EXPECT_TRUE(j["scores"].contains(m)) << m;
+  EXPECT_NE(r.err.find("note: skipping linear_probe: class "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" has 1 example(s)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("error:"), std::string::npos) << r.err;
+  // Asked for by name, the method still fails the command.
+  expect_one_error_line(run_taskscout("score --features " + path("f.npy") + " --labels " + path("rare.npy") +
+                                      " --method logme,linear_probe"),
+                        "linear_probe");
 }
 
 TEST_F(Cli, RegressionLabelsScoreWithRegressionMethods) {
@@ -191,7 +212,8 @@ TEST_F(Cli, LabelsFromATableScoreLikeClassIds) {
   std::string csv = "id,sentiment\n";
   for (auto v : problem.labels.values<std::int64_t>()) csv += v ? "1,\"pos,itive\"\n" : "0,neg\n";
   testing::write_text(dir / "y.csv", csv);
-  auto a = run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.npy") + " --method logme,knn --json");
+  auto a =
+      run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.npy") + " --method logme,knn --json");
   auto b = run_taskscout("score --features " + path("f.npy") + " --labels " + path("y.csv") +
                          " --label-column sentiment --method logme,knn --json");
   ASSERT_EQ(a.exit_code, 0) << a.err;
@@ -224,10 +246,10 @@ TEST_F(Cli, EvalPrintsPerTargetAndMean) {
 
 TEST_F(Cli, EvalNamesTheBadRow) {
   testing::write_text(dir / "bad.csv", "target,source,score,acc\na,s1,0.9,0.8\na,s2,oops,0.7\n");
-  expect_one_error_line(
-      run_taskscout("eval --data " + path("bad.csv") + " --score-column score --truth-column acc"), "bad.csv:3:");
-  expect_one_error_line(
-      run_taskscout("eval --data " + path("bad.csv") + " --score-column logme --truth-column acc"), "logme");
+  expect_one_error_line(run_taskscout("eval --data " + path("bad.csv") + " --score-column score --truth-column acc"),
+                        "bad.csv:3:");
+  expect_one_error_line(run_taskscout("eval --data " + path("bad.csv") + " --score-column logme --truth-column acc"),
+                        "logme");
 }
 
 TEST_F(Cli, SynthThenScoreRanksTheCapturingSourceHigher) {
