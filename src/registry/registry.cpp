@@ -3,8 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
+#include <fstream>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -56,32 +61,110 @@ Registry::Registry(Registry&&) noexcept = default;
 Registry& Registry::operator=(Registry&&) noexcept = default;
 Registry::~Registry() = default;
 
-Registry Registry::create(const fs::path& folder, const RegistryOptions& options) {
+namespace {
+
+// What an interrupted `registry init` of an earlier version left: registry.sqlite without
+// the registry's application id (none, empty or schema-less), blobs/ and nothing else.
+bool interrupted_init(const fs::path& folder) {
   std::error_code ec;
-  if (fs::exists(folder / kIndexFile, ec))
-    throw InputError(location(folder.string()) + "a registry already exists here; open it, or choose another folder");
-  if (fs::exists(folder, ec) && !fs::is_directory(folder, ec))
-    throw InputError(location(folder.string()) + "exists and is not a folder; choose another path for the registry");
-  if (fs::exists(folder, ec) && !fs::is_empty(folder, ec))
-    throw InputError(location(folder.string()) + "the folder is not empty; a registry needs an empty or new folder");
-  fs::create_directories(folder / kBlobsDir, ec);
-  if (ec) throw IoError(location(folder.string()) + "cannot create the registry folder: " + ec.message());
-  auto db = std::make_unique<Database>(folder / kIndexFile, Database::Mode::Create, options.lock_timeout_seconds,
-                                       registry_name(folder));
-  db->exec("PRAGMA journal_mode = WAL");
-  configure(*db);
-  {
-    Transaction t(*db, Transaction::Kind::Write);
-    db->exec(registry_detail::kSchemaSql);
-    db->exec(fmt::format("PRAGMA application_id = {}", registry_detail::kRegistryApplicationId));
-    db->exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
-    t.commit();
+  for (const auto& e : fs::directory_iterator(folder, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name == kBlobsDir ? !fs::is_empty(e.path(), ec) : !name.starts_with(kIndexFile)) return false;
   }
-  return Registry(folder, std::move(db));
+  if (ec) return false;
+  // A committed registry whose header still waits in the WAL is not judged by its header.
+  if (fs::file_size(folder / (std::string(kIndexFile) + "-wal"), ec) > 0 && !ec) return false;
+  std::ifstream in(folder / kIndexFile, std::ios::binary);
+  unsigned char head[72] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  const std::int64_t id = (std::int64_t{head[68]} << 24) | (head[69] << 16) | (head[70] << 8) | head[71];
+  return id != registry_detail::kRegistryApplicationId;
+}
+
+std::string interrupted_advice(const fs::path& folder) {
+  return location(folder.string()) +
+         fmt::format(
+             "the registry was never completed (an interrupted `registry init`); delete the folder and run "
+             "`taskscout registry init {}` again",
+             folder.string());
+}
+
+// ".<name>.init-<random>" beside `target`, not yet existing.
+fs::path staging_sibling(const fs::path& target) {
+  std::random_device rd;
+  std::string name = target.filename().string();
+  name.insert(0, 1, '.');
+  name += ".init-";
+  name += std::to_string(rd());
+  return target.parent_path() / name;
+}
+
+}  // namespace
+
+Registry Registry::create(const fs::path& folder_in, const RegistryOptions& options) {
+  fs::path folder = folder_in;
+  if (folder.filename().empty()) folder = folder.parent_path();  // "reg/" → "reg"
+  if (!folder.has_parent_path()) folder = fs::path(".") / folder;
+  std::error_code ec;
+  if (fs::exists(folder, ec) && !fs::is_directory(folder, ec))
+    throw InputError(location(folder_in.string()) + "exists and is not a folder; choose another path for the registry");
+  if (fs::exists(folder, ec) && !fs::is_empty(folder, ec)) {
+    if (interrupted_init(folder)) throw InputError(interrupted_advice(folder_in));
+    if (fs::exists(folder / kIndexFile, ec))
+      throw InputError(location(folder_in.string()) +
+                       "a registry already exists here; open it, or choose another folder");
+    throw InputError(location(folder_in.string()) + "the folder is not empty; a registry needs an empty or new folder");
+  }
+  // Built beside the target and renamed into place: a failure (a full disk) or a crash
+  // leaves no half-made registry under its name, only at worst a hidden sibling.
+  fs::path created_top;  // the first folder of the parent path this call creates
+  for (fs::path p = folder.parent_path(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created_top = p;
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(folder.parent_path(), ec);
+  if (ec) throw IoError(location(folder_in.string()) + "cannot create the registry folder: " + ec.message());
+  const fs::path staging = staging_sibling(folder);
+  try {
+    if (!fs::create_directory(staging, ec) || ec || !fs::create_directory(staging / kBlobsDir, ec) || ec)
+      throw IoError(location(folder_in.string()) + "cannot create the registry folder: " +
+                    (ec ? ec.message() : "a folder of that name exists") + "; nothing was created");
+    {
+      Database db(staging / kIndexFile, Database::Mode::Create, options.lock_timeout_seconds, registry_name(folder_in));
+      db.exec("PRAGMA journal_mode = WAL");
+      configure(db);
+      Transaction t(db, Transaction::Kind::Write);
+      db.exec(registry_detail::kSchemaSql);
+      db.exec(fmt::format("PRAGMA application_id = {}", registry_detail::kRegistryApplicationId));
+      db.exec(fmt::format("PRAGMA user_version = {}", kSchemaVersion));
+      t.commit();
+    }  // closed: the WAL is checkpointed into the index and removed
+    // rename(2) replaces an empty folder, so `folder` may exist (empty) or not.
+    if (::rename(staging.c_str(), folder.c_str()) != 0)
+      throw IoError(location(folder_in.string()) + "cannot create the registry folder: " + std::strerror(errno) +
+                    "; nothing was created");
+    registry_detail::sync_directory(folder.parent_path());
+  } catch (const IoError& e) {
+    fs::remove_all(staging, ec);
+    if (!created_top.empty()) fs::remove_all(created_top, ec);
+    // Name the registry asked for, not the hidden folder that is gone now.
+    std::string what = e.what();
+    for (auto at = what.find(staging.string()); at != std::string::npos; at = what.find(staging.string(), at))
+      what.replace(at, staging.string().size(), folder.string());
+    throw IoError(what);
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    if (!created_top.empty()) fs::remove_all(created_top, ec);
+    throw;
+  }
+  return open(folder_in, options);
 }
 
 Registry Registry::open(const fs::path& folder, const RegistryOptions& options) {
   std::error_code ec;
+  if (!fs::is_regular_file(folder / kIndexFile, ec) && fs::is_directory(folder / kBlobsDir, ec) &&
+      interrupted_init(folder))
+    throw InputError(interrupted_advice(folder));
   if (!fs::is_regular_file(folder / kIndexFile, ec))
     throw InputError(location(folder.string()) +
                      fmt::format("not a taskscout registry (no {} in it); create one with `taskscout registry init {}`",
@@ -91,10 +174,7 @@ Registry Registry::open(const fs::path& folder, const RegistryOptions& options) 
   configure(*db);
   const std::int64_t app = db->pragma_integer("application_id");
   const std::int64_t version = db->pragma_integer("user_version");
-  if (app == 0 && version == 0)
-    throw InputError(location(folder.string()) +
-                     "the registry was never completed (an interrupted `registry init`); delete the folder and run "
-                     "`taskscout registry init` again");
+  if (app == 0 && version == 0) throw InputError(interrupted_advice(folder));
   if (app != registry_detail::kRegistryApplicationId)
     throw InputError(location((folder / kIndexFile).string()) +
                      "this SQLite file is not a taskscout registry index (an export archive is read with "

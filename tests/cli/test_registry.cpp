@@ -226,6 +226,24 @@ TEST_F(RegistryCli, NamesMustBeUtf8AndOldBadNamesNeverBreakJson) {
   EXPECT_EQ(json::parse(rank.out)["ranking"][0]["source"], "bad\xef\xbf\xbd");
 }
 
+TEST_F(RegistryCli, InitOnAFullDiskLeavesNothingAndListAndInitAgree) {
+  // A 2 KiB file-size limit fails the index's first write, as a full disk does.
+  const std::string cmd = "trap '' XFSZ; ulimit -f 2; '" + testing::taskscout_binary().string() + "' registry init " +
+                          q(dir / "full") + " 2>" + q(dir / "err.txt");
+  testing::write_text(dir / "full.sh", cmd + "\n");
+  EXPECT_NE(std::system(("bash " + q(dir / "full.sh")).c_str()), 0);
+  const std::string err = testing::read_text(dir / "err.txt");
+  EXPECT_EQ(err.rfind("error: ", 0), 0u) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("nothing was"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir / "full"));
+  for (const auto& e : fs::directory_iterator(dir.path()))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".full")) << e.path();  // no staging folder left
+  expect_one_error_line(run_taskscout("registry list " + q(dir / "full")), "registry init");
+  ASSERT_EQ(run_taskscout("registry init " + q(dir / "full")).exit_code, 0);
+  EXPECT_EQ(json::parse(run_taskscout("registry list " + q(dir / "full") + " --json").out)["count"], 0);
+}
+
 TEST_F(RegistryCli, TwoRegisterProcessesAtOnceBothSucceed) {
   const std::string bin = "'" + testing::taskscout_binary().string() + "'";
   std::string script;

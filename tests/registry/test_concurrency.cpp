@@ -192,5 +192,66 @@ TEST(RegistryConcurrency, AFullDiskNamesThePathAndWritesNothing) {
   EXPECT_TRUE(reg.verify().ok());
 }
 
+TEST(RegistryConcurrency, InitOnAFullDiskLeavesNoFolderAndTheAdviceAgrees) {
+  // The probe: `registry init` on a full disk left a half-made folder while saying nothing
+  // had changed; then init said "not empty" and list said "never completed".
+  TempDir dir;
+  const fs::path reg = dir / "new" / "parents" / "reg";
+  const fs::path message = dir / "message.txt";
+  const int status = in_child([&] {
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit limit = {2 << 10, 2 << 10};  // the index's first page (4 KiB) fails, as on a full disk
+    setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      Registry::create(reg);
+    } catch (const IoError& e) {
+      std::ofstream(message) << e.what();
+      return 3;
+    }
+    return 0;
+  });
+  ASSERT_EQ(status, 3);
+  const std::string m = testing::read_text(message);
+  EXPECT_NE(m.find("nothing was"), std::string::npos) << m;
+  EXPECT_EQ(m.rfind(reg.string(), 0), 0u) << m;  // named by the folder asked for, not the staging one
+  EXPECT_FALSE(fs::exists(dir / "new"));         // not the registry, nor the parents it created
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()), 1);  // message.txt only
+  try {
+    Registry::open(reg);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("registry init"), std::string::npos) << e.what();
+  }
+  Registry::create(reg).add(make_source("a", write_esm(dir / "a.safetensors", 2)));
+  EXPECT_EQ(Registry::open(reg).count(), 1);
+}
+
+TEST(RegistryConcurrency, AnEmptyFolderBecomesARegistryAndInterruptedRemainsGetOneAdvice) {
+  TempDir dir;
+  fs::create_directories(dir / "empty");
+  EXPECT_EQ(Registry::create(dir / "empty/").count(), 0);
+  EXPECT_EQ(Registry::open(dir / "empty").count(), 0);
+  // What an earlier version's interrupted init left: init and list/open say the same.
+  fs::create_directories(dir / "half" / "blobs");
+  testing::write_text(dir / "half" / "registry.sqlite", "");
+  for (const auto& attempt : std::vector<std::function<void()>>{[&] { Registry::create(dir / "half"); },
+                                                                [&] { Registry::open(dir / "half"); }}) {
+    try {
+      attempt();
+      FAIL();
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("interrupted `registry init`); delete the folder"), std::string::npos)
+          << e.what();
+    }
+  }
+  fs::remove(dir / "half" / "registry.sqlite");  // blobs/ alone: the same advice, not "no registry here"
+  EXPECT_THROW(
+      try { Registry::open(dir / "half"); } catch (const InputError& e) {
+        EXPECT_NE(std::string(e.what()).find("interrupted"), std::string::npos) << e.what();
+        throw;
+      },
+      InputError);
+}
+
 }  // namespace
 }  // namespace taskscout

@@ -84,8 +84,11 @@ struct GarbageResult {
 
 class Registry {
  public:
-  // Makes `folder` (created if absent, or empty) a new registry. Throws InputError when
-  // it already holds a registry or other files, IoError when it cannot be written.
+  // Makes `folder` (created if absent, or empty) a new registry, atomically: it is built in
+  // a hidden sibling and renamed into place, so a failure (e.g. a full disk) leaves no
+  // folder behind (nor the parent folders this call created). Throws InputError when it
+  // already holds a registry, the remains of an interrupted init (saying to delete it) or
+  // other files, IoError when it cannot be written.
   static Registry create(const std::filesystem::path& folder, const RegistryOptions& options = {});
   // Opens an existing registry. Throws InputError naming the folder when it is not a
   // registry (saying to run `taskscout registry init`) or has a newer schema version.
