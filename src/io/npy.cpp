@@ -59,15 +59,26 @@ class HeaderParser {
       expect('}');
       break;
     }
-    if (!have_descr || !have_order || !have_shape)
-      fail("it must have the keys 'descr', 'fortran_order' and 'shape'");
+    if (!have_descr || !have_order || !have_shape) fail("it must have the keys 'descr', 'fortran_order' and 'shape'");
     return h;
   }
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(location(path_) + "malformed .npy header (" + what + "): " + std::string(s_) +
+    std::string why = what;  // may quote a key from the file
+    for (char& c : why)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    throw InputError(location(path_) + "malformed .npy header (" + why + "): " + shown() +
                      "; re-save the array with numpy.save");
+  }
+  // The header as one line: its padding and newline trimmed, control bytes as '?', at most
+  // 200 characters (a message is one line whatever the file holds).
+  std::string shown() const {
+    std::string_view h = s_;
+    while (!h.empty() && (h.back() == ' ' || h.back() == '\n' || h.back() == '\0')) h.remove_suffix(1);
+    std::string out;
+    for (char c : h.substr(0, 200)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    return h.size() > 200 ? out + "..." : out;
   }
   void skip_space() {
     while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
@@ -118,8 +129,10 @@ class HeaderParser {
       if (peek() == 'L') ++i_;  // Python 2 long
       dims.push_back(v);
       skip_space();
-      if (peek() == ',') ++i_;
-      else if (peek() != close) fail("'shape' must be a tuple of integers");
+      if (peek() == ',')
+        ++i_;
+      else if (peek() != close)
+        fail("'shape' must be a tuple of integers");
     }
     ++i_;
     return dims;
@@ -127,8 +140,11 @@ class HeaderParser {
 
   DType descr() {
     skip_space();
-    if (peek() == '[') throw InputError(location(path_) + "structured .npy arrays are not supported; save a plain "
-                                        "numeric array (" + std::string(kSupported) + ")");
+    if (peek() == '[')
+      throw InputError(location(path_) +
+                       "structured .npy arrays are not supported; save a plain "
+                       "numeric array (" +
+                       std::string(kSupported) + ")");
     const std::string d = string_literal();
     static const std::pair<std::string_view, DType> known[] = {
         {"f2", DType::F16}, {"f4", DType::F32}, {"f8", DType::F64}, {"i4", DType::I32}, {"i8", DType::I64}};
@@ -136,8 +152,10 @@ class HeaderParser {
       for (const auto& [code, dtype] : known)
         if (d.substr(1) == code) {
           if (d[0] == '>')
-            throw InputError(location(path_) + "big-endian dtype '" + d + "' is not supported; save it as "
-                             "little-endian, e.g. numpy.save(path, a.astype('<" + std::string(code) + "'))");
+            throw InputError(location(path_) + "big-endian dtype '" + d +
+                             "' is not supported; save it as "
+                             "little-endian, e.g. numpy.save(path, a.astype('<" +
+                             std::string(code) + "'))");
           return dtype;
         }
     throw InputError(location(path_) + "unsupported dtype '" + d + "'; taskscout reads " + std::string(kSupported) +
@@ -178,12 +196,18 @@ void fortran_to_c(const std::byte* src, std::byte* dst, const std::vector<std::i
 
 std::string_view npy_descr(DType dtype) {
   switch (dtype) {
-    case DType::F16: return "<f2";
-    case DType::F32: return "<f4";
-    case DType::F64: return "<f8";
-    case DType::I32: return "<i4";
-    case DType::I64: return "<i8";
-    case DType::BF16: break;
+    case DType::F16:
+      return "<f2";
+    case DType::F32:
+      return "<f4";
+    case DType::F64:
+      return "<f8";
+    case DType::I32:
+      return "<i4";
+    case DType::I64:
+      return "<i8";
+    case DType::BF16:
+      break;
   }
   throw UsageError("numpy has no bfloat16 dtype; save BF16 arrays as .safetensors, or convert them to F32 first");
 }
@@ -203,8 +227,8 @@ Array read_npy(const std::filesystem::path& path) {
   }
   const int major = std::to_integer<int>(p[6]), minor = std::to_integer<int>(p[7]);
   if (major < 1 || major > 3 || minor != 0)
-    throw InputError(location(name) + fmt::format(".npy format version {}.{} is not supported (1.0, 2.0 and 3.0 are)",
-                                                  major, minor));
+    throw InputError(location(name) +
+                     fmt::format(".npy format version {}.{} is not supported (1.0, 2.0 and 3.0 are)", major, minor));
   const int len_bytes = major == 1 ? 2 : 4;
   const std::size_t prefix = 8 + static_cast<std::size_t>(len_bytes);
   if (size < prefix) throw InputError(location(name) + "truncated .npy file: it ends inside the header");
@@ -242,8 +266,8 @@ void write_npy(const std::filesystem::path& path, const Array& array) {
   std::string shape_repr = "(";
   for (std::size_t i = 0; i < shape.size(); ++i) shape_repr += (i ? ", " : "") + std::to_string(shape[i]);
   shape_repr += shape.size() == 1 ? ",)" : ")";
-  std::string dict = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", npy_descr(array.dtype()),
-                                 shape_repr);
+  std::string dict =
+      fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", npy_descr(array.dtype()), shape_repr);
   if (!shape.empty()) dict.append(21 - std::to_string(shape[0]).size(), ' ');
 
   const std::size_t hlen = dict.size() + 1;  // + the final newline

@@ -2,17 +2,17 @@
 
 #include <cstring>
 
+#include "array_values.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/npy.hpp"
-#include "array_values.hpp"
 #include "test_support.hpp"
 
 using namespace taskscout;
 using taskscout::testing::fixtures_dir;
 using taskscout::testing::make;
-using taskscout::testing::values_of;
 using taskscout::testing::read_text;
 using taskscout::testing::TempDir;
+using taskscout::testing::values_of;
 using taskscout::testing::write_text;
 
 namespace {
@@ -184,6 +184,12 @@ TEST(Npy, BadMagicAndMalformedHeaders) {
             std::string::npos);
   EXPECT_NE(with_header("u2.npy", "{'descr': '<u2', 'fortran_order': False, 'shape': (1,), }").find("'<u2'"),
             std::string::npos);
+  // A real header ends in padding and '\n': the message quotes it on one line.
+  msg = with_header("padded.npy", "{'descr': '<f4', 'fortran_order': Nope, 'shape': (2,), }        \n");
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'shape': (2,), }; re-save"), std::string::npos) << msg;
+  msg = with_header("nl.npy", "{'descr': '<f4',\n'fortran_order': False, 'shape': (2,), 'x\ny': 1}\n");
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
 }
 
 TEST(Npy, MissingFileIsAnIoError) {
