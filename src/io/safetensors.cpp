@@ -28,10 +28,9 @@ struct DtypeInfo {
   std::optional<DType> dtype;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {"BOOL", 1, {}},       {"U8", 1, {}},           {"I8", 1, {}},           {"F8_E5M2", 1, {}},
-    {"F8_E4M3", 1, {}},    {"I16", 2, {}},          {"U16", 2, {}},          {"F16", 2, DType::F16},
-    {"BF16", 2, DType::BF16}, {"I32", 4, DType::I32}, {"U32", 4, {}},        {"F32", 4, DType::F32},
-    {"F64", 8, DType::F64}, {"I64", 8, DType::I64}, {"U64", 8, {}},
+    {"BOOL", 1, {}}, {"U8", 1, {}},          {"I8", 1, {}},          {"F8_E5M2", 1, {}},       {"F8_E4M3", 1, {}},
+    {"I16", 2, {}},  {"U16", 2, {}},         {"F16", 2, DType::F16}, {"BF16", 2, DType::BF16}, {"I32", 4, DType::I32},
+    {"U32", 4, {}},  {"F32", 4, DType::F32}, {"F64", 8, DType::F64}, {"I64", 8, DType::I64},   {"U64", 8, {}},
 };
 
 const DtypeInfo* find_dtype(std::string_view name) {
@@ -58,26 +57,40 @@ std::uint64_t json_size(const json& v) {
 
 SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : file_(MappedFile::open(path)) {
   const std::string where = location(file_->path());
-  auto fail = [&](const std::string& what) {
-    return InputError(where + "invalid safetensors file: " + what);
-  };
+  auto fail = [&](const std::string& what) { return InputError(where + "invalid safetensors file: " + what); };
   const std::size_t size = file_->size();
   if (size < 8) throw fail(fmt::format("the file has {} bytes, fewer than the 8-byte header length", size));
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | std::to_integer<std::uint64_t>(file_->data()[i]);
   if (n > kMaxHeader || n > size - 8)
-    throw fail(fmt::format("the header length is {} bytes but only {} bytes follow it; the file is truncated or not "
-                           "a safetensors file",
-                           n, size - 8));
+    throw fail(
+        fmt::format("the header length is {} bytes but only {} bytes follow it; the file is truncated or not "
+                    "a safetensors file",
+                    n, size - 8));
   data_start_ = 8 + static_cast<std::size_t>(n);
   const std::size_t data_size = size - data_start_;
 
   json header;
+  // JSON keeps the last of two equal keys; a header naming a tensor twice is ambiguous
+  // (which offsets are meant?), so it is refused, as the reference implementation does.
+  std::vector<std::set<std::string>> keys;  // of each open object
+  std::string duplicate;
+  const json::parser_callback_t note_keys = [&](int, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::object_start) keys.emplace_back();
+    if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+    if (event == json::parse_event_t::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second &&
+        duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   try {
-    header = json::parse(file_->text().substr(8, n));
+    header = json::parse(file_->text().substr(8, n), note_keys);
   } catch (const json::parse_error& e) {
     throw fail(fmt::format("the header is not valid JSON (at byte {} of it)", e.byte));
   }
+  if (!duplicate.empty())
+    throw fail(fmt::format("the header names \"{}\" twice; re-save the file with a tool that writes each name once",
+                           duplicate.substr(0, 200)));
   if (!header.is_object()) throw fail("the header is not a JSON object");
 
   for (const auto& [key, value] : header.items()) {
@@ -117,8 +130,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : file_(Mapp
       if (!offsets.is_array() || offsets.size() != 2) throw std::invalid_argument("");
       const std::uint64_t b = json_size(offsets[0]), end = json_size(offsets[1]);
       if (b > end || end > data_size)
-        throw bad(fmt::format("data_offsets [{}, {}] lie outside the data section, which has {} bytes", b, end,
-                              data_size));
+        throw bad(
+            fmt::format("data_offsets [{}, {}] lie outside the data section, which has {} bytes", b, end, data_size));
       e.begin = static_cast<std::size_t>(b);
       e.end = static_cast<std::size_t>(end);
     } catch (const std::invalid_argument&) {
@@ -136,8 +149,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : file_(Mapp
   for (const auto& e : entries_) {
     if (e.begin == e.end) continue;  // an empty tensor occupies no bytes
     if (prev && e.begin < prev->end)
-      throw fail(fmt::format("tensors \"{}\" [{}, {}] and \"{}\" [{}, {}] overlap", prev->name, prev->begin,
-                             prev->end, e.name, e.begin, e.end));
+      throw fail(fmt::format("tensors \"{}\" [{}, {}] and \"{}\" [{}, {}] overlap", prev->name, prev->begin, prev->end,
+                             e.name, e.begin, e.end));
     prev = &e;
   }
   for (std::size_t i = 0; i < entries_.size(); ++i) index_[entries_[i].name] = i;

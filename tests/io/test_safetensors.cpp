@@ -3,17 +3,17 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "array_values.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/safetensors.hpp"
-#include "array_values.hpp"
 #include "test_support.hpp"
 
 using namespace taskscout;
 using taskscout::testing::fixtures_dir;
 using taskscout::testing::make;
-using taskscout::testing::values_of;
 using taskscout::testing::read_text;
 using taskscout::testing::TempDir;
+using taskscout::testing::values_of;
 using taskscout::testing::write_text;
 
 namespace {
@@ -188,6 +188,21 @@ TEST(Safetensors, NonJsonHeader) {
   open_error(dir / "c.safetensors");
 }
 
+TEST(Safetensors, ATensorNamedTwiceIsRefused) {
+  // JSON parsers keep the last of two equal keys: which data is "w" would depend on the reader.
+  TempDir dir;
+  write_raw(dir / "d.safetensors", "{" + tensor("w", "F32", "[1]", 0, 4) + ", " + tensor("w", "F32", "[1]", 4, 8) + "}",
+            8);
+  const std::string e = open_error(dir / "d.safetensors");
+  EXPECT_NE(e.find("names \"w\" twice"), std::string::npos) << e;
+  write_raw(dir / "m.safetensors",
+            "{\"__metadata__\": {\"format\": \"a\", \"format\": \"b\"}, " + tensor("w", "F32", "[1]", 0, 4) + "}", 4);
+  EXPECT_NE(open_error(dir / "m.safetensors").find("\"format\" twice"), std::string::npos);
+  // The same name in two different objects is fine.
+  write_raw(dir / "ok.safetensors", "{\"__metadata__\": {\"w\": \"x\"}, " + tensor("w", "F32", "[1]", 0, 4) + "}", 4);
+  EXPECT_EQ(SafetensorsFile(dir / "ok.safetensors").names(), std::vector<std::string>{"w"});
+}
+
 TEST(Safetensors, OffsetsOutOfRange) {
   TempDir dir;
   write_raw(dir / "a.safetensors", "{" + tensor("t", "F32", "[4]", 0, 16) + "}", 12);
@@ -238,8 +253,8 @@ TEST(Safetensors, UnknownAndUnsupportedDtypes) {
   EXPECT_NE(msg.find("\"t\""), std::string::npos) << msg;
   EXPECT_NE(msg.find("\"F7\""), std::string::npos) << msg;
   // A valid safetensors dtype that taskscout cannot hold fails only when read.
-  write_raw(dir / "u8.safetensors", "{" + tensor("mask", "U8", "[3]", 0, 3) + ", " + tensor("w", "F32", "[1]", 4, 8) + "}",
-            8);
+  write_raw(dir / "u8.safetensors",
+            "{" + tensor("mask", "U8", "[3]", 0, 3) + ", " + tensor("w", "F32", "[1]", 4, 8) + "}", 8);
   SafetensorsFile f(dir / "u8.safetensors");
   EXPECT_EQ(f.get("w").numel(), 1);
   try {
