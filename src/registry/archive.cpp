@@ -74,6 +74,18 @@ void fsync_file(const fs::path& p) {
 
 }  // namespace
 
+namespace {
+
+// Bytes 18 and 19 of a SQLite header are 2 in WAL mode.
+bool sqlite_wal_mode(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char head[20] = {};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  return in.gcount() == sizeof head && (head[18] == 2 || head[19] == 2);
+}
+
+}  // namespace
+
 bool is_registry_archive(const fs::path& path) {
   // The SQLite header: 16 bytes of magic; the application id is big-endian at offset 68.
   std::ifstream in(path, std::ios::binary);
@@ -190,6 +202,14 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
   const std::string where = location(archive_path.string());
   std::error_code ec;
   if (!fs::is_regular_file(archive_path, ec)) throw IoError(where + "no such archive file");
+  // Judged by its header before SQLite opens it: opening a WAL-mode file (a registry index,
+  // say) would leave -wal and -shm files beside it, even read-only.
+  if (!is_registry_archive(archive_path))
+    throw InputError(where + "not a taskscout registry archive (`taskscout registry export` writes them)");
+  if (sqlite_wal_mode(archive_path))
+    throw InputError(where +
+                     "the archive was switched to WAL mode by another tool, which taskscout does not read "
+                     "in place; export the registry again");
   Database archive(archive_path, Database::Mode::ReadOnly, registry.database().lock_timeout_seconds(),
                    "archive " + archive_path.string());
   if (archive.pragma_integer("application_id") != registry_detail::kArchiveApplicationId)

@@ -157,6 +157,34 @@ TEST_F(Archive, ForeignFilesAreNotArchives) {
   EXPECT_THROW(import_registry(copy, dir / "absent.tsar"), IoError);
 }
 
+TEST_F(Archive, ImportOfAWalModeFileLeavesNothingBesideIt) {
+  // SQLite opening a WAL-mode file, even read-only, makes -wal and -shm files beside it.
+  Registry copy = Registry::create(dir / "copy");
+  { Registry::create(dir / "other"); }  // a WAL-mode index, closed
+  fs::copy_file(dir / "other" / "registry.sqlite", dir / "index.sqlite");
+  EXPECT_THROW(import_registry(copy, dir / "index.sqlite"), InputError);
+  EXPECT_FALSE(fs::exists(dir / "index.sqlite-wal"));
+  EXPECT_FALSE(fs::exists(dir / "index.sqlite-shm"));
+  // An archive switched to WAL mode by another tool: refused the same way.
+  export_registry(reg, dir / "all.tsar");
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open((dir / "all.tsar").c_str(), &db);
+    sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  ASSERT_FALSE(fs::exists(dir / "all.tsar-wal"));
+  try {
+    import_registry(copy, dir / "all.tsar");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("WAL mode"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "all.tsar-wal"));
+  EXPECT_FALSE(fs::exists(dir / "all.tsar-shm"));
+  EXPECT_EQ(copy.count(), 0);
+}
+
 TEST_F(Archive, ExportRefusesACorruptBlobAndLeavesNoFile) {
   const auto s = reg.get("mr");
   const fs::path p = reg.blob_path(s.artifacts.at("esm").digest);
