@@ -228,6 +228,7 @@ void run(RegisterOptions& o) {
       throw UsageError("--dev-metrics must be a JSON object, e.g. '{\"accuracy\": 0.91}'");
   }
   Registry reg = Registry::open(o.registry, {.lock_timeout_seconds = o.lock_timeout});
+  check_source_name(o.name, location(o.registry));  // before the embedding work, not after
   if (reg.find(o.name))  // checked again under the write lock; this spares the embedding work
     throw InputError(location(o.registry) + fmt::format("a source named \"{}\" is already registered; choose another "
                                                         "--name, or remove it first with `taskscout registry rm {} {}`",

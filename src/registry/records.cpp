@@ -89,19 +89,41 @@ void add_artifact(SourceRecord& r, const Statement& s) {
   r.artifacts[a.kind] = std::move(a);
 }
 
-void check_new_source(const SourceRecord& r, const std::string& where) {
-  if (r.name.empty()) throw InputError(where + "a source needs a non-empty name");
-  if (r.name.size() > 200) throw InputError(where + "source names are limited to 200 bytes");
-  if (r.name.front() == '-')
-    throw InputError(where + fmt::format("source name \"{}\" must not start with '-'", r.name));
-  for (unsigned char c : r.name)
+}  // namespace taskscout::registry_detail
+
+namespace taskscout {
+
+void check_source_name(const std::string& name, const std::string& where) {
+  if (name.empty()) throw InputError(where + "a source needs a non-empty name");
+  if (name.size() > 200) throw InputError(where + "source names are limited to 200 bytes");
+  if (name.front() == '-') throw InputError(where + fmt::format("source name \"{}\" must not start with '-'", name));
+  for (unsigned char c : name)
     if (c < 0x20 || c == 0x7f)
       throw InputError(where + "source names must not contain control characters (tabs, newlines)");
+  // `registry show` takes a name or an id: a name "1" would shadow id 1.
+  if (std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    throw InputError(where + fmt::format("source name \"{}\" is all digits, which reads as a source id; choose a name "
+                                         "with a letter in it",
+                                         name));
+  // A name is a label, never a path: a tool that makes a file of each source must not be led
+  // outside its folder by "../../x".
+  if (name.find_first_of("/\\") != std::string::npos || name == "." || name == "..")
+    throw InputError(where + fmt::format("source name \"{}\" must not contain '/' or '\\' or be \".\" or \"..\"; "
+                                         "choose a plain name",
+                                         name));
   // Names go into JSON output (rank --json, registry list --json), which only holds UTF-8.
-  if (const auto bad = find_invalid_utf8(r.name))
+  if (const auto bad = find_invalid_utf8(name))
     throw InputError(where + fmt::format("source names must be valid UTF-8 text; the name given has an invalid byte "
                                          "at offset {}; choose another --name",
                                          *bad));
+}
+
+}  // namespace taskscout
+
+namespace taskscout::registry_detail {
+
+void check_new_source(const SourceRecord& r, const std::string& where) {
+  check_source_name(r.name, where);
   if (!r.base_fingerprint.empty() && !is_sha256_hex(r.base_fingerprint))
     throw InputError(where +
                      fmt::format("source \"{}\": the base fingerprint must be 64 lowercase hex digits", r.name));

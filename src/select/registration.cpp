@@ -122,6 +122,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
                                               const std::optional<Dataset>& dev_set, const SourceRegistrationOptions& o,
                                               const RegistrationProgress& progress) {
   Stopwatch total;
+  check_source_name(o.name, location(registry.folder().string()));  // before the training, not after
   if (registry.find(o.name))  // checked again under the write lock; this spares the training
     throw InputError(location(registry.folder().string()) +
                      fmt::format("a source named \"{}\" is already registered; choose another --name, or remove it "

@@ -214,6 +214,8 @@ TEST_F(RegistryCli, ExportNeverOverwritesTheRegistryOrAFileTaskscoutDidNotWrite)
 
 TEST_F(RegistryCli, NamesMustBeUtf8AndOldBadNamesNeverBreakJson) {
   expect_one_error_line(do_register("'bad\xff'", 0), "valid UTF-8");
+  expect_one_error_line(do_register("1", 0), "all digits");
+  expect_one_error_line(do_register("../../x", 0), "must not contain '/'");
   ASSERT_EQ(do_register("s0", 0).exit_code, 0);
   // A name stored by an earlier version (or behind taskscout's back): the JSON still prints.
   ASSERT_EQ(run_sql(dir / "reg", "UPDATE sources SET name = CAST(X'626164FF' AS TEXT)"), SQLITE_OK);

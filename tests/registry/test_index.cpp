@@ -173,7 +173,15 @@ TEST(RegistryIndex, RejectsBadNamesDuplicatesAndNonSafetensorsArtifacts) {
     EXPECT_NE(std::string(e.what()).find("valid UTF-8"), std::string::npos) << e.what();
   }
   EXPECT_THROW(reg.add(make_source("half \xc3", esm)), InputError);  // a truncated sequence
-  reg.add(make_source("caf\xc3\xa9", esm));                          // valid UTF-8 is fine
+  // "1" would shadow id 1 in `registry show 1`; "../../x" is a path, not a name.
+  for (const char* bad : {"1", "007", "../../x", "a/b", "a\\b", ".", ".."}) {
+    EXPECT_THROW(reg.add(make_source(bad, esm)), InputError) << bad;
+    EXPECT_THROW(check_source_name(bad), InputError) << bad;
+  }
+  reg.add(make_source("sst2", esm));  // digits with a letter are a name
+  EXPECT_EQ(reg.get("sst2").name, "sst2");
+  EXPECT_TRUE(reg.remove({"sst2"}).removed.size() == 1);
+  reg.add(make_source("caf\xc3\xa9", esm));  // valid UTF-8 is fine
   EXPECT_TRUE(reg.remove({"caf\xc3\xa9"}).removed.size() == 1);
   auto bad_kind = make_source("c", esm);
   bad_kind.artifact_files["Bad Kind"] = esm;

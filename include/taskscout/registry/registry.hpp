@@ -82,6 +82,12 @@ struct GarbageResult {
   std::int64_t bytes_freed = 0;
 };
 
+// The rules a source name follows (InputError prefixed by `where`, saying what to choose):
+// non-empty, at most 200 bytes, valid UTF-8 without control characters, not starting with
+// '-', not all digits (that reads as an id), no '/' or '\\' and not "." or "..". add() and
+// import apply them; callers check first to spare long work.
+void check_source_name(const std::string& name, const std::string& where = "");
+
 class Registry {
  public:
   // Makes `folder` (created if absent, or empty) a new registry, atomically: it is built in
