@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include "command.hpp"
@@ -15,7 +16,8 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     const std::string command = argv[1];
     bool encodes = false;
-    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark"}) encodes |= command == c;
+    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark"})
+      encodes |= command == c;
     if (command == "rank")
       for (int i = 2; i < argc; ++i)
         encodes |=
@@ -64,6 +66,13 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const taskscout::Error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A path the library checked without expecting this (a symbolic link loop, a folder
+    // that cannot be read): still one line naming the path and what to do.
+    const bool loop = e.code() == std::errc::too_many_symbolic_link_levels;
+    std::fprintf(stderr, "error: %s: %s; %s\n", e.path1().c_str(), e.code().message().c_str(),
+                 loop ? "a symbolic link there points back at itself: fix or remove it" : "check the path");
     return 1;
   } catch (const std::exception& e) {
     // A library failure we did not anticipate; still one line, never a trace.

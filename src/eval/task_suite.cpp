@@ -8,6 +8,7 @@
 #include <set>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 
 namespace taskscout {
@@ -41,7 +42,7 @@ std::vector<TaskSpec> from_manifest(const fs::path& manifest) {
   try {
     j = nlohmann::json::parse(MappedFile(manifest).text());
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(location(manifest.string()) + "not valid JSON: " + e.what());
+    throw InputError(location(manifest.string()) + "not valid JSON: " + json_error_text(e));
   }
   if (!j.is_object() || !j.contains("tasks") || !j["tasks"].is_array())
     throw InputError(location(manifest.string()) + "a task manifest needs a \"tasks\" array");

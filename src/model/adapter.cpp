@@ -8,6 +8,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/model/model_writer.hpp"
@@ -31,10 +32,14 @@ bool starts_with(const std::string& s, const std::string& prefix) { return s.rfi
 // The library's model class for a flex-head model of this architecture.
 std::string adapter_model_class(Architecture a) {
   switch (a) {
-    case Architecture::Bert: return "BertAdapterModel";
-    case Architecture::Roberta: return "RobertaAdapterModel";
-    case Architecture::XlmRoberta: return "XLMRobertaAdapterModel";
-    case Architecture::DistilBert: return "DistilBertAdapterModel";
+    case Architecture::Bert:
+      return "BertAdapterModel";
+    case Architecture::Roberta:
+      return "RobertaAdapterModel";
+    case Architecture::XlmRoberta:
+      return "XLMRobertaAdapterModel";
+    case Architecture::DistilBert:
+      return "DistilBertAdapterModel";
   }
   return "";
 }
@@ -69,7 +74,7 @@ json read_json(const fs::path& path) {
   try {
     return json::parse(MappedFile(path).text());
   } catch (const json::parse_error& e) {
-    throw InputError(location(path.string()) + "not valid JSON: " + e.what());
+    throw InputError(location(path.string()) + "not valid JSON: " + json_error_text(e));
   }
 }
 
@@ -90,8 +95,8 @@ BottleneckOptions AdapterConfig::encode_options() const {
 AdapterPlacement parse_adapter_placement(const std::string& text) {
   if (text == "pfeiffer" || text == "seq_bn") return AdapterPlacement::Pfeiffer;
   if (text == "houlsby" || text == "double_seq_bn") return AdapterPlacement::Houlsby;
-  throw UsageError(fmt::format("unknown adapter placement \"{}\"; use pfeiffer (seq_bn) or houlsby (double_seq_bn)",
-                               text));
+  throw UsageError(
+      fmt::format("unknown adapter placement \"{}\"; use pfeiffer (seq_bn) or houlsby (double_seq_bn)", text));
 }
 
 AdapterSites adapter_sites(Architecture a, std::int64_t layer, const std::string& name) {
@@ -116,26 +121,45 @@ ParameterMap init_adapter(const EncoderConfig& c, const AdapterConfig& a, std::u
 void write_adapter_files(const fs::path& folder, const EncoderConfig& c, const AdapterFiles& f) {
   const AdapterConfig& a = f.config;
   const bool houlsby = a.placement == AdapterPlacement::Houlsby;
-  const json config = {{"adapter_residual_before_ln", false}, {"cross_adapter", false},
-                       {"dropout", 0.0},                      {"factorized_phm_W", true},
-                       {"factorized_phm_rule", false},        {"hypercomplex_nonlinearity", "glorot-uniform"},
-                       {"init_weights", "bert"},              {"inv_adapter", nullptr},
-                       {"inv_adapter_reduction_factor", nullptr}, {"is_parallel", false},
-                       {"learn_phm", true},                   {"leave_out", json::array()},
-                       {"ln_after", false},                   {"ln_before", false},
-                       {"mh_adapter", houlsby},               {"non_linearity", houlsby ? "swish" : "relu"},
-                       {"original_ln_after", true},           {"original_ln_before", !houlsby},
-                       {"output_adapter", true},              {"phm_bias", true},
-                       {"phm_c_init", "normal"},              {"phm_dim", 4},
-                       {"phm_init_range", 0.0001},            {"phm_layer", false},
-                       {"phm_rank", 1},                       {"reduction_factor", a.reduction_factor},
-                       {"residual_before_ln", true},          {"scaling", 1.0},
-                       {"shared_W_phm", false},               {"shared_phm_rule", true},
-                       {"stochastic_depth", 0.0},             {"use_gating", false},
+  const json config = {{"adapter_residual_before_ln", false},
+                       {"cross_adapter", false},
+                       {"dropout", 0.0},
+                       {"factorized_phm_W", true},
+                       {"factorized_phm_rule", false},
+                       {"hypercomplex_nonlinearity", "glorot-uniform"},
+                       {"init_weights", "bert"},
+                       {"inv_adapter", nullptr},
+                       {"inv_adapter_reduction_factor", nullptr},
+                       {"is_parallel", false},
+                       {"learn_phm", true},
+                       {"leave_out", json::array()},
+                       {"ln_after", false},
+                       {"ln_before", false},
+                       {"mh_adapter", houlsby},
+                       {"non_linearity", houlsby ? "swish" : "relu"},
+                       {"original_ln_after", true},
+                       {"original_ln_before", !houlsby},
+                       {"output_adapter", true},
+                       {"phm_bias", true},
+                       {"phm_c_init", "normal"},
+                       {"phm_dim", 4},
+                       {"phm_init_range", 0.0001},
+                       {"phm_layer", false},
+                       {"phm_rank", 1},
+                       {"reduction_factor", a.reduction_factor},
+                       {"residual_before_ln", true},
+                       {"scaling", 1.0},
+                       {"shared_W_phm", false},
+                       {"shared_phm_rule", true},
+                       {"stochastic_depth", 0.0},
+                       {"use_gating", false},
                        {"architecture", "bottleneck"}};
-  const json meta = {{"hidden_size", c.hidden_size}, {"model_class", adapter_model_class(c.architecture)},
-                     {"model_name", f.base_model},   {"model_type", c.model_type},
-                     {"name", a.name},               {"version", kVersion}};
+  const json meta = {{"hidden_size", c.hidden_size},
+                     {"model_class", adapter_model_class(c.architecture)},
+                     {"model_name", f.base_model},
+                     {"model_type", c.model_type},
+                     {"name", a.name},
+                     {"version", kVersion}};
   json adapter_json = meta;
   adapter_json["config"] = config;
   write_file_atomically(folder / kConfigName, adapter_json.dump(2) + "\n");
@@ -149,10 +173,13 @@ void write_adapter_files(const fs::path& folder, const EncoderConfig& c, const A
   json label2id = json::object();
   for (std::size_t i = 0; i < f.labels.size(); ++i) label2id[f.labels[i]] = i;
   json head_json = meta;
-  head_json["config"] = {{"head_type", "classification"}, {"num_labels", num_labels},
-                         {"layers", 2},                   {"activation_function", "tanh"},
+  head_json["config"] = {{"head_type", "classification"},
+                         {"num_labels", num_labels},
+                         {"layers", 2},
+                         {"activation_function", "tanh"},
                          {"label2id", f.labels.empty() ? json(nullptr) : label2id},
-                         {"use_pooler", false},           {"bias", true},
+                         {"use_pooler", false},
+                         {"bias", true},
                          {"dropout_prob", nullptr}};
   write_file_atomically(folder / kHeadConfigName, head_json.dump(2) + "\n");
   std::vector<std::pair<std::string, at::Tensor>> head;
@@ -191,8 +218,10 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
     const bool mh = k.at("mh_adapter").get<bool>(), output = k.at("output_adapter").get<bool>();
     const bool ln_before = k.value("original_ln_before", false);
     const std::string act = k.at("non_linearity").get<std::string>();
-    if (output && !mh && ln_before && act == "relu") f.config.placement = AdapterPlacement::Pfeiffer;
-    else if (output && mh && !ln_before && act == "swish") f.config.placement = AdapterPlacement::Houlsby;
+    if (output && !mh && ln_before && act == "relu")
+      f.config.placement = AdapterPlacement::Pfeiffer;
+    else if (output && mh && !ln_before && act == "swish")
+      f.config.placement = AdapterPlacement::Houlsby;
     else
       fail(config_path, "only the Pfeiffer (seq_bn) and Houlsby (double_seq_bn) configurations are supported");
     const auto flag = [&](const char* key, const json& plain) {
@@ -211,7 +240,7 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
     flag("inv_adapter", nullptr);
     if (k.contains("leave_out") && !k["leave_out"].empty()) fail(config_path, "\"leave_out\" is not supported");
   } catch (const json::exception& e) {
-    fail(config_path, std::string("an adapter setting is missing or has the wrong type: ") + e.what());
+    fail(config_path, std::string("an adapter setting is missing or has the wrong type: ") + json_error_text(e));
   }
 
   const std::string prefix = checkpoint_prefix(c.architecture);
@@ -225,9 +254,9 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
     if (!file.contains(prefix + name)) fail(weights.string(), fmt::format("tensor \"{}\" is missing", prefix + name));
     const at::Tensor t = as_tensor(file.get(prefix + name)).to(at::kFloat);
     if (t.sizes().vec() != shape)
-      fail(weights.string(), fmt::format("tensor \"{}\" has shape {}; reduction factor {} on hidden size {} needs {}",
-                                         prefix + name, shape_string(t.sizes().vec()), f.config.reduction_factor,
-                                         c.hidden_size, shape_string(shape)));
+      fail(weights.string(),
+           fmt::format("tensor \"{}\" has shape {}; reduction factor {} on hidden size {} needs {}", prefix + name,
+                       shape_string(t.sizes().vec()), f.config.reduction_factor, c.hidden_size, shape_string(shape)));
     f.encoder[name] = t;
   }
   if (file.names().size() != f.encoder.size())
@@ -252,11 +281,10 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
     }
   }
   const SafetensorsFile head_file(folder / kHeadWeightsName);
-  for (const char* in_memory : {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight",
-                                "classifier.out_proj.bias"}) {
+  for (const char* in_memory :
+       {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias"}) {
     const std::string saved = flex_head_name(in_memory, f.config.name);
-    if (!head_file.contains(saved))
-      fail(head_file.path(), fmt::format("tensor \"{}\" is missing", saved));
+    if (!head_file.contains(saved)) fail(head_file.path(), fmt::format("tensor \"{}\" is missing", saved));
     f.head[in_memory] = as_tensor(head_file.get(saved)).to(at::kFloat);
   }
   return f;

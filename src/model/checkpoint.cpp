@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/safetensors.hpp"
 
@@ -36,7 +37,7 @@ Checkpoint Checkpoint::open(const fs::path& folder) {
   try {
     j = nlohmann::json::parse(text.text());
   } catch (const nlohmann::json::parse_error& e) {
-    throw InputError(location(c.source_) + "not valid JSON: " + e.what());
+    throw InputError(location(c.source_) + "not valid JSON: " + json_error_text(e));
   }
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     throw InputError(location(c.source_) + "no \"weight_map\" object mapping tensor names to shard files");

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 
 namespace taskscout {
@@ -71,8 +72,7 @@ struct Reader {
         used = 0;
       }
       if (used != key.size() || key.empty() || key[0] == '-' || id >= names.size() || seen[id])
-        fail(fmt::format("\"id2label\" has the key \"{}\"; its keys must be the ids 0 to {}", key,
-                         names.size() - 1));
+        fail(fmt::format("\"id2label\" has the key \"{}\"; its keys must be the ids 0 to {}", key, names.size() - 1));
       if (!value.is_string()) fail(fmt::format("\"id2label\"[\"{}\"] must be a string, not {}", key, value.dump()));
       names[id] = value.get<std::string>();
       seen[id] = true;
@@ -101,17 +101,21 @@ EncoderConfig parse_encoder_config(std::string_view json_text, const std::string
   try {
     j = json::parse(json_text);
   } catch (const json::parse_error& e) {
-    throw InputError(location(source) + "not valid JSON: " + e.what());
+    throw InputError(location(source) + "not valid JSON: " + json_error_text(e));
   }
   if (!j.is_object()) throw InputError(location(source) + "the config is not a JSON object");
   const Reader r{j, source};
 
   EncoderConfig c;
   c.model_type = r.text("model_type", "");
-  if (c.model_type == "bert") c.architecture = Architecture::Bert;
-  else if (c.model_type == "roberta") c.architecture = Architecture::Roberta;
-  else if (c.model_type == "xlm-roberta") c.architecture = Architecture::XlmRoberta;
-  else if (c.model_type == "distilbert") c.architecture = Architecture::DistilBert;
+  if (c.model_type == "bert")
+    c.architecture = Architecture::Bert;
+  else if (c.model_type == "roberta")
+    c.architecture = Architecture::Roberta;
+  else if (c.model_type == "xlm-roberta")
+    c.architecture = Architecture::XlmRoberta;
+  else if (c.model_type == "distilbert")
+    c.architecture = Architecture::DistilBert;
   else
     r.fail(fmt::format("model_type \"{}\" is not supported; supported: {}", c.model_type, supported_model_types()));
 
@@ -144,9 +148,10 @@ EncoderConfig parse_encoder_config(std::string_view json_text, const std::string
   c.problem_type = r.text("problem_type", "");
   if (!c.problem_type.empty() && c.problem_type != "regression" && c.problem_type != "single_label_classification" &&
       c.problem_type != "multi_label_classification")
-    r.fail(fmt::format("problem_type \"{}\" is not one of regression, single_label_classification, "
-                       "multi_label_classification",
-                       c.problem_type));
+    r.fail(
+        fmt::format("problem_type \"{}\" is not one of regression, single_label_classification, "
+                    "multi_label_classification",
+                    c.problem_type));
   if (c.hidden_size % c.num_heads != 0)
     r.fail(fmt::format("hidden size {} is not divisible by the {} attention heads", c.hidden_size, c.num_heads));
   if (c.pad_token_id >= c.vocab_size)
@@ -162,9 +167,12 @@ EncoderConfig read_encoder_config(const std::filesystem::path& path) {
 std::string encoder_config_json(const EncoderConfig& c) {
   auto activation = [&] {
     switch (c.activation) {
-      case Activation::Gelu: return "gelu";
-      case Activation::GeluTanh: return "gelu_new";
-      case Activation::Relu: return "relu";
+      case Activation::Gelu:
+        return "gelu";
+      case Activation::GeluTanh:
+        return "gelu_new";
+      case Activation::Relu:
+        return "relu";
     }
     return "gelu";
   };

@@ -10,6 +10,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/model/model_writer.hpp"
@@ -72,9 +73,10 @@ std::vector<std::string> lora_modules(const EncoderConfig& c, const LoraConfig& 
       const std::string first = layer_prefix(c.architecture) + "0.";
       for (const auto& [m, shape] : modules)
         if (starts_with(m, first)) names.push_back(m.substr(first.size()));
-      throw UsageError(fmt::format("the LoRA target module \"{}\" matches no linear layer of this {} encoder; "
-                                   "each layer has: {}",
-                                   t, c.model_type, fmt::join(names, ", ")));
+      throw UsageError(
+          fmt::format("the LoRA target module \"{}\" matches no linear layer of this {} encoder; "
+                      "each layer has: {}",
+                      t, c.model_type, fmt::join(names, ", ")));
     }
   }
   for (const auto& [m, shape] : modules)
@@ -152,7 +154,7 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
   try {
     j = json::parse(MappedFile(folder / kConfigName).text());
   } catch (const json::parse_error& e) {
-    fail(config_path, std::string("not valid JSON: ") + e.what());
+    fail(config_path, std::string("not valid JSON: ") + json_error_text(e));
   }
   if (!j.is_object() || j.value("peft_type", "") != "LORA")
     fail(config_path, "not a PEFT LoRA config (peft_type must be \"LORA\")");
@@ -167,7 +169,7 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
     f.base_model =
         j.value("base_model_name_or_path", json()).is_string() ? j["base_model_name_or_path"].get<std::string>() : "";
   } catch (const json::exception& e) {
-    fail(config_path, std::string("a LoRA setting is missing or has the wrong type: ") + e.what());
+    fail(config_path, std::string("a LoRA setting is missing or has the wrong type: ") + json_error_text(e));
   }
   auto is_set = [&](const char* key) {
     auto it = j.find(key);

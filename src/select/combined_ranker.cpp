@@ -9,6 +9,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 
 namespace taskscout {
@@ -156,7 +157,7 @@ CombinedRanker CombinedRanker::load(const std::filesystem::path& file) {
     r.ridge = j.value("ridge", 1.0);
     r.fitted_on = j.value("fitted_on", "");
   } catch (const nlohmann::json::exception& e) {
-    throw InputError(what + "malformed combined ranker: " + e.what());
+    throw InputError(what + "malformed combined ranker: " + json_error_text(e));
   }
   if (r.features.empty() || r.features.size() != r.weights.size())
     throw InputError(what + "the combined ranker needs one weight per feature");

@@ -6,6 +6,7 @@
 
 #include "serde_float.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/utf8.hpp"
 #include "taskscout/text/bpe.hpp"
 #include "taskscout/text/pattern.hpp"
@@ -36,12 +37,8 @@ struct Node {
   std::string path;
   const std::string& file;
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw InputError(file + ": " + path + ": " + what);
-  }
-  bool has(const char* key) const {
-    return value.is_object() && value.contains(key) && !value[key].is_null();
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw InputError(file + ": " + path + ": " + what); }
+  bool has(const char* key) const { return value.is_object() && value.contains(key) && !value[key].is_null(); }
   Node at(const char* key) const {
     if (!value.is_object()) fail("expected an object");
     if (!value.contains(key)) fail(std::string("missing \"") + key + "\"");
@@ -74,12 +71,9 @@ struct Node {
     return at("type").str();
   }
   [[noreturn]] void unsupported(const std::string& type, const char* supported) const {
-    Node{value, path + ".type", file}.fail("unsupported type \"" + type +
-                                           "\"; supported: " + supported);
+    Node{value, path + ".type", file}.fail("unsupported type \"" + type + "\"; supported: " + supported);
   }
-  bool flag(const char* key, bool fallback) const {
-    return has(key) ? at(key).boolean() : fallback;
-  }
+  bool flag(const char* key, bool fallback) const { return has(key) ? at(key).boolean() : fallback; }
 };
 
 // Standard base64 (RFC 4648, padding optional), as serde's base64 decoding of
@@ -99,8 +93,7 @@ std::string decode_base64(const Node& n) {
             : c == '+'             ? 62
             : c == '/'             ? 63
                                    : -1;
-    if (v < 0)
-      n.fail("not base64: character " + std::to_string(i) + " is '" + std::string(1, c) + "'");
+    if (v < 0) n.fail("not base64: character " + std::to_string(i) + " is '" + std::string(1, c) + "'");
     bits = bits << 6 | static_cast<std::uint32_t>(v);
     if (++count == 4) {
       out.push_back(static_cast<char>(bits >> 16));
@@ -124,8 +117,7 @@ std::string decode_base64(const Node& n) {
 // {"String": "..."} or {"Regex": "..."}.
 Pattern load_pattern(const Node& n) {
   if (n.has("String")) return Pattern::literal(decode_utf8(n.at("String").str()));
-  if (n.has("Regex"))
-    return Pattern::regex(n.at("Regex").str(), n.file + ": " + n.path + ".Regex: ");
+  if (n.has("Regex")) return Pattern::regex(n.at("Regex").str(), n.file + ": " + n.path + ".Regex: ");
   n.fail("expected {\"String\": …} or {\"Regex\": …}");
 }
 
@@ -150,19 +142,15 @@ std::unique_ptr<Normalizer> load_normalizer(const Node& n) {
   if (type == "NFKD") return std::make_unique<UnicodeNormalizer>(NormalForm::NFKD);
   if (type == "NFKC") return std::make_unique<UnicodeNormalizer>(NormalForm::NFKC);
   if (type == "Replace")
-    return std::make_unique<ReplaceNormalizer>(load_pattern(n.at("pattern")),
-                                               decode_utf8(n.at("content").str()));
-  if (type == "Prepend")
-    return std::make_unique<PrependNormalizer>(decode_utf8(n.at("prepend").str()));
+    return std::make_unique<ReplaceNormalizer>(load_pattern(n.at("pattern")), decode_utf8(n.at("content").str()));
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(decode_utf8(n.at("prepend").str()));
   if (type == "Strip")
-    return std::make_unique<StripNormalizer>(n.flag("strip_left", true),
-                                             n.flag("strip_right", true));
+    return std::make_unique<StripNormalizer>(n.flag("strip_left", true), n.flag("strip_right", true));
   if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
   if (type == "Sequence") {
     Node list = n.at("normalizers");
     std::vector<std::unique_ptr<Normalizer>> steps;
-    for (std::size_t i = 0; i < list.array().size(); ++i)
-      steps.push_back(load_normalizer(list.at(i)));
+    for (std::size_t i = 0; i < list.array().size(); ++i) steps.push_back(load_normalizer(list.at(i)));
     return std::make_unique<SequenceNormalizer>(std::move(steps));
   }
   n.unsupported(type, kNormalizers);
@@ -175,8 +163,7 @@ SplitBehavior load_behavior(const Node& n) {
   if (s == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
   if (s == "MergedWithNext") return SplitBehavior::MergedWithNext;
   if (s == "Contiguous") return SplitBehavior::Contiguous;
-  n.fail("expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, got \"" +
-         s + "\"");
+  n.fail("expected Removed, Isolated, MergedWithPrevious, MergedWithNext or Contiguous, got \"" + s + "\"");
 }
 
 std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
@@ -185,14 +172,12 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplit>();
   if (type == "Whitespace") return std::make_unique<WhitespacePreTokenizer>();
   if (type == "Punctuation")
-    return std::make_unique<PunctuationPreTokenizer>(
-        n.has("behavior") ? load_behavior(n.at("behavior")) : SplitBehavior::Isolated);
-  if (type == "Digits")
-    return std::make_unique<DigitsPreTokenizer>(n.flag("individual_digits", false));
+    return std::make_unique<PunctuationPreTokenizer>(n.has("behavior") ? load_behavior(n.at("behavior"))
+                                                                       : SplitBehavior::Isolated);
+  if (type == "Digits") return std::make_unique<DigitsPreTokenizer>(n.flag("individual_digits", false));
   if (type == "Split")
-    return std::make_unique<SplitPreTokenizer>(
-        std::make_shared<const Pattern>(load_pattern(n.at("pattern"))),
-        load_behavior(n.at("behavior")), n.flag("invert", false));
+    return std::make_unique<SplitPreTokenizer>(std::make_shared<const Pattern>(load_pattern(n.at("pattern"))),
+                                               load_behavior(n.at("behavior")), n.flag("invert", false));
   if (type == "CharDelimiterSplit") {
     const std::u32string d = decode_utf8(n.at("delimiter").str());
     if (d.size() != 1) n.at("delimiter").fail("expected one character");
@@ -215,8 +200,7 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
       else if (s == "never")
         o.prepend = P::Never;
       else
-        n.at("prepend_scheme")
-            .fail("expected \"always\", \"first\" or \"never\", got \"" + s + "\"");
+        n.at("prepend_scheme").fail("expected \"always\", \"first\" or \"never\", got \"" + s + "\"");
     } else if (n.has("add_prefix_space")) {  // files before tokenizers 0.19
       o.prepend = n.at("add_prefix_space").boolean() ? P::Always : P::Never;
     }
@@ -233,8 +217,7 @@ std::unique_ptr<PreTokenizer> load_pre_tokenizer(const Node& n) {
   if (type == "Sequence") {
     Node list = n.at("pretokenizers");
     std::vector<std::unique_ptr<PreTokenizer>> steps;
-    for (std::size_t i = 0; i < list.array().size(); ++i)
-      steps.push_back(load_pre_tokenizer(list.at(i)));
+    for (std::size_t i = 0; i < list.array().size(); ++i) steps.push_back(load_pre_tokenizer(list.at(i)));
     return std::make_unique<SequencePreTokenizer>(std::move(steps));
   }
   n.unsupported(type, kPreTokenizers);
@@ -245,8 +228,7 @@ Vocab load_vocab(const Node& n) {
   if (!vocab.value.is_object()) vocab.fail("expected an object of token: id");
   Vocab v;
   for (const auto& [token, id] : vocab.value.items())
-    v.add(token, Node{id, vocab.path + "[\"" + token + "\"]", n.file}.id(),
-          n.file + ": " + vocab.path + ": ");
+    v.add(token, Node{id, vocab.path + "[\"" + token + "\"]", n.file}.id(), n.file + ": " + vocab.path + ": ");
   return v;
 }
 
@@ -257,8 +239,7 @@ std::optional<std::string> optional_str(const Node& n, const char* key) {
 
 // BPE: merges as "a b" strings (older files) or [a, b] arrays (tokenizers >= 0.20).
 std::unique_ptr<Model> load_bpe(const Node& n, bool byte_level) {
-  if (n.has("dropout"))
-    n.at("dropout").fail("BPE dropout is not supported (it is random); set it to null");
+  if (n.has("dropout")) n.at("dropout").fail("BPE dropout is not supported (it is random); set it to null");
   BpeOptions o;
   o.byte_level = byte_level;
   o.unk_token = optional_str(n, "unk_token");
@@ -296,8 +277,7 @@ std::unique_ptr<Model> load_unigram(const Node& n) {
   pieces.reserve(vocab.array().size());
   for (std::size_t i = 0; i < vocab.array().size(); ++i) {
     Node p = vocab.at(i);
-    if (!p.value.is_array() || p.value.size() != 2 || !p.value[1].is_number())
-      p.fail("expected [piece, score]");
+    if (!p.value.is_array() || p.value.size() != 2 || !p.value[1].is_number()) p.fail("expected [piece, score]");
     pieces.emplace_back(p.at(std::size_t{0}).str(), p.value[1].get<double>());
   }
   UnigramOptions o;
@@ -311,15 +291,13 @@ std::unique_ptr<Model> load_model(const Node& n, bool byte_level) {
   if (n.has("type") && n.at("type").str() == "Unigram") return load_unigram(n);
   // Files from old tokenizers versions may leave out the model's type (HF then tries each
   // model in turn): WordPiece is the one with a continuing_subword_prefix and no merges.
-  const bool untyped_wordpiece =
-      !n.has("type") && n.has("continuing_subword_prefix") && !n.has("merges");
+  const bool untyped_wordpiece = !n.has("type") && n.has("continuing_subword_prefix") && !n.has("merges");
   const std::string type = untyped_wordpiece ? "WordPiece" : n.type(kModels);
   if (type != "WordPiece") n.unsupported(type, kModels);
   Vocab v = load_vocab(n);
   WordPieceOptions o;
   if (n.has("unk_token")) o.unk_token = n.at("unk_token").str();
-  if (n.has("continuing_subword_prefix"))
-    o.continuing_subword_prefix = n.at("continuing_subword_prefix").str();
+  if (n.has("continuing_subword_prefix")) o.continuing_subword_prefix = n.at("continuing_subword_prefix").str();
   if (n.has("max_input_chars_per_word")) {
     auto m = n.at("max_input_chars_per_word").integer();
     if (m < 0) n.at("max_input_chars_per_word").fail("must not be negative");
@@ -361,8 +339,7 @@ TemplateProcessing load_processor(const Node& n) {
                                        n.flag("add_prefix_space", true));
   }
   if (type == "ByteLevel")
-    return TemplateProcessing::byte_level(n.flag("trim_offsets", true),
-                                          n.flag("add_prefix_space", true));
+    return TemplateProcessing::byte_level(n.flag("trim_offsets", true), n.flag("add_prefix_space", true));
   if (type == "BertProcessing") {
     Node cls = n.at("cls"), sep = n.at("sep");
     if (cls.array().size() != 2) cls.fail("expected [token, id]");
@@ -420,8 +397,7 @@ PaddingOptions load_padding(const Node& n) {
     }
   }
   if (n.has("direction")) p.side = load_side(n.at("direction"));
-  if (n.has("pad_to_multiple_of"))
-    p.multiple_of = static_cast<std::size_t>(n.at("pad_to_multiple_of").id());
+  if (n.has("pad_to_multiple_of")) p.multiple_of = static_cast<std::size_t>(n.at("pad_to_multiple_of").id());
   if (n.has("pad_id")) p.pad_id = n.at("pad_id").id();
   if (n.has("pad_type_id")) p.pad_type_id = n.at("pad_type_id").id();
   if (n.has("pad_token")) p.pad_token = n.at("pad_token").str();
@@ -437,12 +413,11 @@ std::string read_file(const std::filesystem::path& path, const char* what) {
 }
 
 json parse(std::string_view text, const std::string& file) {
-  if (auto bad = find_invalid_utf8(text))
-    throw InputError(file + ": invalid UTF-8 at byte " + std::to_string(*bad));
+  if (auto bad = find_invalid_utf8(text)) throw InputError(file + ": invalid UTF-8 at byte " + std::to_string(*bad));
   try {
     return parse_json_as_serde(text);  // floats exactly as the tokenizers crate reads them
   } catch (const json::parse_error& e) {
-    throw InputError(file + ": not valid JSON (" + e.what() + ")");
+    throw InputError(file + ": not valid JSON (" + json_error_text(e) + ")");
   }
 }
 
@@ -453,8 +428,7 @@ std::unique_ptr<Normalizer> normalizer_from_json(std::string_view text, const st
   return load_normalizer(Node{doc, "normalizer", where});
 }
 
-std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(std::string_view text,
-                                                      const std::string& where) {
+std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(std::string_view text, const std::string& where) {
   const json doc = parse(text, where);
   return load_pre_tokenizer(Node{doc, "pre_tokenizer", where});
 }
@@ -480,12 +454,10 @@ Tokenizer Tokenizer::from_json(std::string_view text, const std::string& file) {
       added.add(k);
     }
   }
-  auto pre_tokenizer =
-      root.has("pre_tokenizer") ? load_pre_tokenizer(root.at("pre_tokenizer")) : nullptr;
+  auto pre_tokenizer = root.has("pre_tokenizer") ? load_pre_tokenizer(root.at("pre_tokenizer")) : nullptr;
   const bool byte_level = pre_tokenizer && pre_tokenizer->byte_level();
   Tokenizer tok(load_model(root.at("model"), byte_level),
-                root.has("normalizer") ? load_normalizer(root.at("normalizer")) : nullptr,
-                std::move(pre_tokenizer),
+                root.has("normalizer") ? load_normalizer(root.at("normalizer")) : nullptr, std::move(pre_tokenizer),
                 root.has("post_processor")
                     ? std::optional<TemplateProcessing>(load_processor(root.at("post_processor")))
                     : std::nullopt,
@@ -499,8 +471,7 @@ Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
   return from_json(read_file(path, "the tokenizer"), path.string());
 }
 
-Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt,
-                                const std::filesystem::path& config_path) {
+Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt, const std::filesystem::path& config_path) {
   json config = json::object();
   const std::string file = config_path.string();
   if (!config_path.empty()) config = parse(read_file(config_path, "the tokenizer config"), file);
@@ -521,8 +492,7 @@ Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt,
   auto id_of = [&](const std::string& t) {
     auto id = vocab.find(t);
     if (!id)
-      throw InputError(where + "the special token \"" + t +
-                       "\" is not in the vocabulary; add it or name another in " +
+      throw InputError(where + "the special token \"" + t + "\" is not in the vocabulary; add it or name another in " +
                        (file.empty() ? "tokenizer_config.json" : file));
     return *id;
   };
@@ -544,9 +514,8 @@ Tokenizer Tokenizer::from_vocab(const std::filesystem::path& vocab_txt,
   const auto cls = id_of(token("cls_token", "[CLS]")), sep = id_of(token("sep_token", "[SEP]"));
   WordPieceOptions w;
   w.unk_token = token("unk_token", "[UNK]");
-  Tokenizer tok(std::make_unique<WordPiece>(std::move(vocab), w, where),
-                std::make_unique<BertNormalizer>(o), std::make_unique<BertPreTokenizer>(),
-                TemplateProcessing::bert(cls, sep), std::move(added));
+  Tokenizer tok(std::make_unique<WordPiece>(std::move(vocab), w, where), std::make_unique<BertNormalizer>(o),
+                std::make_unique<BertPreTokenizer>(), TemplateProcessing::bert(cls, sep), std::move(added));
   PaddingOptions p;
   p.pad_token = token("pad_token", "[PAD]");
   p.pad_id = *tok.token_to_id(p.pad_token);

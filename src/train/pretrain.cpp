@@ -15,6 +15,7 @@
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/model/checkpoint.hpp"
@@ -217,7 +218,10 @@ BatchResult mlm_batch(const Model& m, const at::Tensor& ids, const MaskingOption
 // ---- checkpoint ------------------------------------------------------------------------
 
 json log_json(const PretrainLogEntry& e) {
-  json j = {{"step", e.step}, {"split", e.split}, {"loss", e.loss}, {"accuracy", e.accuracy},
+  json j = {{"step", e.step},
+            {"split", e.split},
+            {"loss", e.loss},
+            {"accuracy", e.accuracy},
             {"masked_tokens", e.masked_tokens}};
   if (e.split == "train") {
     j["learning_rate"] = e.learning_rate;
@@ -266,7 +270,8 @@ void write_checkpoint(const fs::path& out, const Snapshot& s) {
   for (const ParameterSpec& spec : parameter_specs(s.model.config))
     if (auto it = s.model.encoder.find(spec.name); it != s.model.encoder.end())
       tensors.emplace_back(prefix + spec.name, it->second);
-  for (const ParameterSpec& spec : mlm_head_specs(s.model.config)) tensors.emplace_back(spec.name, s.model.head.at(spec.name));
+  for (const ParameterSpec& spec : mlm_head_specs(s.model.config))
+    tensors.emplace_back(spec.name, s.model.head.at(spec.name));
   write_tensors(dir / "model.safetensors", tensors);
   text::write_bert_tokenizer(dir, s.vocab, s.tokenizer);
 
@@ -281,16 +286,20 @@ void write_checkpoint(const fs::path& out, const Snapshot& s) {
     lines += log_json(e).dump() + "\n";
   }
   write_file_atomically(dir / kLog, lines);
-  const json trainer = {
-      {"format", kFormat},
-      {"step", s.step},
-      {"threads", thread_count()},
-      {"config", json::parse(pretrain_config_json(s.config))},
-      {"corpus", {{"texts", s.corpus.texts.size()}, {"bytes", s.corpus.bytes},
-                  {"fingerprint", fmt::format("{:016x}", s.corpus.fingerprint())}}},
-      {"window", {{"loss_sum", s.window.loss_sum}, {"steps", s.window.steps}, {"masked", s.window.masked},
-                  {"correct", s.window.correct}}},
-      {"log", log}};
+  const json trainer = {{"format", kFormat},
+                        {"step", s.step},
+                        {"threads", thread_count()},
+                        {"config", json::parse(pretrain_config_json(s.config))},
+                        {"corpus",
+                         {{"texts", s.corpus.texts.size()},
+                          {"bytes", s.corpus.bytes},
+                          {"fingerprint", fmt::format("{:016x}", s.corpus.fingerprint())}}},
+                        {"window",
+                         {{"loss_sum", s.window.loss_sum},
+                          {"steps", s.window.steps},
+                          {"masked", s.window.masked},
+                          {"correct", s.window.correct}}},
+                        {"log", log}};
   write_file_atomically(dir / kState, trainer.dump(1) + "\n");
   staged.commit();
 }
@@ -326,7 +335,7 @@ PretrainConfig parse_pretrain_config(std::string_view text, const std::string& s
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
-    throw InputError(location(source) + "malformed JSON: " + e.what());
+    throw InputError(location(source) + "malformed JSON: " + json_error_text(e));
   }
   if (!j.is_object()) throw InputError(location(source) + "the pretraining config must be a JSON object");
   PretrainConfig c;
@@ -404,7 +413,7 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
     try {
       state = json::parse(read_text_file(from / kState));
     } catch (const json::exception& e) {
-      throw InputError(location((from / kState).string()) + "malformed trainer state: " + e.what());
+      throw InputError(location((from / kState).string()) + "malformed trainer state: " + json_error_text(e));
     }
     const std::string where = location((from / kState).string());
     if (state.value("format", "") != kFormat)
@@ -422,9 +431,10 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
                                            state["corpus"]["texts"].dump(), state["corpus"]["fingerprint"].dump(),
                                            corpus.texts.size(), fingerprint));
     if (state.value("threads", 0) != thread_count())
-      note(fmt::format("the checkpoint was written with {} threads, this run uses {}: results may differ from an "
-                       "uninterrupted run in the last bits",
-                       state.value("threads", 0), thread_count()));
+      note(
+          fmt::format("the checkpoint was written with {} threads, this run uses {}: results may differ from an "
+                      "uninterrupted run in the last bits",
+                      state.value("threads", 0), thread_count()));
   } else {
     if (fs::exists(out / kState))
       throw UsageError(location(out.string()) +
@@ -473,14 +483,17 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
   const at::Tensor blocks = pack_blocks(tokenizer, corpus, split.train, config.sequence_length, &train_tokens);
   at::Tensor eval_blocks = pack_blocks(tokenizer, corpus, split.eval, config.sequence_length, &eval_tokens);
   if (blocks.size(0) == 0)
-    throw InputError(fmt::format("the training texts hold {} tokens, fewer than one block of sequence_length {}; "
-                                 "give a larger corpus or a shorter sequence_length",
-                                 train_tokens, config.sequence_length));
+    throw InputError(
+        fmt::format("the training texts hold {} tokens, fewer than one block of sequence_length {}; "
+                    "give a larger corpus or a shorter sequence_length",
+                    train_tokens, config.sequence_length));
   if (config.eval_fraction > 0 && eval_blocks.size(0) == 0)
-    throw InputError(fmt::format("the {} held-out texts hold {} tokens, fewer than one block of sequence_length {}; "
-                                 "raise eval_fraction or lower sequence_length (eval_fraction 0: no evaluation)",
-                                 split.eval.size(), eval_tokens, config.sequence_length));
-  eval_blocks = eval_blocks.slice(0, 0, std::min<std::int64_t>(eval_blocks.size(0), config.eval_batches * config.batch_size));
+    throw InputError(
+        fmt::format("the {} held-out texts hold {} tokens, fewer than one block of sequence_length {}; "
+                    "raise eval_fraction or lower sequence_length (eval_fraction 0: no evaluation)",
+                    split.eval.size(), eval_tokens, config.sequence_length));
+  eval_blocks =
+      eval_blocks.slice(0, 0, std::min<std::int64_t>(eval_blocks.size(0), config.eval_batches * config.batch_size));
   result.train_blocks = blocks.size(0);
   result.eval_blocks = eval_blocks.size(0);
   note(fmt::format("tokens: {} for training ({} blocks of {}), {} held out ({} blocks evaluated)", train_tokens,

@@ -9,6 +9,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/model/checkpoint.hpp"
 #include "taskscout/model/model_folder.hpp"
@@ -43,7 +44,7 @@ Sidecar read_sidecar(const fs::path& folder) {
     s.labels = j.value("labels", std::vector<std::string>{});
     s.max_length = j.value("max_length", std::size_t{128});
   } catch (const json::exception& e) {
-    throw InputError(location(path.string()) + "malformed: " + e.what());
+    throw InputError(location(path.string()) + "malformed: " + json_error_text(e));
   }
   return s;
 }

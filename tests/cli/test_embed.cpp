@@ -108,6 +108,37 @@ TEST_F(Embed, NeverOverwritesItsModelOrAFileTaskscoutDidNotWrite) {
   one_line(embed(tmp / "text.npy"), "not an .npy array");
 }
 
+TEST_F(Embed, SymlinkLoopsAndBrokenJsonAreOneCleanErrorLine) {
+  testing::write_text(tmp / "data.csv", "text\ngood\n");
+  auto one_line = [&](const fs::path& model, const std::string& needle) {
+    const auto r =
+        run_taskscout("embed --model " + q(model) + " --data " + q(tmp / "data.csv") + " --out " + q(tmp / "out.npy"));
+    EXPECT_EQ(r.exit_code, 1) << r.err;  // not an internal error (3)
+    EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(r.err.find("internal"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("[json.exception"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  };
+  fs::create_symlink("loop-b", tmp / "loop-a");
+  fs::create_symlink("loop-a", tmp / "loop-b");
+  one_line(tmp / "loop-a", "points back at itself");
+  const fs::path looped = model("bert");
+  fs::remove(looped / "vocab.txt");
+  fs::create_symlink("v2", looped / "vocab.txt");
+  fs::create_symlink("vocab.txt", looped / "v2");
+  one_line(looped, "vocab.txt");
+  const fs::path broken = model("distilbert");
+  testing::write_text(broken / "config.json", "{\"hidden_size\": 32,");
+  one_line(broken, "config.json: not valid JSON: parse error at line 1, column 20");
+  const fs::path bad_tokenizer = tmp / "bad-tokenizer";
+  fs::create_directories(bad_tokenizer);
+  for (const char* f : {"config.json", "model.safetensors"})
+    fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, bad_tokenizer / f);
+  testing::write_text(bad_tokenizer / "tokenizer.json", "{\"model\": ");
+  one_line(bad_tokenizer, "tokenizer.json: not valid JSON (parse error at line 1");
+}
+
 TEST_F(Embed, TruncationIsReportedAndPoolerNeedsAPooler) {
   const fs::path bert = model("bert");
   testing::write_text(tmp / "d.csv", "text\nthe movie was very very very good\nbad\n");

@@ -21,6 +21,7 @@
 #include "taskscout/eval/task_suite.hpp"
 #include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/table.hpp"
 #include "taskscout/registry/fingerprint.hpp"
@@ -121,7 +122,7 @@ std::string settle_config(const fs::path& out, const nlohmann::ordered_json& set
     try {
       old = nlohmann::ordered_json::parse(MappedFile(file).text());
     } catch (const nlohmann::json::exception& e) {
-      throw InputError(location(file.string()) + "not a benchmark configuration (" + e.what() +
+      throw InputError(location(file.string()) + "not a benchmark configuration (" + json_error_text(e) +
                        "); use another output folder");
     }
     if (!old.contains("settings") || !old["settings"].is_object() || !old.contains("tasks"))
