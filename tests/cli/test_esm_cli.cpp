@@ -71,7 +71,7 @@ TEST_F(EsmCli, AMalformedBaseFingerprintIsRefusedBeforeAnythingIsWritten) {
   EXPECT_FALSE(std::filesystem::exists(dir / "m.safetensors"));
 }
 
-TEST_F(EsmCli, ReplacesItsOwnEsmButNotAnInputOrAForeignFile) {
+TEST_F(EsmCli, ReplacesItsOwnEsmButNotAForeignFile) {
   auto train = [&](const std::string& out, const std::string& extra = "") {
     return run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
                          " --out " + path(out) + extra);
