@@ -188,11 +188,12 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
                                   });
   }
   at::Tensor tuned_embeddings;
+  text::Tokenizer tuned_tokenizer = task_tokenizer(tuned.model, model_folder);
   {
     Phase phase(progress, "embedding (fine-tuned)", total_texts);
-    text::Tokenizer tokenizer = task_tokenizer(tuned.model, model_folder);
     // The same truncation as the base's embeddings, so row i embeds the same tokens.
-    const TokenizedTexts tokens = tokenize_texts(tokenizer, texts, pairs, base_embeddings.max_length, source.path);
+    const TokenizedTexts tokens =
+        tokenize_texts(tuned_tokenizer, texts, pairs, base_embeddings.max_length, source.path);
     tuned_embeddings = embed_with_task_model(tuned.model, tokens, o.embedding, o.batch_size,
                                              [&](std::size_t done) { phase.advance(static_cast<std::int64_t>(done)); });
   }
@@ -231,8 +232,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
     Stopwatch watch;
     TaskEmbOptions taskemb = o.taskemb;
     taskemb.seed = o.fine_tune.seed;
-    text::Tokenizer tokenizer = task_tokenizer(tuned.model, model_folder);
-    write_fisher_artifact(fisher_file, task_embedding(tuned.model, tokenizer, train, taskemb), base_fingerprint,
+    write_fisher_artifact(fisher_file, task_embedding(tuned.model, tuned_tokenizer, train, taskemb), base_fingerprint,
                           std::min(train.size(), taskemb.max_examples));
     result.taskemb_seconds = watch.seconds();
     phase.advance(1);

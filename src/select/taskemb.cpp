@@ -29,33 +29,18 @@ at::Tensor task_embedding(const TaskModel& model, text::Tokenizer& tokenizer, co
         throw InputError(location(data.path) +
                          fmt::format("label id {} is beyond the model's {} classes", id, classes));
 
-  const std::vector<std::size_t> rows = sample_rows(data.size(), o.max_examples, o.seed);
-  std::vector<std::string> texts, pairs;
-  for (std::size_t r : rows) {
-    texts.push_back(data.texts[r]);
-    if (!data.text_pairs.empty()) pairs.push_back(data.text_pairs[r]);
-  }
-  const TokenizedTexts tokens =
-      tokenize_texts(tokenizer, texts, pairs, o.max_length > 0 ? o.max_length : model.max_length, data.path);
-
+  const Dataset sample = select_rows(data, sample_rows(data.size(), o.max_examples, o.seed));
+  const TokenizedTexts tokens = tokenize_texts(tokenizer, sample.texts, sample.text_pairs,
+                                               o.max_length > 0 ? o.max_length : model.max_length, data.path);
   at::Tensor fisher;  // [L+1, D]
-  for (std::size_t start = 0; start < rows.size(); start += o.batch_size) {
-    std::vector<std::size_t> batch_rows(std::min(o.batch_size, rows.size() - start));
-    std::iota(batch_rows.begin(), batch_rows.end(), start);
-    at::Tensor labels;
-    if (regression) {
-      std::vector<float> y;
-      for (std::size_t k : batch_rows) y.push_back(static_cast<float>(data.values[rows[k]]));
-      labels = at::tensor(y, at::kFloat);
-    } else {
-      std::vector<std::int64_t> y;
-      for (std::size_t k : batch_rows) y.push_back(data.label_ids[rows[k]]);
-      labels = at::tensor(y, at::kLong);
-    }
-    const at::Tensor part = batch_fisher(model, make_batch(tokens, batch_rows, model.config.pad_token_id), labels);
+  for (std::size_t start = 0; start < sample.size(); start += o.batch_size) {
+    std::vector<std::size_t> rows(std::min(o.batch_size, sample.size() - start));
+    std::iota(rows.begin(), rows.end(), start);
+    const at::Tensor part =
+        batch_fisher(model, make_batch(tokens, rows, model.config.pad_token_id), batch_labels(sample, rows));
     fisher = fisher.defined() ? fisher + part : part;
   }
-  fisher /= static_cast<double>(rows.size());
+  fisher /= static_cast<double>(sample.size());
   if (!at::isfinite(fisher).all().item<bool>())
     throw InputError(location(data.path) + "the task embedding is not finite: the model's loss overflows on this data");
   return fisher;

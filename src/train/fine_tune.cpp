@@ -51,16 +51,6 @@ std::vector<std::size_t> training_rows(std::size_t n, std::size_t max_examples, 
 at::Tensor trainable(const at::Tensor& t) { return t.detach().clone().set_requires_grad(true); }
 
 // The targets of the given rows: class ids, or float values for regression.
-at::Tensor targets(const Dataset& d, std::span<const std::size_t> rows) {
-  if (d.kind == LabelKind::Regression) {
-    std::vector<float> v;
-    for (std::size_t r : rows) v.push_back(static_cast<float>(d.values[r]));
-    return at::tensor(v, at::kFloat);
-  }
-  std::vector<std::int64_t> v;
-  for (std::size_t r : rows) v.push_back(d.label_ids[r]);
-  return at::tensor(v, at::kLong);
-}
 
 }  // namespace
 
@@ -241,7 +231,7 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
       const std::span<const std::size_t> rows(order.data() + start, std::min(order.size() - start, o.batch_size));
       const Batch batch = make_batch(train_texts, rows, m.config.pad_token_id);
       const at::Tensor logits = task_logits(m, batch.input_ids, batch.attention_mask, batch.token_type_ids);
-      const at::Tensor loss = classification_loss(logits, targets(train, rows), class_weights);
+      const at::Tensor loss = classification_loss(logits, batch_labels(train, rows), class_weights);
       loss.backward();
       if (o.max_grad_norm > 0) clip_grad_norm(trained, o.max_grad_norm);
       const double lr = schedule.learning_rate(step);

@@ -245,6 +245,17 @@ TokenizedTexts tokenize_texts(text::Tokenizer& tokenizer, std::span<const std::s
   return out;
 }
 
+at::Tensor batch_labels(const Dataset& d, std::span<const std::size_t> rows) {
+  if (d.kind == LabelKind::Regression) {
+    std::vector<float> v;
+    for (std::size_t r : rows) v.push_back(static_cast<float>(d.values[r]));
+    return at::tensor(v, at::kFloat);
+  }
+  std::vector<std::int64_t> v;
+  for (std::size_t r : rows) v.push_back(d.label_ids[r]);
+  return at::tensor(v, at::kLong);
+}
+
 Batch make_batch(const TokenizedTexts& texts, std::span<const std::size_t> rows, std::int64_t pad_id) {
   std::vector<const text::Encoding*> batch(rows.size());
   for (std::size_t r = 0; r < rows.size(); ++r) batch[r] = &texts.encodings.at(rows[r]);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "taskscout/io/dataset.hpp"
 #include "taskscout/model/adapter.hpp"
 #include "taskscout/model/config.hpp"
 #include "taskscout/model/encoder.hpp"
@@ -81,6 +82,8 @@ struct Batch {
   at::Tensor input_ids, attention_mask, token_type_ids;
 };
 Batch make_batch(const TokenizedTexts& texts, std::span<const std::size_t> rows, std::int64_t pad_id);
+// The labels of the given rows: class ids (int64) or, for regression, values (float).
+at::Tensor batch_labels(const Dataset& data, std::span<const std::size_t> rows);
 
 // Logits for every text, in input order, batched by length under c10::InferenceMode.
 // `progress` is called with the texts done so far.
