@@ -80,6 +80,15 @@ json read_json(const fs::path& path) {
 
 }  // namespace
 
+json adapters_library_meta(const EncoderConfig& c, const std::string& name, const std::string& base_model) {
+  return {{"hidden_size", c.hidden_size},
+          {"model_class", adapter_model_class(c.architecture)},
+          {"model_name", base_model},
+          {"model_type", c.model_type},
+          {"name", name},
+          {"version", kVersion}};
+}
+
 std::int64_t AdapterConfig::bottleneck(std::int64_t hidden_size) const {
   return std::max<std::int64_t>(1, hidden_size / reduction_factor);
 }
@@ -99,11 +108,15 @@ AdapterPlacement parse_adapter_placement(const std::string& text) {
       fmt::format("unknown adapter placement \"{}\"; use pfeiffer (seq_bn) or houlsby (double_seq_bn)", text));
 }
 
-AdapterSites adapter_sites(Architecture a, std::int64_t layer, const std::string& name) {
+AdapterSites adapter_locations(Architecture a, std::int64_t layer) {
   const std::string p = layer_prefix(a) + std::to_string(layer) + ".";
-  if (a == Architecture::DistilBert)
-    return {p + "attention_adapters.adapters." + name, p + "output_adapters.adapters." + name};
-  return {p + "attention.output.adapters." + name, p + "output.adapters." + name};
+  if (a == Architecture::DistilBert) return {p + "attention_adapters", p + "output_adapters"};
+  return {p + "attention.output", p + "output"};
+}
+
+AdapterSites adapter_sites(Architecture a, std::int64_t layer, const std::string& name) {
+  const AdapterSites where = adapter_locations(a, layer);
+  return {where.attention + ".adapters." + name, where.output + ".adapters." + name};
 }
 
 ParameterMap init_adapter(const EncoderConfig& c, const AdapterConfig& a, std::uint64_t seed) {
@@ -154,13 +167,7 @@ void write_adapter_files(const fs::path& folder, const EncoderConfig& c, const A
                        {"stochastic_depth", 0.0},
                        {"use_gating", false},
                        {"architecture", "bottleneck"}};
-  const json meta = {{"hidden_size", c.hidden_size},
-                     {"model_class", adapter_model_class(c.architecture)},
-                     {"model_name", f.base_model},
-                     {"model_type", c.model_type},
-                     {"name", a.name},
-                     {"version", kVersion}};
-  json adapter_json = meta;
+  json adapter_json = adapters_library_meta(c, a.name, f.base_model);
   adapter_json["config"] = config;
   write_file_atomically(folder / kConfigName, adapter_json.dump(2) + "\n");
 
@@ -169,21 +176,26 @@ void write_adapter_files(const fs::path& folder, const EncoderConfig& c, const A
   for (const auto& [name, shape] : adapter_specs(c, a)) tensors.emplace_back(prefix + name, parameter(f.encoder, name));
   write_tensors(folder / kWeightsName, tensors);
 
-  const std::int64_t num_labels = parameter(f.head, "classifier.out_proj.weight").size(0);
+  write_flex_head(folder, c, {f.head, f.labels}, a.name, f.base_model);
+}
+
+void write_flex_head(const fs::path& folder, const EncoderConfig& c, const FlexHead& h, const std::string& name,
+                     const std::string& base_model) {
+  const std::int64_t num_labels = parameter(h.head, "classifier.out_proj.weight").size(0);
   json label2id = json::object();
-  for (std::size_t i = 0; i < f.labels.size(); ++i) label2id[f.labels[i]] = i;
-  json head_json = meta;
+  for (std::size_t i = 0; i < h.labels.size(); ++i) label2id[h.labels[i]] = i;
+  json head_json = adapters_library_meta(c, name, base_model);
   head_json["config"] = {{"head_type", "classification"},
                          {"num_labels", num_labels},
                          {"layers", 2},
                          {"activation_function", "tanh"},
-                         {"label2id", f.labels.empty() ? json(nullptr) : label2id},
+                         {"label2id", h.labels.empty() ? json(nullptr) : label2id},
                          {"use_pooler", false},
                          {"bias", true},
                          {"dropout_prob", nullptr}};
   write_file_atomically(folder / kHeadConfigName, head_json.dump(2) + "\n");
   std::vector<std::pair<std::string, at::Tensor>> head;
-  for (const auto& [name, t] : f.head) head.emplace_back(flex_head_name(name, a.name), t);
+  for (const auto& [tensor, t] : h.head) head.emplace_back(flex_head_name(tensor, name), t);
   write_tensors(folder / kHeadWeightsName, head);
 }
 
@@ -264,6 +276,15 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
                                        f.config.placement == AdapterPlacement::Pfeiffer ? "Pfeiffer" : "Houlsby",
                                        c.num_layers, f.encoder.size()));
 
+  FlexHead head = read_flex_head(folder, f.config.name);
+  f.head = std::move(head.head);
+  f.labels = std::move(head.labels);
+  return f;
+}
+
+FlexHead read_flex_head(const fs::path& folder, const std::string& name) {
+  auto fail = [](const std::string& file, const std::string& what) { throw InputError(location(file) + what); };
+  FlexHead f;
   const json h = read_json(folder / kHeadConfigName);
   const std::string head_path = (folder / kHeadConfigName).string();
   if (!h.is_object() || !h.contains("config") || h["config"].value("head_type", "") != "classification")
@@ -283,7 +304,7 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
   const SafetensorsFile head_file(folder / kHeadWeightsName);
   for (const char* in_memory :
        {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias"}) {
-    const std::string saved = flex_head_name(in_memory, f.config.name);
+    const std::string saved = flex_head_name(in_memory, name);
     if (!head_file.contains(saved)) fail(head_file.path(), fmt::format("tensor \"{}\" is missing", saved));
     f.head[in_memory] = as_tensor(head_file.get(saved)).to(at::kFloat);
   }

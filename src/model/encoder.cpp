@@ -9,6 +9,7 @@
 #include "taskscout/core/array.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/adapter.hpp"
+#include "taskscout/model/adapter_composition.hpp"
 #include "taskscout/model/parameter_names.hpp"
 
 namespace taskscout {
@@ -124,10 +125,38 @@ at::Tensor add_and_norm(const EncoderConfig& c, const ParameterMap& p, const std
   return layer_norm(p, norm, h + x, c.layer_norm_eps);
 }
 
+// LN(combine(z, a_1..a_K) + h + x) with the composition's K adapters at `location` when
+// the map has them there (adapter_composition.hpp), else LN(h + x).
+at::Tensor composed_add_and_norm(const EncoderConfig& c, const ParameterMap& p, const std::string& norm,
+                                 const at::Tensor& h, const at::Tensor& x, const std::string& location,
+                                 bool attention_site, const BottleneckOptions& a) {
+  const AdapterComposition& composition = *a.composition;
+  if (!p.count(location + ".adapters." + composition.adapters.front() + ".adapter_down.0.weight"))
+    return layer_norm(p, norm, h + x, c.layer_norm_eps);
+  const at::Tensor in = a.original_ln_before ? layer_norm(p, norm, h + x, c.layer_norm_eps) : h;
+  std::vector<at::Tensor> ups;
+  for (const std::string& name : composition.adapters) {
+    const std::string site = location + ".adapters." + name;
+    at::Tensor z =
+        at::linear(in, parameter(p, site + ".adapter_down.0.weight"), parameter(p, site + ".adapter_down.0.bias"));
+    z = a.swish ? at::silu(z) : at::relu(z);
+    ups.push_back(at::linear(z, parameter(p, site + ".adapter_up.weight"), parameter(p, site + ".adapter_up.bias")));
+  }
+  const at::Tensor combined = combine_adapter_outputs(p, composition, location, attention_site, in, at::stack(ups, 2));
+  return layer_norm(p, norm, combined + h + x, c.layer_norm_eps);
+}
+
 // A post-norm transformer layer (the same arithmetic in BERT and DistilBERT).
 at::Tensor layer(const EncoderConfig& c, const ParameterMap& p, std::int64_t index, const at::Tensor& x,
                  const at::Tensor& mask, const EncodeOptions& o) {
   const LayerNames n = layer_names(c.architecture, index);
+  if (o.adapter.composition) {
+    const AdapterSites sites = adapter_locations(c.architecture, index);
+    const at::Tensor h = composed_add_and_norm(c, p, n.attention_norm, attention(c, p, n, x, mask, o), x,
+                                               sites.attention, true, o.adapter);
+    const at::Tensor f = adapted_linear(p, n.ffn_out, activate(c.activation, adapted_linear(p, n.ffn_in, h, o)), o);
+    return composed_add_and_norm(c, p, n.output_norm, f, h, sites.output, false, o.adapter);
+  }
   std::string attention_site, output_site;
   if (!o.adapter.name.empty()) {
     const AdapterSites s = adapter_sites(c.architecture, index, o.adapter.name);

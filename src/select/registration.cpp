@@ -78,6 +78,8 @@ std::map<std::string, fs::path> model_artifacts(FineTuneMethod method, const fs:
       add(artifact_kind::kAdapter, "adapter.safetensors");
       add(artifact_kind::kHead, "model_head.safetensors");
       break;
+    case FineTuneMethod::Compose:
+      throw UsageError("a composed model is not registered as a source; register its sources");
   }
   return files;
 }

@@ -79,6 +79,8 @@ double FineTuneOptions::effective_learning_rate() const {
       return 1e-3;
     case FineTuneMethod::Lora:
       return 5e-4;
+    case FineTuneMethod::Compose:
+      return 1e-3;  // compose passes its method's own default
   }
   return 5e-5;
 }
@@ -96,10 +98,9 @@ Metrics evaluate_task_model(const TaskModel& model, const TokenizedTexts& texts,
   return classification_metrics(predicted, data.label_ids);
 }
 
-FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset& train_all, const Dataset& dev,
-                         const FineTuneOptions& o, const FineTuneProgress& progress) {
-  check_options(o);
-  Stopwatch watch;
+namespace {
+
+void check_training_sets(const Dataset& train_all, const Dataset& dev) {
   const bool regression = train_all.kind == LabelKind::Regression;
   if (dev.kind != train_all.kind)
     throw InputError(fmt::format("{}: the dev set's labels are {} but the train set's are {}", dev.path,
@@ -111,28 +112,33 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
                                  train_all.path, train_all.label_names.empty() ? "" : train_all.label_names[0]));
   if (!regression && dev.label_names != train_all.label_names)
     throw UsageError("the dev set must be loaded with the train set's label names");
+}
 
-  Encoder base = load_encoder(base_folder);
-  const auto limit = static_cast<std::size_t>(base.config.max_length());
-  if (o.max_length > limit)
-    throw UsageError(fmt::format("--max-length {} exceeds what this {} model supports ({} tokens)", o.max_length,
-                                 base.config.model_type, limit));
-  const std::size_t max_length = o.max_length == 0 ? std::min<std::size_t>(128, limit) : o.max_length;
-  text::Tokenizer tokenizer = text::Tokenizer::from_folder(base_folder);
-  const Dataset train = select_rows(train_all, training_rows(train_all.size(), o.max_train_examples, o.seed));
+}  // namespace
 
-  // The model: the base's encoder, what the method adds, a fresh head.
-  FineTuneResult result;
-  TaskModel& m = result.model;
-  m.method = o.method;
+void start_task_model(TaskModel& m, const Encoder& base, const std::filesystem::path& base_folder,
+                      const Dataset& train) {
+  const bool regression = train.kind == LabelKind::Regression;
   m.base_folder = base_folder;
-  m.max_length = max_length;
   m.config = base.config;
   m.config.architectures = {sequence_classification_class(m.config.architecture)};
   m.config.labels = regression ? std::vector<std::string>{"LABEL_0"} : train.label_names;
   m.config.problem_type = regression ? "regression" : "single_label_classification";
+}
+
+FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset& train_all, const Dataset& dev,
+                         const FineTuneOptions& o, const FineTuneProgress& progress) {
+  check_options(o);
+  check_training_sets(train_all, dev);
+  const bool regression = train_all.kind == LabelKind::Regression;
+  Encoder base = load_encoder(base_folder);
+
+  // The model: the base's encoder, what the method adds, a fresh head.
+  TaskModel m;
+  m.method = o.method;
+  start_task_model(m, base, base_folder, train_all);
   m.head_style = o.method == FineTuneMethod::Adapter ? HeadStyle::Flex : HeadStyle::Native;
-  const std::int64_t num_labels = regression ? 1 : static_cast<std::int64_t>(train.label_names.size());
+  const std::int64_t num_labels = regression ? 1 : static_cast<std::int64_t>(train_all.label_names.size());
 
   ParameterMap trained;  // what AdamW updates, sharing storage with m.encoder and m.head
   if (o.method == FineTuneMethod::Full) {
@@ -177,6 +183,28 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
     (pooler ? m.encoder : m.head)[name] = trained[name] = trainable(t);
     if (pooler && o.method != FineTuneMethod::Full) m.added.push_back(name);
   }
+  return train_task_model(std::move(m), trained, train_all, dev, o, progress);
+}
+
+FineTuneResult train_task_model(TaskModel model, const ParameterMap& trained, const Dataset& train_all,
+                                const Dataset& dev, const FineTuneOptions& o, const FineTuneProgress& progress,
+                                const std::function<at::Tensor()>& regularizer) {
+  check_options(o);
+  check_training_sets(train_all, dev);
+  Stopwatch watch;
+  const bool regression = train_all.kind == LabelKind::Regression;
+  const auto limit = static_cast<std::size_t>(model.config.max_length());
+  if (o.max_length > limit)
+    throw UsageError(fmt::format("--max-length {} exceeds what this {} model supports ({} tokens)", o.max_length,
+                                 model.config.model_type, limit));
+  const std::size_t max_length = o.max_length == 0 ? std::min<std::size_t>(128, limit) : o.max_length;
+  text::Tokenizer tokenizer = text::Tokenizer::from_folder(model.base_folder);
+  const Dataset train = select_rows(train_all, training_rows(train_all.size(), o.max_train_examples, o.seed));
+
+  FineTuneResult result;
+  result.model = std::move(model);
+  TaskModel& m = result.model;
+  m.max_length = max_length;
   for (const auto& [name, t] : trained) result.trainable_parameters += static_cast<std::size_t>(t.numel());
 
   const TokenizedTexts train_texts = tokenize_texts(tokenizer, train.texts, train.text_pairs, max_length, train.path);
@@ -232,7 +260,7 @@ FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset
       const Batch batch = make_batch(train_texts, rows, m.config.pad_token_id);
       const at::Tensor logits = task_logits(m, batch.input_ids, batch.attention_mask, batch.token_type_ids);
       const at::Tensor loss = classification_loss(logits, batch_labels(train, rows), class_weights);
-      loss.backward();
+      (regularizer ? loss + regularizer() : loss).backward();
       if (o.max_grad_norm > 0) clip_grad_norm(trained, o.max_grad_norm);
       const double lr = schedule.learning_rate(step);
       adam.step(lr);

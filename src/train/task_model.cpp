@@ -109,6 +109,8 @@ std::string method_name(FineTuneMethod method) {
       return "adapter";
     case FineTuneMethod::Lora:
       return "lora";
+    case FineTuneMethod::Compose:
+      return "compose";
   }
   return "";
 }
@@ -120,6 +122,25 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
   const Sidecar sidecar = read_sidecar(folder);
   TaskModel m;
   m.max_length = sidecar.max_length;
+  if (is_composition_folder(folder)) {
+    m.base_folder = find_base(folder, base, sidecar.base_model);
+    Encoder encoder = load_encoder(m.base_folder);
+    CompositionFiles f = read_composition_files(folder, encoder.config);
+    m.method = FineTuneMethod::Compose;
+    m.config = encoder.config;
+    m.config.architectures = {sequence_classification_class(m.config.architecture)};
+    m.encoder = std::move(encoder.parameters);
+    m.adapter.placement = f.placement;
+    m.encode.adapter = m.adapter.encode_options();
+    m.encode.adapter.composition = std::make_shared<const AdapterComposition>(f.composition);
+    add_encoder_tensors(m, f.adapters);
+    add_encoder_tensors(m, f.weights);
+    m.head = std::move(f.head.head);
+    m.head_style = HeadStyle::Flex;
+    m.composed = std::move(f.sources);
+    settle_labels(m, f.head.labels.empty() ? sidecar.labels : f.head.labels, sidecar.problem_type, folder);
+    return m;
+  }
   if (is_lora_folder(folder) || is_adapter_folder(folder)) {
     const bool lora = is_lora_folder(folder);
     Encoder encoder;
@@ -211,6 +232,20 @@ void save_task_model(const fs::path& folder, const TaskModel& m,
           dir, m.config,
           {m.adapter, base.string(), added, m.head, m.regression() ? std::vector<std::string>{} : m.config.labels});
       break;
+    case FineTuneMethod::Compose: {
+      if (!m.encode.adapter.composition) throw std::logic_error("a composed model without its composition");
+      CompositionFiles f;
+      f.composition = *m.encode.adapter.composition;
+      f.composition.observe = nullptr;
+      f.placement = m.adapter.placement;
+      f.base_model = base.string();
+      f.sources = m.composed;
+      for (const auto& [name, t] : added)
+        (name.find(".adapters.") != std::string::npos ? f.adapters : f.weights)[name] = t;
+      f.head = {m.head, m.regression() ? std::vector<std::string>{} : m.config.labels};
+      write_composition_files(dir, m.config, f);
+      break;
+    }
   }
   const json sidecar = {{"method", method_name(m.method)},
                         {"base_model", base.string()},

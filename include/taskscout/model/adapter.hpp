@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ struct AdapterSites {
   std::string attention, output;
 };
 AdapterSites adapter_sites(Architecture architecture, std::int64_t layer, const std::string& name);
+// The modules that hold a layer's adapters (their "adapters" dict and fusion layers): BERT
+// family "encoder.layer.<i>.attention.output" and "encoder.layer.<i>.output"; DistilBERT
+// "transformer.layer.<i>.attention_adapters" and "….output_adapters".
+AdapterSites adapter_locations(Architecture architecture, std::int64_t layer);
 
 // Fresh adapter tensors as the library's init_weights "bert" does: weights ~ N(0, 0.02²),
 // biases zero, from `seed`. UsageError for a reduction factor < 1 or an empty name.
@@ -53,9 +58,9 @@ ParameterMap init_adapter(const EncoderConfig& encoder, const AdapterConfig& ada
 
 struct AdapterFiles {
   AdapterConfig config;
-  std::string base_model;  // model_name
-  ParameterMap encoder;    // adapter tensors under the encoder's bare names
-  ParameterMap head;       // the flex head, in memory as classifier.dense / classifier.out_proj
+  std::string base_model;           // model_name
+  ParameterMap encoder;             // adapter tensors under the encoder's bare names
+  ParameterMap head;                // the flex head, in memory as classifier.dense / classifier.out_proj
   std::vector<std::string> labels;  // from head_config.json's label2id (empty for regression)
 };
 
@@ -71,5 +76,22 @@ bool is_adapter_folder(const std::filesystem::path& folder);
 // (parallel, phm, gating, extra layer norms, scaling ≠ 1, another non-linearity), a
 // missing or misshapen tensor, or a hidden size other than the base's.
 AdapterFiles read_adapter_files(const std::filesystem::path& folder, const EncoderConfig& encoder_config);
+
+// The fields every adapters-library config file starts with (hidden_size, model_class,
+// model_name, model_type, name, version).
+nlohmann::json adapters_library_meta(const EncoderConfig& encoder_config, const std::string& name,
+                                     const std::string& base_model);
+
+// A flex classification head alone, as the library saves a head: head_config.json
+// (labels in label2id, empty for regression) and model_head.safetensors with the tensors
+// named "heads.<name>.…".
+struct FlexHead {
+  ParameterMap head;  // in memory as classifier.dense / classifier.out_proj
+  std::vector<std::string> labels;
+};
+void write_flex_head(const std::filesystem::path& folder, const EncoderConfig& encoder_config, const FlexHead& head,
+                     const std::string& name, const std::string& base_model);
+// InputError naming the file for another head type or a missing tensor.
+FlexHead read_flex_head(const std::filesystem::path& folder, const std::string& name);
 
 }  // namespace taskscout

@@ -6,6 +6,7 @@
 // that only embed should hold a c10::InferenceMode guard.
 #include <ATen/ATen.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@
 #include "taskscout/model/parameters.hpp"
 
 namespace taskscout {
+
+struct AdapterComposition;
 
 // A bottleneck adapter in the forward pass (adapter.hpp writes and reads them): found in
 // the parameter map under the adapters library's names for `name`
@@ -25,6 +28,9 @@ struct BottleneckOptions {
   // adapter(z) = up(act(down(z))) and LN is the layer's own norm.
   bool original_ln_before = true;
   bool swish = false;  // the non-linearity: relu (Pfeiffer) or swish (Houlsby)
+  // Several adapters combined at every site (adapter_composition.hpp), each with the
+  // placement above; `name` is then unused.
+  std::shared_ptr<const AdapterComposition> composition;
 };
 
 struct EncodeOptions {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/model/model_folder.hpp"
 #include "taskscout/train/metrics.hpp"
 #include "taskscout/train/task_model.hpp"
 
@@ -80,6 +81,18 @@ struct FineTuneProgress {
 // (regression against classification, a single class, an empty set).
 FineTuneResult fine_tune(const std::filesystem::path& base_folder, const Dataset& train, const Dataset& dev,
                          const FineTuneOptions& options, const FineTuneProgress& progress = {});
+
+// The training loop itself, for models built elsewhere (compose): trains `trained` — tensors
+// that `model` holds, requiring gradients — on `train` as fine_tune does, adding
+// `regularizer()` (when given) to every step's loss. The model is the one returned.
+FineTuneResult train_task_model(TaskModel model, const ParameterMap& trained, const Dataset& train, const Dataset& dev,
+                                const FineTuneOptions& options, const FineTuneProgress& progress = {},
+                                const std::function<at::Tensor()>& regularizer = {});
+
+// Sets `model`'s base folder and config: the base's, with `train`'s labels and problem type
+// (its parameters are the caller's to add).
+void start_task_model(TaskModel& model, const Encoder& base, const std::filesystem::path& base_folder,
+                      const Dataset& train);
 
 // Cross-entropy class weights n / (classes · count_c), as scikit-learn's "balanced"; a class
 // absent from `train` gets 0.

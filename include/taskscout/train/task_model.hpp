@@ -18,6 +18,7 @@
 
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/adapter.hpp"
+#include "taskscout/model/composition_files.hpp"
 #include "taskscout/model/config.hpp"
 #include "taskscout/model/encoder.hpp"
 #include "taskscout/model/head.hpp"
@@ -28,22 +29,25 @@
 
 namespace taskscout {
 
-enum class FineTuneMethod { Full, Adapter, Lora };
+// Compose: K frozen source adapters combined by a learned composition (a folder of
+// model/composition_files.hpp), made by taskscout compose, never by fine_tune.
+enum class FineTuneMethod { Full, Adapter, Lora, Compose };
 
-// "full" | "adapter" | "lora"; UsageError otherwise.
+// "full" | "adapter" | "lora"; UsageError otherwise (compose is not a fine-tuning method).
 FineTuneMethod parse_fine_tune_method(const std::string& text);
 std::string method_name(FineTuneMethod method);
 
 struct TaskModel {
   FineTuneMethod method = FineTuneMethod::Full;
-  EncoderConfig config;     // the encoder's, with labels and problem_type
-  ParameterMap encoder;     // the encoder's parameters, LoRA or adapter tensors included
-  ParameterMap head;        // the head (BERT's pooler lives in `encoder`)
+  EncoderConfig config;  // the encoder's, with labels and problem_type
+  ParameterMap encoder;  // the encoder's parameters, LoRA or adapter tensors included
+  ParameterMap head;     // the head (BERT's pooler lives in `encoder`)
   HeadStyle head_style = HeadStyle::Native;
-  EncodeOptions encode;     // LoRA scaling or the adapter
-  LoraConfig lora;          // method lora
-  AdapterConfig adapter;    // method adapter
-  std::filesystem::path base_folder;  // where the base encoder and the tokenizer come from
+  EncodeOptions encode;                  // LoRA scaling or the adapter
+  LoraConfig lora;                       // method lora
+  AdapterConfig adapter;                 // method adapter; for compose, the sources' placement
+  std::vector<ComposedSource> composed;  // method compose: the sources, in composition order
+  std::filesystem::path base_folder;     // where the base encoder and the tokenizer come from
   // Encoder tensors the base does not have (LoRA or adapter tensors, a fresh pooler): what
   // a LoRA or adapter folder saves besides the head.
   std::vector<std::string> added;
