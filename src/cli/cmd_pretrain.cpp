@@ -2,8 +2,6 @@
 // WordPiece vocabulary included (train/pretrain.hpp).
 #include <fmt/format.h>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -11,6 +9,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/train/pretrain.hpp"
+#include "training.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -20,26 +19,6 @@ struct PretrainCliOptions {
   std::string config, out, text_column = "text";
   std::vector<std::string> corpus;
   bool resume = false;
-};
-
-std::atomic<bool> interrupted{false};
-
-void on_sigint(int) { interrupted.store(true); }
-
-// Ctrl-C sets a flag the training loop checks after each step (it then writes its
-// checkpoint); the previous handler comes back when the run ends.
-class SigintToFlag {
- public:
-  SigintToFlag() {
-    struct sigaction action {};
-    action.sa_handler = on_sigint;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~SigintToFlag() { sigaction(SIGINT, &previous_, nullptr); }
-
- private:
-  struct sigaction previous_ {};
 };
 
 std::string shell_quote(const std::string& s) {
@@ -75,7 +54,7 @@ void run(const PretrainCliOptions& o, bool seed_given) {
   PretrainOptions options;
   options.out = o.out;
   options.resume = o.resume;
-  options.interrupt = &interrupted;
+  options.interrupt = &SigintToFlag::interrupted();  // checked after each step; the checkpoint is then written
   options.note = [](const std::string& s) { std::cerr << s << "\n"; };
   PretrainResult r;
   {

@@ -1,14 +1,10 @@
 // taskscout train: fine-tune a base model folder on a labelled dataset (full, LoRA or a
 // bottleneck adapter) and write the result as a Hugging Face / PEFT / adapters folder.
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
@@ -16,6 +12,7 @@
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/model_writer.hpp"
 #include "taskscout/train/fine_tune.hpp"
+#include "training.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -26,26 +23,6 @@ struct TrainOptions {
   std::string text_column = "text", text_pair_column, label_column = "label";
   FineTuneOptions fine_tune;
   std::string placement = "pfeiffer", lora_targets;
-};
-
-std::atomic<bool> interrupted{false};
-
-void on_sigint(int) { interrupted.store(true); }
-
-// Ctrl-C sets a flag the training loop checks after each step; the previous handler comes
-// back when the run ends.
-class SigintToFlag {
- public:
-  SigintToFlag() {
-    struct sigaction action {};
-    action.sa_handler = on_sigint;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~SigintToFlag() { sigaction(SIGINT, &previous_, nullptr); }
-
- private:
-  struct sigaction previous_ {};
 };
 
 void run(TrainOptions& o) {
@@ -66,28 +43,13 @@ void run(TrainOptions& o) {
   if (data.kind == LabelKind::Classification) data.label_names = train.label_names;  // dev labels must be train's
   const Dataset dev = load_dataset(o.dev, data);
 
-  std::optional<ProgressBar> bar;
-  std::string last_eval;
-  FineTuneProgress progress;
-  progress.step = [&](std::int64_t step, std::int64_t total, double loss) {
-    if (!bar) bar.emplace("training", total);
-    bar->show(fmt::format("loss {:.4f}{}", loss, last_eval));
-    bar->advance();
-  };
-  progress.evaluation = [&](const Evaluation& e) {
-    last_eval = fmt::format("  dev {} {:.4f}", e.dev.main_name(), e.dev.main());
-    std::cerr << fmt::format("{}step {} (epoch {:.2f}): train loss {:.4f}, dev", ::isatty(2) ? "\n" : "", e.step,
-                             e.epoch, e.train_loss);
-    for (const auto& [name, v] : e.dev.values) std::cerr << fmt::format(" {} {:.4f}", name, v);
-    std::cerr << "\n";
-  };
-  progress.interrupt = &interrupted;
+  TrainingDisplay display;
   FineTuneResult r;
   {
     SigintToFlag sigint;
-    r = fine_tune(o.model, train, dev, f, progress);
+    r = fine_tune(o.model, train, dev, f, display.progress());
   }
-  bar.reset();
+  display.close();
   if (r.interrupted) throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
   save_task_model(o.out, r.model, {{"train_log.json", r.log_json(f)}});
 
@@ -156,20 +118,7 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
   cmd->add_option("--label-column", o->label_column, "Label column")->capture_default_str();
   FineTuneOptions& f = o->fine_tune;
-  cmd->add_option("--epochs", f.epochs, "Passes over the training set")->capture_default_str();
-  cmd->add_option("--batch-size", f.batch_size, "Examples per update")->capture_default_str();
-  cmd->add_option("--learning-rate", f.learning_rate,
-                  "Peak learning rate (default: full 5e-5, adapter 1e-3, lora 5e-4)");
-  cmd->add_option("--warmup-ratio", f.warmup_ratio, "Share of the steps spent warming up")->capture_default_str();
-  cmd->add_option("--weight-decay", f.weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd->add_option("--max-grad-norm", f.max_grad_norm, "Gradient clipping norm (0: off)")->capture_default_str();
-  cmd->add_option("--eval-steps", f.eval_steps, "Evaluate every N steps (0: every epoch)")->capture_default_str();
-  cmd->add_option("--patience", f.patience, "Stop after N evaluations without improvement (0: never)")
-      ->capture_default_str();
-  cmd->add_option("--max-train-examples", f.max_train_examples, "Train on a random subset of N rows (0: all)")
-      ->capture_default_str();
-  cmd->add_option("--max-length", f.max_length, "Tokens per text, special tokens included (default: 128 or less)");
-  cmd->add_flag("--class-weights", f.balanced_class_weights, "Weight the loss by inverse class frequency");
+  add_training_options(*cmd, f, "Peak learning rate (default: full 5e-5, adapter 1e-3, lora 5e-4)");
   cmd->add_option("--lora-rank", f.lora.rank, "LoRA rank r")->capture_default_str();
   cmd->add_option("--lora-alpha", f.lora.alpha, "LoRA alpha (scaling alpha/r)")->capture_default_str();
   cmd->add_option("--lora-targets", o->lora_targets,

@@ -35,6 +35,8 @@ void add_rank_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
 void add_benchmark_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+void add_compose_command(CLI::App& app);
+void add_transfer_command(CLI::App& app);
 
 // Refuses an HTML report path that is one of the command's inputs, or an existing file
 // that is not a taskscout report (unless `force`): UsageError saying what to do.

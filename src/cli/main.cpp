@@ -25,8 +25,8 @@ int main(int argc, char** argv) {
     if (encodes) taskscout::prepare_compute_process(argv);
   }
   CLI::App app{
-      "taskscout: choose what to transfer from. Scores how well features transfer to a labeled target "
-      "(transferability estimators) and evaluates rankings against measured transfer."};
+      "taskscout: choose what to transfer from and combine it. Ranks sources for a labeled target "
+      "(transferability estimators), composes or merges the chosen ones, and measures the gain."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "taskscout 0.1.0");
   taskscout::cli::add_score_command(app);
@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   taskscout::cli::add_pretrain_command(app);
   taskscout::cli::add_benchmark_command(app);
   taskscout::cli::add_report_command(app);
+  taskscout::cli::add_compose_command(app);
+  taskscout::cli::add_transfer_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;

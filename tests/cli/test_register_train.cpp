@@ -7,10 +7,10 @@
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "taskscout/io/safetensors.hpp"
 #include "test_support.hpp"
+#include "word_tasks.hpp"
 
 namespace taskscout {
 namespace {
@@ -19,47 +19,16 @@ namespace fs = std::filesystem;
 using testing::run_taskscout;
 using testing::TempDir;
 
-const std::vector<std::string> kPositive{"good", "great", "fine"}, kNegative{"bad", "awful", "poor"},
-    kSport{"ball", "team", "goal"}, kMusic{"song", "band", "drum"},
-    kFiller{"the", "movie", "was", "is", "very", "and", "a", "it"};
-
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (const auto* list : {&kPositive, &kNegative, &kSport, &kMusic, &kFiller})
-    for (const std::string& w : *list) v += w + "\n", ++n;
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
-// Each text has one sentiment word and one topic word among fillers; `by_topic` picks
-// which of the two factors the label follows.
-std::string task_csv(std::size_t rows, std::uint64_t seed, bool by_topic) {
-  std::mt19937_64 rng(seed);
-  std::string csv = "text,label\n";
-  for (std::size_t r = 0; r < rows; ++r) {
-    const bool positive = rng() % 2, sport = rng() % 2;
-    std::vector<std::string> words{(positive ? kPositive : kNegative)[rng() % 3], (sport ? kSport : kMusic)[rng() % 3]};
-    for (std::size_t k = 0, m = 1 + rng() % 3; k < m; ++k) words.push_back(kFiller[rng() % kFiller.size()]);
-    std::shuffle(words.begin(), words.end(), rng);
-    std::string text;
-    for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
-    csv += text + "," + (by_topic ? (sport ? "sport" : "music") : (positive ? "pos" : "neg")) + "\n";
-  }
-  return csv;
-}
+using testing::word_task_csv;
 
 class RegisterTrain : public ::testing::Test {
  protected:
   void SetUp() override {
-    fs::create_directories(tmp / "base");
-    for (const char* f : {"config.json", "model.safetensors"})
-      fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, tmp / "base" / f);
-    testing::write_text(tmp / "base" / "vocab.txt", vocab());
-    testing::write_text(tmp / "sentiment.csv", task_csv(120, 1, false));
-    testing::write_text(tmp / "sentiment_dev.csv", task_csv(40, 2, false));
-    testing::write_text(tmp / "topic.csv", task_csv(120, 3, true));
-    testing::write_text(tmp / "target.csv", task_csv(60, 4, false));
+    testing::write_word_base(tmp / "base");
+    testing::write_text(tmp / "sentiment.csv", word_task_csv(120, 1, false));
+    testing::write_text(tmp / "sentiment_dev.csv", word_task_csv(40, 2, false));
+    testing::write_text(tmp / "topic.csv", word_task_csv(120, 3, true));
+    testing::write_text(tmp / "target.csv", word_task_csv(60, 4, false));
     ASSERT_EQ(run_taskscout("registry init " + q(tmp / "reg")).exit_code, 0);
   }
   static std::string q(const fs::path& p) { return "'" + p.string() + "'"; }

@@ -1,0 +1,186 @@
+// taskscout compose: train a composition (ScaLearn, AdapterFusion) of frozen source
+// adapters and a fresh head on a target, or show what a composed model took from each source.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "command.hpp"
+#include "taskscout/compose/compose.hpp"
+#include "taskscout/core/error.hpp"
+#include "taskscout/io/dataset.hpp"
+#include "taskscout/model/model_writer.hpp"
+#include "training.hpp"
+
+namespace taskscout::cli {
+namespace {
+
+struct ComposeCliOptions {
+  CommonOptions common;
+  std::string registry, sources, adapters, base, train, dev, out, method = "scalearn", show;
+  std::string rank_method = "esm-logme", task = "classification";
+  std::string text_column = "text", text_pair_column, label_column = "label";
+  std::size_t top_k = 0;
+  FineTuneOptions training;
+};
+
+void show(const ComposeCliOptions& o) {
+  const CompositionWeights w = CompositionWeights::read(o.show);
+  if (o.common.json) {
+    nlohmann::ordered_json sites = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < w.sites.size(); ++i) {
+      nlohmann::ordered_json by_source = nlohmann::ordered_json::object();
+      for (std::size_t k = 0; k < w.sources.size(); ++k) by_source[w.sources[k]] = w.weights[i][k];
+      sites.push_back({{"site", w.sites[i]}, {"weights", by_source}});
+    }
+    print_json({{"model", o.show}, {"method", w.method}, {"sources", w.sources}, {"sites", sites}});
+    return;
+  }
+  ResultTable table{{"site"}, {}};
+  for (const std::string& s : w.sources) table.columns.push_back(s);
+  for (std::size_t i = 0; i < w.sites.size(); ++i) {
+    std::vector<std::string> row{w.sites[i]};
+    for (double v : w.weights[i]) row.push_back(fmt::format("{:.4f}", v));
+    table.rows.push_back(row);
+  }
+  std::cerr << fmt::format(
+      "{}: {} weights per site and source ({})\n", o.show, w.method,
+      w.method == "fusion" ? "attention, averaged over the dev texts' tokens" : "omega, averaged over the features");
+  print_table(table, o.common.csv);
+}
+
+void run(ComposeCliOptions& o) {
+  apply_common_options(o.common);
+  if (!o.show.empty()) return show(o);
+  for (const auto& [flag, value] :
+       {std::pair{"--base", o.base}, {"--train", o.train}, {"--dev", o.dev}, {"--out", o.out}})
+    if (value.empty()) throw UsageError(fmt::format("{} is required (or --show FOLDER)", flag));
+  const int given = !o.sources.empty() + (o.top_k > 0) + !o.adapters.empty();
+  if (given != 1)
+    throw UsageError(
+        "name the sources one way: --registry R --sources a,b,c, --registry R --top-k K, or --adapters "
+        "FOLDER,FOLDER");
+  if (o.adapters.empty() && o.registry.empty()) throw UsageError("--sources and --top-k need --registry");
+  ComposeOptions options;
+  options.method = parse_composition_method(o.method);
+  options.training = o.training;
+  options.training.seed = o.common.seed;
+  StagedFolder::check_target(o.out);  // before the work, not after
+
+  DatasetOptions data;
+  data.text_column = o.text_column;
+  data.text_pair_column = o.text_pair_column;
+  data.label_column = o.label_column;
+  data.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  const Dataset train = load_dataset(o.train, data);
+  if (data.kind == LabelKind::Classification) data.label_names = train.label_names;
+  const Dataset dev = load_dataset(o.dev, data);
+
+  std::vector<std::string> names = split_list(o.sources);
+  if (o.top_k > 0) {
+    const TopSources top = top_adapter_sources(o.registry, o.base, train, o.top_k, o.rank_method);
+    for (const auto& [name, reason] : top.skipped)
+      std::cerr << fmt::format("note: {} skipped source {}: {}\n", o.rank_method, name, reason);
+    std::cerr << fmt::format("the top {} by {}:", top.names.size(), o.rank_method);
+    for (std::size_t i = 0; i < top.names.size(); ++i)
+      std::cerr << fmt::format(" {} ({:.4g})", top.names[i], top.scores[i]);
+    std::cerr << "\n";
+    names = top.names;
+  }
+  const std::vector<AdapterSource> sources = o.adapters.empty() ? registry_adapters(o.registry, names, o.base)
+                                                                : folder_adapters(split_list(o.adapters), o.base);
+
+  TrainingDisplay display("composing");
+  FineTuneResult r;
+  {
+    SigintToFlag sigint;
+    r = compose_adapters(o.base, sources, train, dev, options, display.progress());
+  }
+  display.close();
+  if (r.interrupted) throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
+  const CompositionWeights weights = measure_composition_weights(r.model, dev);
+  FineTuneOptions logged = options.training;
+  logged.method = FineTuneMethod::Compose;
+  if (logged.learning_rate == 0) logged.learning_rate = default_learning_rate(options.method);
+  save_task_model(o.out, r.model,
+                  {{"train_log.json", r.log_json(logged)}, {kCompositionWeightsFile, weights.to_json()}});
+
+  const Evaluation& best = r.evaluations.at(r.best);
+  if (o.common.json) {
+    nlohmann::ordered_json dev_metrics = nlohmann::ordered_json::object();
+    for (const auto& [name, v] : best.dev.values) dev_metrics[name] = v;
+    nlohmann::ordered_json j = {{"out", o.out},
+                                {"method", o.method},
+                                {"sources", names.empty() ? split_list(o.adapters) : names},
+                                {"train_examples", r.train_examples},
+                                {"trainable_parameters", r.trainable_parameters},
+                                {"steps", r.steps},
+                                {"best_step", best.step},
+                                {"dev", dev_metrics},
+                                {"seconds", r.seconds}};
+    print_json(j);
+    return;
+  }
+  ResultTable table{{"out", "method", "sources", "examples", "trainable", "steps", "best_step"}, {}};
+  std::vector<std::string> row{o.out,
+                               o.method,
+                               std::to_string(sources.size()),
+                               std::to_string(r.train_examples),
+                               std::to_string(r.trainable_parameters),
+                               std::to_string(r.steps),
+                               std::to_string(best.step)};
+  for (const auto& [name, v] : best.dev.values) {
+    table.columns.push_back("dev_" + name);
+    row.push_back(format_number(v));
+  }
+  table.columns.push_back("seconds");
+  row.push_back(fmt::format("{:.1f}", r.seconds));
+  table.rows.push_back(row);
+  print_table(table, o.common.csv);
+}
+
+}  // namespace
+
+void add_compose_command(CLI::App& app) {
+  auto o = std::make_shared<ComposeCliOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "compose", "Combine frozen source adapters for a target (ScaLearn, AdapterFusion) and train the combination");
+  cmd->footer(
+      "Examples:\n"
+      "  taskscout compose --registry reg --sources a,b,c --base base --train T/train.csv --dev T/dev.csv \\\n"
+      "      --method scalearn --out T-scalearn\n"
+      "  taskscout compose --registry reg --top-k 3 --rank-method esm-logme --base base --train T/train.csv \\\n"
+      "      --dev T/dev.csv --method fusion --out T-fusion\n"
+      "  taskscout compose --show T-scalearn\n"
+      "Methods: scalearn (per layer, a weight per source and feature), scalearn-uniform (per layer, one per\n"
+      "source), scalearn++ and scalearn-uniform++ (the same shared by all layers), fusion (AdapterFusion:\n"
+      "attention over the sources' outputs). The sources are bottleneck adapters on one base (register\n"
+      "them with --method adapter); they stay frozen, only the combination and a new head are trained.\n"
+      "The output folder loads in evaluate and predict; it names its sources by registry digest and keeps\n"
+      "each one's adapter folder (adapters/<name>/). AdapterFusion is also written in the adapters\n"
+      "library's layout (adapter_fusion_config.json, model_adapter_fusion.safetensors).");
+  cmd->add_option("--registry", o->registry, "Registry whose sources to compose");
+  cmd->add_option("--sources", o->sources, "Comma-separated source names (or ids) in the registry");
+  cmd->add_option("--top-k", o->top_k, "Compose the registry's K best adapter sources for the target instead");
+  cmd->add_option("--rank-method", o->rank_method, "With --top-k: the ranking method")->capture_default_str();
+  cmd->add_option("--adapters", o->adapters, "Comma-separated adapter folders instead of registry sources");
+  cmd->add_option("--base", o->base, "The base model folder the adapters were trained on");
+  cmd->add_option("--train", o->train, "Target training set (.csv, .tsv, .jsonl)");
+  cmd->add_option("--dev", o->dev, "Target dev set, for evaluation and early stopping");
+  cmd->add_option("--out", o->out, "Output folder (replaced only if it is an earlier taskscout output)");
+  cmd->add_option("--method", o->method, "scalearn, scalearn-uniform, scalearn++, scalearn-uniform++ or fusion")
+      ->capture_default_str();
+  cmd->add_option("--show", o->show, "Print the learned weights of a composed folder per layer and source");
+  cmd->add_option("--task", o->task, "classification or regression")
+      ->check(CLI::IsMember({"classification", "regression"}))
+      ->capture_default_str();
+  cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
+  cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
+  cmd->add_option("--label-column", o->label_column, "Label column")->capture_default_str();
+  add_training_options(*cmd, o->training, "Peak learning rate (default: scalearn 6e-3, fusion 5e-5)");
+  add_common_options(*cmd, o->common);
+  cmd->callback([o] { run(*o); });
+}
+
+}  // namespace taskscout::cli

@@ -1,0 +1,47 @@
+#pragma once
+// What the commands that train (train, compose, transfer) share: the training flags, the
+// progress display, and Ctrl-C as a flag the training loop checks.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <optional>
+#include <string>
+
+#include "taskscout/core/progress.hpp"
+#include "taskscout/train/fine_tune.hpp"
+
+namespace taskscout::cli {
+
+// --epochs, --batch-size, --learning-rate (described by `learning_rate_help`),
+// --warmup-ratio, --weight-decay, --max-grad-norm, --eval-steps, --patience,
+// --max-train-examples, --max-length and --class-weights into `options`.
+void add_training_options(CLI::App& cmd, FineTuneOptions& options, const std::string& learning_rate_help);
+
+// While alive, Ctrl-C sets interrupted() instead of ending the process; the previous
+// handler comes back afterwards.
+class SigintToFlag {
+ public:
+  SigintToFlag();
+  ~SigintToFlag();
+  SigintToFlag(const SigintToFlag&) = delete;
+  SigintToFlag& operator=(const SigintToFlag&) = delete;
+  static const std::atomic<bool>& interrupted();
+
+ private:
+  struct sigaction previous_ {};
+};
+
+// A progress bar over the update steps, showing the loss and the last dev evaluation
+// (each also printed on its own line to stderr), and the interrupt flag.
+class TrainingDisplay {
+ public:
+  explicit TrainingDisplay(std::string label = "training") : label_(std::move(label)) {}
+  FineTuneProgress progress();
+  void close() { bar_.reset(); }
+
+ private:
+  std::string label_, last_eval_;
+  std::optional<ProgressBar> bar_;
+};
+
+}  // namespace taskscout::cli

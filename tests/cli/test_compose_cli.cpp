@@ -1,0 +1,187 @@
+// End-to-end: `taskscout compose` over sources registered as adapters — ScaLearn and
+// AdapterFusion folders that evaluate and predict load, --top-k choosing among the adapter
+// sources by ranking, --show printing what the target took from each source, and bad
+// input refused with one line and nothing written.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+#include "word_tasks.hpp"
+
+namespace taskscout {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::run_taskscout;
+using testing::TempDir;
+using testing::word_task_csv;
+
+std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// One registry for the whole suite: registering is the slow part.
+class ComposeCli : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp = new TempDir;
+    const fs::path& t = tmp->path();
+    testing::write_word_base(t / "base");
+    testing::write_text(t / "sentiment.csv", word_task_csv(120, 1, false));
+    testing::write_text(t / "topic.csv", word_task_csv(120, 3, true));
+    testing::write_text(t / "sentiment2.csv", word_task_csv(120, 5, false));
+    testing::write_text(t / "train.csv", word_task_csv(80, 4, false));
+    testing::write_text(t / "dev.csv", word_task_csv(40, 6, false));
+    ASSERT_EQ(run_taskscout("registry init " + q(t / "reg")).exit_code, 0);
+    for (const auto& [name, data, method] : {std::tuple{"sentiment", "sentiment.csv", "adapter"},
+                                             {"topic", "topic.csv", "adapter"},
+                                             {"sentiment-b", "sentiment2.csv", "adapter"},
+                                             {"full-one", "topic.csv", "full"}}) {
+      const auto r = run_taskscout("register --registry " + q(t / "reg") + " --base " + q(t / "base") + " --name " +
+                                   name + " --source " + q(t / data) + " --method " + method +
+                                   " --epochs 3 --train-batch-size 8 --learning-rate 0.01 --seed 3 --threads 1" +
+                                   (std::string(method) == "adapter" ? " --reduction-factor 4" : ""));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+    }
+  }
+  static void TearDownTestSuite() { delete tmp; }
+
+  static std::string compose_args(const std::string& sources, const std::string& method, const fs::path& out) {
+    const fs::path& t = tmp->path();
+    return "compose --registry " + q(t / "reg") + " --base " + q(t / "base") + " --train " + q(t / "train.csv") +
+           " --dev " + q(t / "dev.csv") + " --method " + method + " --out " + q(out) +
+           " --epochs 2 --seed 1 --threads 1" + (sources.empty() ? "" : " --sources " + sources);
+  }
+
+  static TempDir* tmp;
+};
+
+TempDir* ComposeCli::tmp = nullptr;
+
+TEST_F(ComposeCli, ScaLearnFolderEvaluatesPredictsAndShows) {
+  const fs::path out = tmp->path() / "scalearn";
+  auto r = run_taskscout(compose_args("sentiment,topic", "scalearn", out) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["sources"], (nlohmann::json{"sentiment", "topic"}));
+  // Two layers × one Pfeiffer site × ω [2, 32], and a flex head of 32·32 + 32 + 2·32 + 2.
+  EXPECT_EQ(j["trainable_parameters"], 2 * 2 * 32 + 32 * 32 + 32 + 2 * 32 + 2);
+  for (const char* file : {"composition.json", "scalearn.safetensors", "head_config.json", "model_head.safetensors",
+                           "taskscout.json", "train_log.json", "composition_weights.json",
+                           "adapters/sentiment/adapter_config.json", "adapters/topic/adapter.safetensors"})
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  const auto composition = nlohmann::json::parse(testing::read_text(out / "composition.json"));
+  ASSERT_EQ(composition["sources"].size(), 2u);
+  EXPECT_EQ(composition["sources"][0]["source"], "sentiment");
+  EXPECT_EQ(composition["sources"][0]["digest"].get<std::string>().size(), 64u);
+
+  r = run_taskscout("evaluate --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["accuracy"], j["dev"]["accuracy"]);  // the kept model is the best dev's
+  r = run_taskscout("predict --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --out " +
+                    q(tmp->path() / "predictions.csv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string predictions = testing::read_text(tmp->path() / "predictions.csv");
+  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 41) << predictions;
+
+  r = run_taskscout("compose --show " + q(out) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto show = nlohmann::json::parse(r.out);
+  EXPECT_EQ(show["method"], "scalearn");
+  ASSERT_EQ(show["sites"].size(), 2u) << r.out;  // one per layer
+  EXPECT_EQ(show["sites"][1]["site"], "encoder.layer.1.output");
+  EXPECT_TRUE(show["sites"][0]["weights"].contains("topic")) << r.out;
+  r = run_taskscout("compose --show " + q(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("sentiment"), std::string::npos) << r.out;
+}
+
+TEST_F(ComposeCli, FusionOverTheTopKAdapterSources) {
+  const fs::path out = tmp->path() / "fusion";
+  auto r = run_taskscout(compose_args("", "fusion", out) + " --top-k 2 --rank-method esm-logme --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["sources"].size(), 2u) << r.out;
+  for (const auto& s : j["sources"]) EXPECT_NE(s, "full-one") << r.out;  // only adapter sources are candidates
+  EXPECT_NE(r.err.find("the top 2 by esm-logme"), std::string::npos) << r.err;
+  const auto config = nlohmann::json::parse(testing::read_text(out / "adapter_fusion_config.json"));
+  EXPECT_EQ(config["adapter_names"].size(), 2u);
+  EXPECT_TRUE(fs::exists(out / "model_adapter_fusion.safetensors"));
+  r = run_taskscout("evaluate --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run_taskscout("compose --show " + q(out) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto show = nlohmann::json::parse(r.out);
+  double sum = 0;
+  for (const auto& [source, w] : show["sites"][0]["weights"].items()) sum += w.get<double>();
+  EXPECT_NEAR(sum, 1.0, 1e-6) << r.out;  // attention over the sources
+}
+
+TEST_F(ComposeCli, BadSourcesAreRefusedAndNothingIsWritten) {
+  const fs::path out = tmp->path() / "refused";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {compose_args("sentiment,full-one", "scalearn", out), "register it with --method adapter"},
+      {compose_args("sentiment,sentiment", "scalearn", out), "named twice"},
+      {compose_args("sentiment,nosuch", "scalearn", out), "nosuch"},
+      {compose_args("", "scalearn", out), "name the sources one way"},
+      {compose_args("sentiment", "average", out), "unknown composition \"average\""},
+      {"compose --registry " + q(tmp->path() / "reg") + " --sources sentiment --base " + q(tmp->path() / "nothing") +
+           " --train " + q(tmp->path() / "train.csv") + " --dev " + q(tmp->path() / "dev.csv") + " --out " + q(out),
+       "nothing"},
+  };
+  for (const auto& [args, message] : cases) {
+    const auto r = run_taskscout(args);
+    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << args;
+  }
+}
+
+TEST_F(ComposeCli, TransferMeasuresEveryRowPerSeed) {
+  const fs::path target = tmp->path() / "target";
+  fs::create_directories(target);
+  testing::write_text(target / "train.csv", word_task_csv(60, 7, false));
+  testing::write_text(target / "dev.csv", word_task_csv(30, 8, false));
+  testing::write_text(target / "test.jsonl",
+                      "{\"text\": \"good team\", \"label\": \"pos\"}\n"
+                      "{\"text\": \"awful band\", \"label\": \"neg\"}\n"
+                      "{\"text\": \"the great song\", \"label\": \"pos\"}\n");
+  const std::string args = "transfer --registry " + q(tmp->path() / "reg") + " --base " + q(tmp->path() / "base") +
+                           " --target " + q(target) + " --seeds 2 --epochs 1 --threads 1";
+  auto r = run_taskscout(args + " --k 2 --compose scalearn-uniform --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["candidates"], 3);  // the adapter sources; the full one is not a candidate
+  ASSERT_EQ(j["ranking"].size(), 2u);
+  ASSERT_EQ(j["rows"].size(), 4u) << r.out;
+  const std::vector<std::string> names{"target-only", "best-source", "top-2 scalearn-uniform",
+                                       "random-2 scalearn-uniform"};
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const auto& row = j["rows"][i];
+    EXPECT_EQ(row["row"], names[i]);
+    ASSERT_EQ(row["runs"].size(), 2u);
+    EXPECT_EQ(row["runs"][1]["seed"], 1);
+    double mean = 0;
+    for (const auto& run : row["runs"]) {
+      const double a = run["accuracy"];
+      EXPECT_TRUE(a == 0 || a == 1.0 / 3 || a == 2.0 / 3 || a == 1) << a;  // three test rows
+      mean += a / 2;
+    }
+    EXPECT_NEAR(row["accuracy_mean"].get<double>(), mean, 1e-12);
+    EXPECT_NEAR(row["gain"].get<double>(), mean - j["rows"][0]["accuracy_mean"].get<double>(), 1e-12);
+  }
+  EXPECT_EQ(j["rows"][1]["runs"][0]["sources"], nlohmann::json{j["ranking"][0]["source"]});
+  EXPECT_EQ(j["rows"][2]["runs"][0]["sources"].size(), 2u);
+  EXPECT_EQ(j["rows"][3]["runs"][0]["sources"].size(), 2u);
+
+  r = run_taskscout(args + " --k 4 --compose scalearn-uniform");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("lower --k"), std::string::npos) << r.err;
+  r = run_taskscout(args + " --k 2 --compose merge-everything");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown composition"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace taskscout
