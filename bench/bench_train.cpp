@@ -1,9 +1,11 @@
 // Training-step benchmark, taskscout side (bench/run_train.sh runs it beside
 // bench/train_torch.py and prints the table for bench/RESULTS.md).
 //
-//   bench_train MODEL_DIR full|adapter BATCH SEQ WARMUP STEPS THREADS
+//   bench_train MODEL_DIR full|adapter|COMPOSITION:K BATCH SEQ WARMUP STEPS THREADS
 //       builds the model fine_tune builds (the base's encoder, a Pfeiffer adapter with
-//       reduction 16 for `adapter`, a fresh two-class head) and times STEPS update steps
+//       reduction 16 for `adapter`, a fresh two-class head), or for e.g. `scalearn:8` the
+//       one compose_adapters builds (K frozen random Pfeiffer adapters of reduction 16, the
+//       composition's tensors and a flex head trained), and times STEPS update steps
 //       after WARMUP untimed ones, each on the same seeded-random [BATCH, SEQ] batch
 //       (no padding): logits, cross-entropy, backward, gradient clipping at 1.0, AdamW,
 //       zero_grad — the body of fine_tune's loop. Prints one JSON line: every step's
@@ -23,6 +25,7 @@
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/model/adapter.hpp"
+#include "taskscout/model/adapter_composition.hpp"
 #include "taskscout/model/head.hpp"
 #include "taskscout/model/model_folder.hpp"
 #include "taskscout/train/optimizer.hpp"
@@ -43,8 +46,9 @@ at::Tensor trainable(const at::Tensor& t) { return t.detach().clone().set_requir
 int main(int argc, char** argv) {
   prepare_compute_process(argv);  // as taskscout train does
   const std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() != 7 || (a[1] != "full" && a[1] != "adapter")) {
-    std::fprintf(stderr, "usage: bench_train MODEL_DIR full|adapter BATCH SEQ WARMUP STEPS THREADS\n");
+  const std::size_t colon = a.size() == 7 ? a[1].find(':') : std::string::npos;
+  if (a.size() != 7 || (a[1] != "full" && a[1] != "adapter" && colon == std::string::npos)) {
+    std::fprintf(stderr, "usage: bench_train MODEL_DIR full|adapter|COMPOSITION:K BATCH SEQ WARMUP STEPS THREADS\n");
     return 2;
   }
   set_thread_count(std::stoi(a[6]));
@@ -54,14 +58,28 @@ int main(int argc, char** argv) {
 
   // The model as fine_tune assembles it.
   TaskModel m;
-  m.method = a[1] == "full" ? FineTuneMethod::Full : FineTuneMethod::Adapter;
+  m.method = a[1] == "full"               ? FineTuneMethod::Full
+             : colon == std::string::npos ? FineTuneMethod::Adapter
+                                          : FineTuneMethod::Compose;
   m.config = base.config;
   m.config.labels = {"0", "1"};
   m.config.problem_type = "single_label_classification";
-  m.head_style = m.method == FineTuneMethod::Adapter ? HeadStyle::Flex : HeadStyle::Native;
+  m.head_style = m.method == FineTuneMethod::Full ? HeadStyle::Native : HeadStyle::Flex;
   ParameterMap trained;
   if (m.method == FineTuneMethod::Full) {
     for (const auto& [name, t] : base.parameters) m.encoder[name] = trained[name] = trainable(t);
+  } else if (m.method == FineTuneMethod::Compose) {
+    m.encoder = base.parameters;
+    AdapterComposition composition{parse_composition_method(a[1].substr(0, colon)), {}, {}};
+    for (int k = 0, n = std::stoi(a[1].substr(colon + 1)); k < n; ++k) {
+      m.adapter.name = "source" + std::to_string(k);
+      composition.adapters.push_back(m.adapter.name);
+      for (const auto& [name, t] : init_adapter(m.config, m.adapter, 10 + k)) m.encoder[name] = t;  // frozen
+    }
+    m.encode.adapter = m.adapter.encode_options();
+    m.encode.adapter.composition = std::make_shared<const AdapterComposition>(composition);
+    for (const auto& [name, t] : init_composition(m.config, composition, m.adapter.placement, 1))
+      m.encoder[name] = trained[name] = trainable(t);
   } else {
     m.encoder = base.parameters;
     m.encode.adapter = m.adapter.encode_options();

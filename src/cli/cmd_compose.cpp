@@ -100,44 +100,12 @@ void run(ComposeCliOptions& o) {
   display.close();
   if (r.interrupted) throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
   const CompositionWeights weights = measure_composition_weights(r.model, dev);
-  FineTuneOptions logged = options.training;
-  logged.method = FineTuneMethod::Compose;
-  if (logged.learning_rate == 0) logged.learning_rate = default_learning_rate(options.method);
-  save_task_model(o.out, r.model,
-                  {{"train_log.json", r.log_json(logged)}, {kCompositionWeightsFile, weights.to_json()}});
+  save_task_model(
+      o.out, r.model,
+      {{"train_log.json", r.log_json(options.effective_training())}, {kCompositionWeightsFile, weights.to_json()}});
 
-  const Evaluation& best = r.evaluations.at(r.best);
-  if (o.common.json) {
-    nlohmann::ordered_json dev_metrics = nlohmann::ordered_json::object();
-    for (const auto& [name, v] : best.dev.values) dev_metrics[name] = v;
-    nlohmann::ordered_json j = {{"out", o.out},
-                                {"method", o.method},
-                                {"sources", names.empty() ? split_list(o.adapters) : names},
-                                {"train_examples", r.train_examples},
-                                {"trainable_parameters", r.trainable_parameters},
-                                {"steps", r.steps},
-                                {"best_step", best.step},
-                                {"dev", dev_metrics},
-                                {"seconds", r.seconds}};
-    print_json(j);
-    return;
-  }
-  ResultTable table{{"out", "method", "sources", "examples", "trainable", "steps", "best_step"}, {}};
-  std::vector<std::string> row{o.out,
-                               o.method,
-                               std::to_string(sources.size()),
-                               std::to_string(r.train_examples),
-                               std::to_string(r.trainable_parameters),
-                               std::to_string(r.steps),
-                               std::to_string(best.step)};
-  for (const auto& [name, v] : best.dev.values) {
-    table.columns.push_back("dev_" + name);
-    row.push_back(format_number(v));
-  }
-  table.columns.push_back("seconds");
-  row.push_back(fmt::format("{:.1f}", r.seconds));
-  table.rows.push_back(row);
-  print_table(table, o.common.csv);
+  print_training_result(
+      r, {{"out", o.out}, {"method", o.method}, {"sources", names.empty() ? split_list(o.adapters) : names}}, o.common);
 }
 
 }  // namespace

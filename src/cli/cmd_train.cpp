@@ -53,40 +53,10 @@ void run(TrainOptions& o) {
   if (r.interrupted) throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
   save_task_model(o.out, r.model, {{"train_log.json", r.log_json(f)}});
 
-  const Evaluation& best = r.evaluations.at(r.best);
   if (r.truncated_texts > 0)
     std::cerr << fmt::format("note: {} texts were longer than {} tokens and were truncated\n", r.truncated_texts,
                              r.model.max_length);
-  if (o.common.json) {
-    nlohmann::ordered_json dev = nlohmann::ordered_json::object();
-    for (const auto& [name, v] : best.dev.values) dev[name] = v;
-    nlohmann::ordered_json j = {{"out", o.out},
-                                {"method", o.method},
-                                {"train_examples", r.train_examples},
-                                {"trainable_parameters", r.trainable_parameters},
-                                {"steps", r.steps},
-                                {"best_step", best.step},
-                                {"stopped_early", r.stopped_early},
-                                {"dev", dev},
-                                {"seconds", r.seconds}};
-    print_json(j);
-    return;
-  }
-  ResultTable table{{"out", "method", "examples", "trainable", "steps", "best_step"}, {}};
-  std::vector<std::string> row{o.out,
-                               o.method,
-                               std::to_string(r.train_examples),
-                               std::to_string(r.trainable_parameters),
-                               std::to_string(r.steps),
-                               std::to_string(best.step)};
-  for (const auto& [name, v] : best.dev.values) {
-    table.columns.push_back("dev_" + name);
-    row.push_back(format_number(v));
-  }
-  table.columns.push_back("seconds");
-  row.push_back(fmt::format("{:.1f}", r.seconds));
-  table.rows.push_back(row);
-  print_table(table, o.common.csv);
+  print_training_result(r, {{"out", o.out}, {"method", o.method}}, o.common);
 }
 
 }  // namespace

@@ -61,4 +61,43 @@ FineTuneProgress TrainingDisplay::progress() {
   return p;
 }
 
+void print_training_result(const FineTuneResult& r, const nlohmann::ordered_json& identity,
+                           const CommonOptions& common) {
+  const Evaluation& best = r.evaluations.at(r.best);
+  if (common.json) {
+    nlohmann::ordered_json dev = nlohmann::ordered_json::object();
+    for (const auto& [name, v] : best.dev.values) dev[name] = v;
+    nlohmann::ordered_json j = identity;
+    j["train_examples"] = r.train_examples;
+    j["trainable_parameters"] = r.trainable_parameters;
+    j["steps"] = r.steps;
+    j["best_step"] = best.step;
+    j["stopped_early"] = r.stopped_early;
+    j["dev"] = dev;
+    j["seconds"] = r.seconds;
+    print_json(j);
+    return;
+  }
+  ResultTable table;
+  std::vector<std::string> row;
+  for (const auto& [key, value] : identity.items()) {
+    table.columns.push_back(key);
+    row.push_back(value.is_string()  ? value.get<std::string>()
+                  : value.is_array() ? std::to_string(value.size())
+                                     : value.dump());
+  }
+  for (const char* column : {"examples", "trainable", "steps", "best_step"}) table.columns.push_back(column);
+  for (const auto n : {r.train_examples, r.trainable_parameters, static_cast<std::size_t>(r.steps),
+                       static_cast<std::size_t>(best.step)})
+    row.push_back(std::to_string(n));
+  for (const auto& [name, v] : best.dev.values) {
+    table.columns.push_back("dev_" + name);
+    row.push_back(format_number(v));
+  }
+  table.columns.push_back("seconds");
+  row.push_back(fmt::format("{:.1f}", r.seconds));
+  table.rows.push_back(row);
+  print_table(table, common.csv);
+}
+
 }  // namespace taskscout::cli

@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
+#include "command.hpp"
 #include "taskscout/core/progress.hpp"
 #include "taskscout/train/fine_tune.hpp"
 
@@ -43,5 +45,11 @@ class TrainingDisplay {
   std::string label_, last_eval_;
   std::optional<ProgressBar> bar_;
 };
+
+// Prints a training run's result: `identity` (e.g. out, method) and then the examples,
+// trainable parameters, steps, best step, the best evaluation's dev metrics and seconds —
+// as a table row (an array shows as its length), or as JSON with --json.
+void print_training_result(const FineTuneResult& result, const nlohmann::ordered_json& identity,
+                           const CommonOptions& common);
 
 }  // namespace taskscout::cli

@@ -128,6 +128,13 @@ TopSources top_adapter_sources(const fs::path& registry, const fs::path& base, c
   return top;
 }
 
+FineTuneOptions ComposeOptions::effective_training() const {
+  FineTuneOptions o = training;
+  o.method = FineTuneMethod::Compose;
+  if (o.learning_rate == 0) o.learning_rate = default_learning_rate(method);
+  return o;
+}
+
 double default_learning_rate(CompositionMethod method) { return method == CompositionMethod::Fusion ? 5e-5 : 6e-3; }
 
 FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<AdapterSource>& sources,
@@ -190,9 +197,7 @@ FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<A
   const auto shared = std::make_shared<const AdapterComposition>(composition);
   m.encode.adapter.composition = shared;
 
-  FineTuneOptions training = options.training;
-  training.method = FineTuneMethod::Compose;
-  if (training.learning_rate == 0) training.learning_rate = default_learning_rate(options.method);
+  const FineTuneOptions training = options.effective_training();
   const EncoderConfig config = m.config;
   const AdapterPlacement placement = m.adapter.placement;
   std::function<at::Tensor()> regularizer;

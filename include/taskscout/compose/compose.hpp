@@ -57,6 +57,9 @@ struct ComposeOptions {
   CompositionMethod method = CompositionMethod::ScaLearn;
   // As fine-tuning; a learning rate of 0 takes the method's default (default_learning_rate).
   FineTuneOptions training;
+
+  // `training` as compose_adapters runs it: method compose, the learning rate settled.
+  FineTuneOptions effective_training() const;
 };
 
 // ScaLearn 6e-3 (its authors' GLUE scripts), AdapterFusion 5e-5 (Pfeiffer et al. 2021).
