@@ -79,7 +79,7 @@ void run(ComposeCliOptions& o) {
 
   std::vector<std::string> names = split_list(o.sources);
   if (o.top_k > 0) {
-    const TopSources top = top_adapter_sources(o.registry, o.base, train, o.top_k, o.rank_method);
+    const TopSources top = top_registry_sources(o.registry, o.base, train, o.top_k, o.rank_method);
     for (const auto& [name, reason] : top.skipped)
       std::cerr << fmt::format("note: {} skipped source {}: {}\n", o.rank_method, name, reason);
     std::cerr << fmt::format("the top {} by {}:", top.names.size(), o.rank_method);

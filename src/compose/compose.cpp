@@ -103,15 +103,17 @@ std::vector<AdapterSource> folder_adapters(const std::vector<std::string>& folde
   return out;
 }
 
-TopSources top_adapter_sources(const fs::path& registry, const fs::path& base, const Dataset& target, std::size_t k,
-                               const std::string& method, const TextEmbeddingOptions& embedding) {
-  if (k == 0) throw UsageError("the number of sources to compose must be at least 1");
+TopSources top_registry_sources(const fs::path& registry, const fs::path& base, const Dataset& target, std::size_t k,
+                                const std::string& method, std::string_view kind,
+                                const TextEmbeddingOptions& embedding) {
+  if (k == 0) throw UsageError("the number of sources must be at least 1");
   std::vector<PoolSource> pool;
   for (PoolSource& s : registry_pool(registry))
-    if (s.model.count(std::string(artifact_kind::kAdapter))) pool.push_back(std::move(s));
+    if (s.model.count(std::string(kind))) pool.push_back(std::move(s));
   if (pool.empty())
     throw InputError(location(registry.string()) +
-                     "no source stores an adapter; register sources with --method adapter to compose them");
+                     fmt::format("no source stores a {0}; register sources with --method {1} to use them", kind,
+                                 kind == artifact_kind::kAdapter ? "adapter" : "full"));
   const RankTarget t = embed_rank_target(target, base, base_model_fingerprint(base), embedding);
   const MethodRanking ranked = rank_pool(t, pool, {find_rank_method(method).name}).front();
   TopSources top;
@@ -124,7 +126,7 @@ TopSources top_adapter_sources(const fs::path& registry, const fs::path& base, c
   for (const SourceScore& s : ranked.ranking.skipped) top.skipped.emplace_back(s.name, s.skipped);
   if (top.names.empty())
     throw InputError(
-        fmt::format("{} could rank none of the {} adapter sources of {}", method, pool.size(), registry.string()));
+        fmt::format("{} could rank none of the {} {} sources of {}", method, pool.size(), kind, registry.string()));
   return top;
 }
 

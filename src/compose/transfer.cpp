@@ -57,7 +57,7 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
   Stopwatch watch;
 
   TransferReport report;
-  report.ranking = top_adapter_sources(registry, base, target.train, o.k, o.rank_method);
+  report.ranking = top_registry_sources(registry, base, target.train, o.k, o.rank_method);
   report.candidates = report.ranking.candidates.size();
   if (report.ranking.names.size() < o.k)
     throw InputError(fmt::format("{} ranked {} adapter sources of {}; composing {} needs as many (lower --k)",

@@ -13,6 +13,7 @@
 // (merge.hpp) instead.
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "taskscout/io/dataset.hpp"
@@ -37,21 +38,22 @@ std::vector<AdapterSource> registry_adapters(const std::filesystem::path& regist
 // Adapter folders (the adapters library's layout, or taskscout train --method adapter's) over `base`.
 std::vector<AdapterSource> folder_adapters(const std::vector<std::string>& folders, const std::filesystem::path& base);
 
-// The k best adapter sources of the registry for `target` by rank method `method` (e.g.
-// esm-logme), ranked among the sources that store an adapter; the others are not
-// candidates. `embedding` is how the target's texts are embedded (as the ESMs were
-// trained: mean pooling of the last layer by default). Sources the ranker skips are
-// reported in `skipped` (name: reason). UsageError for k = 0; InputError when fewer
-// than one adapter source can be ranked.
+// The k best sources of the registry for `target` by rank method `method` (e.g.
+// esm-logme), ranked among the sources that store an artifact of kind `kind` (adapter for
+// composition, full_model for merging); the others are not candidates. `embedding` is how
+// the target's texts are embedded (as the ESMs were trained: mean pooling of the last
+// layer by default). Sources the ranker skips are reported in `skipped` (name: reason).
+// UsageError for k = 0; InputError when no candidate can be ranked.
 struct TopSources {
   std::vector<std::string> names;  // best first, at most k
   std::vector<double> scores;
   std::vector<std::pair<std::string, std::string>> skipped;
-  std::vector<std::string> candidates;  // every adapter source of the registry
+  std::vector<std::string> candidates;  // every source of the registry with the artifact
 };
-TopSources top_adapter_sources(const std::filesystem::path& registry, const std::filesystem::path& base,
-                               const Dataset& target, std::size_t k, const std::string& method,
-                               const TextEmbeddingOptions& embedding = {{Pooling::Mean, -1}, 0, 32});
+TopSources top_registry_sources(const std::filesystem::path& registry, const std::filesystem::path& base,
+                                const Dataset& target, std::size_t k, const std::string& method,
+                                std::string_view kind = "adapter",
+                                const TextEmbeddingOptions& embedding = {{Pooling::Mean, -1}, 0, 32});
 
 struct ComposeOptions {
   CompositionMethod method = CompositionMethod::ScaLearn;
