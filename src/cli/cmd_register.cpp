@@ -48,6 +48,7 @@ struct RegisterOptions {
   double dev_fraction = 0.1, esm_heldout = 0.1;
   int layer = -1;
   std::size_t max_texts = 10'000, max_length = 0, batch_size = 32;
+  std::size_t parameter_fisher = 0;  // rows for the parameter_fisher artifact; 0: none
   double lock_timeout = 30;
 };
 
@@ -164,6 +165,7 @@ void run_fine_tuning(RegisterOptions& o) {
   options.max_length = o.max_length;
   options.batch_size = o.batch_size;
   options.max_texts = o.max_texts;
+  options.parameter_fisher_examples = o.parameter_fisher;
   options.esm.heldout_fraction = o.esm_heldout;
   options.esm.seed = o.common.seed;
   options.provenance = {{"command", "register --method " + o.method}};
@@ -220,6 +222,8 @@ void run(RegisterOptions& o) {
     throw UsageError(
         "register needs --esm ESM.safetensors (an ESM trained elsewhere) or --method adapter|lora|full "
         "with --source (fine-tune here)");
+  if (o.parameter_fisher > 0)
+    throw UsageError("--parameter-fisher needs the fine-tuned model: use it with --method full, not --esm");
   Stopwatch watch;
   nlohmann::json dev_metrics = nlohmann::json::object();
   if (!o.dev_metrics.empty()) {
@@ -328,6 +332,10 @@ void add_register_command(CLI::App& app) {
   cmd->add_option("--label-column", o->label_column, "Label column")->capture_default_str();
   cmd->add_option("--task", o->task, "classification or regression")
       ->check(CLI::IsMember({"classification", "regression"}))
+      ->capture_default_str();
+  cmd->add_option("--parameter-fisher", o->parameter_fisher,
+                  "With --method full: also store the model's per-parameter Fisher over N training rows (for "
+                  "merge --method fisher)")
       ->capture_default_str();
   cmd->add_option("--max-texts", o->max_texts, "Texts embedded for the mean embedding (a seeded sample when more)")
       ->check(CLI::PositiveNumber)

@@ -37,6 +37,7 @@ void add_benchmark_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 void add_compose_command(CLI::App& app);
 void add_transfer_command(CLI::App& app);
+void add_merge_command(CLI::App& app);
 
 // Refuses an HTML report path that is one of the command's inputs, or an existing file
 // that is not a taskscout report (unless `force`): UsageError saying what to do.

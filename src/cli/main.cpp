@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_report_command(app);
   taskscout::cli::add_compose_command(app);
   taskscout::cli::add_transfer_command(app);
+  taskscout::cli::add_merge_command(app);
   try {
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;

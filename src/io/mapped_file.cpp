@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -16,8 +17,7 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path.string())
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    throw IoError(location(path_) + "cannot open: " + std::strerror(err) +
-                  (err == ENOENT ? "; check the path" : ""));
+    throw IoError(location(path_) + "cannot open: " + std::strerror(err) + (err == ENOENT ? "; check the path" : ""));
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -40,6 +40,15 @@ MappedFile::MappedFile(const std::filesystem::path& path) : path_(path.string())
 
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
+}
+
+void MappedFile::release(std::size_t offset, std::size_t size) const {
+  if (!data_ || offset >= size_ || size == 0) return;
+  // Whole pages only, rounded outward: a neighbour's page dropped too is simply read again.
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  const std::size_t begin = offset / page * page;
+  const std::size_t end = std::min(size_, offset + size);
+  ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_DONTNEED);  // advice: failure is harmless
 }
 
 }  // namespace taskscout

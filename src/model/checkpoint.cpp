@@ -83,4 +83,8 @@ Array Checkpoint::get(const std::string& name) const {
   return it->second->get(name);
 }
 
+void Checkpoint::release(const std::string& name) const {
+  if (auto it = where_.find(name); it != where_.end()) it->second->release(name);
+}
+
 }  // namespace taskscout

@@ -20,6 +20,7 @@
 #include "taskscout/io/scratch_dir.hpp"
 #include "taskscout/model/text_embedding.hpp"
 #include "taskscout/registry/fingerprint.hpp"
+#include "taskscout/select/parameter_fisher.hpp"
 #include "taskscout/select/vocabulary.hpp"
 #include "taskscout/text/encoding.hpp"
 
@@ -131,6 +132,8 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
                                  "first with `taskscout registry rm {} {}`",
                                  o.name, registry.folder().string(), o.name));
   if (o.batch_size == 0) throw UsageError("the embedding batch size must be at least 1");
+  if (o.parameter_fisher_examples > 0 && o.fine_tune.method != FineTuneMethod::Full)
+    throw UsageError("--parameter-fisher is for --method full (Fisher merging averages full parameters)");
   const std::string base_fingerprint = base_model_fingerprint(o.base);
   const Encoder base = load_encoder(o.base);
   TextEmbeddingOptions embed_options;
@@ -240,6 +243,18 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
     phase.advance(1);
   }
 
+  // The per-parameter Fisher, for Fisher-weighted merging, on the same training rows.
+  const fs::path parameter_fisher_file = scratch.path() / "parameter_fisher.safetensors";
+  if (o.parameter_fisher_examples > 0) {
+    Phase phase(progress, "parameter Fisher", 1);
+    ParameterFisherOptions fisher_options;
+    fisher_options.max_examples = o.parameter_fisher_examples;
+    fisher_options.seed = o.fine_tune.seed;
+    write_parameter_fisher(parameter_fisher_file, parameter_fisher(tuned.model, tuned_tokenizer, train, fisher_options),
+                           base_fingerprint, std::min(train.size(), o.parameter_fisher_examples));
+    phase.advance(1);
+  }
+
   const fs::path vocabulary_file = scratch.path() / "vocabulary.safetensors";
   write_vocabulary_artifact(vocabulary_file,
                             token_counts(text::Tokenizer::from_folder(o.base), texts, pairs, source.path),
@@ -261,6 +276,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
   entry.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
   entry.artifact_files[std::string(artifact_kind::kFisher)] = fisher_file;
+  if (o.parameter_fisher_examples > 0) entry.artifact_files[kParameterFisherArtifact] = parameter_fisher_file;
 
   nlohmann::json provenance = o.provenance;
   provenance["taskscout_version"] = "0.1.0";

@@ -28,7 +28,7 @@ std::vector<std::string> model_kinds(const ArtifactFiles& blobs) {
 }
 
 // Writes the blob's tensor file under its original name and the folder files its metadata carries.
-void restore(const fs::path& blob, const fs::path& folder, const std::string& what) {
+void restore(const fs::path& blob, const fs::path& folder, const std::string& what, bool link) {
   const SafetensorsFile file(blob);
   const auto& metadata = file.metadata();
   const auto name = metadata.find("file_name");
@@ -62,7 +62,10 @@ void restore(const fs::path& blob, const fs::path& folder, const std::string& wh
   if (fs::path(name->second).filename().string() != name->second)
     throw InputError(fmt::format("{}: the model blob {} names its file \"{}\", not a plain file name", what,
                                  blob.string(), name->second));
-  fs::copy_file(blob, folder / name->second);
+  if (link)
+    fs::create_symlink(fs::absolute(blob), folder / name->second);
+  else
+    fs::copy_file(blob, folder / name->second);
 }
 
 }  // namespace
@@ -76,8 +79,17 @@ TaskModel load_stored_model(const ArtifactFiles& blobs, const fs::path& base, co
                      " stores no fine-tuned model (artifact full_model, "
                      "lora, or adapter and head)");
   ScratchDir scratch("taskscout-model");
-  for (const std::string& kind : kinds) restore(blobs.at(kind), scratch.path(), what);
+  for (const std::string& kind : kinds) restore(blobs.at(kind), scratch.path(), what, false);
   return load_task_model(scratch.path(), base);
+}
+
+void restore_stored_model(const ArtifactFiles& blobs, const fs::path& folder, const std::string& what) {
+  const std::vector<std::string> kinds = model_kinds(blobs);
+  if (kinds.empty())
+    throw InputError(what +
+                     " stores no fine-tuned model (artifact full_model, "
+                     "lora, or adapter and head)");
+  for (const std::string& kind : kinds) restore(blobs.at(kind), folder, what, true);
 }
 
 }  // namespace taskscout

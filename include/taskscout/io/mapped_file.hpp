@@ -25,6 +25,11 @@ class MappedFile {
   const std::byte* data() const { return data_; }  // nullptr for an empty file
   std::size_t size() const { return size_; }
   std::string_view text() const { return {reinterpret_cast<const char*>(data_), size_}; }
+  // Drops the resident pages of bytes [offset, offset + size) from this process
+  // (madvise MADV_DONTNEED; the mapping is read-only, so a later read faults them back
+  // in from the page cache). Streaming readers call it after each tensor, so their
+  // resident memory stays the tensor at hand instead of growing to the whole file.
+  void release(std::size_t offset, std::size_t size) const;
 
  private:
   std::string path_;

@@ -45,6 +45,9 @@ class SafetensorsFile {
   // Throws InputError listing the available names for an unknown name, and naming the
   // dtype for one taskscout cannot hold (F16, BF16, F32, F64, I32, I64 are supported).
   Array get(const std::string& name) const;
+  // Drops the tensor's pages from the process's resident memory (MappedFile::release);
+  // arrays already returned by get() stay valid.
+  void release(const std::string& name) const;
 
  private:
   std::shared_ptr<const MappedFile> file_;

@@ -30,6 +30,9 @@ class Checkpoint {
   const std::string& file_of(const std::string& name) const;
   // Throws InputError naming the source for an unknown name.
   Array get(const std::string& name) const;
+  // Drops the tensor's pages from resident memory (SafetensorsFile::release), for readers
+  // that stream a checkpoint one tensor at a time.
+  void release(const std::string& name) const;
 
  private:
   std::string source_;

@@ -42,6 +42,9 @@ struct SourceRegistrationOptions {
   std::size_t max_texts = 10'000;                 // embedded texts (a seeded sample when more)
   EsmTrainOptions esm;                            // base_fingerprint is filled in
   TaskEmbOptions taskemb;                         // the task embedding's sample of training rows; seed from fine_tune
+  // > 0 (method full only): also store the artifact parameter_fisher, the model's diagonal
+  // Fisher over up to this many training rows (select/parameter_fisher.hpp), for `merge --method fisher`.
+  std::size_t parameter_fisher_examples = 0;
   nlohmann::json provenance = nlohmann::json::object();  // merged into the record's provenance
   // When set, the fine-tuned model is also saved there as a model folder (as `train` writes
   // it), before the registry is written: the transfer benchmark fine-tunes on from it.

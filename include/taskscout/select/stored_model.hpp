@@ -24,4 +24,10 @@ bool has_stored_model(const ArtifactFiles& blobs);
 // register --method).
 TaskModel load_stored_model(const ArtifactFiles& blobs, const std::filesystem::path& base, const std::string& what);
 
+// Rebuilds the model's folder in `folder` (an existing, empty folder) without loading it:
+// the folder files from the blobs' metadata, and each tensor file as a symbolic link to its
+// blob (no copy), for readers that stream the tensors (merging). The errors of
+// load_stored_model's rebuilding.
+void restore_stored_model(const ArtifactFiles& blobs, const std::filesystem::path& folder, const std::string& what);
+
 }  // namespace taskscout

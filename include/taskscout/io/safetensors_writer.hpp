@@ -1,0 +1,50 @@
+#pragma once
+// A safetensors file written one tensor at a time, for outputs too large to hold at once
+// (a merged model streamed tensor by tensor). The header is fixed up front from the
+// declared names, dtypes and shapes, so each tensor's bytes go straight to disk in
+// declaration order; the file appears atomically on commit (AtomicFile), with the layout
+// write_safetensors gives (header padded with spaces to a multiple of 8 bytes).
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "taskscout/core/array.hpp"
+
+namespace taskscout {
+
+class AtomicFile;
+
+struct TensorDeclaration {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<std::int64_t> shape;
+};
+
+class SafetensorsWriter {
+ public:
+  // Writes the header. UsageError naming the path for duplicate, empty or "__metadata__"
+  // names; IoError when the file cannot be created.
+  SafetensorsWriter(const std::filesystem::path& path, std::vector<TensorDeclaration> tensors,
+                    const std::map<std::string, std::string>& metadata = {});
+  ~SafetensorsWriter();  // without commit(), nothing is left behind
+  SafetensorsWriter(const SafetensorsWriter&) = delete;
+  SafetensorsWriter& operator=(const SafetensorsWriter&) = delete;
+
+  // The next declared tensor's bytes. Error (internal) for a name out of order, or an
+  // array whose dtype or shape differs from the declaration.
+  void write(const std::string& name, const Array& array);
+  // Every declared tensor must have been written. IoError when the file cannot be completed.
+  void commit();
+
+ private:
+  std::unique_ptr<AtomicFile> file_;
+  std::vector<TensorDeclaration> tensors_;
+  std::size_t next_ = 0;
+  std::string path_;
+};
+
+}  // namespace taskscout

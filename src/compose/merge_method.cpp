@@ -1,0 +1,140 @@
+// The merge-method registry and the pieces several methods share (see merge_method.hpp).
+#include "taskscout/compose/merge_method.hpp"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "merge_methods.hpp"
+#include "taskscout/core/error.hpp"
+
+namespace taskscout {
+
+namespace merge_detail {
+
+at::Tensor task_vector(const TensorInputs& in, const at::Tensor& base, std::size_t k) { return in.source(k).sub(base); }
+
+void check_density(const MergeParameters& p) {
+  if (!(p.density > 0 && p.density <= 1))
+    throw UsageError(fmt::format("--density must be in (0, 1], got {}", p.density));
+}
+
+}  // namespace merge_detail
+
+namespace {
+
+// The number of entries a share of n keeps: floor(fraction·n + 0.5), as the oracle rounds.
+std::int64_t share(double fraction, std::int64_t n) {
+  return std::min<std::int64_t>(n, static_cast<std::int64_t>(std::floor(fraction * static_cast<double>(n) + 0.5)));
+}
+
+// The m-th largest |tau| (1 ≤ m ≤ n), by selection rather than a sort.
+at::Tensor mth_largest(const at::Tensor& magnitude, std::int64_t m) {
+  return std::get<0>(magnitude.reshape({-1}).kthvalue(magnitude.numel() - m + 1));
+}
+
+// 64-bit FNV-1a: a hash of tensor names that, unlike std::hash, is the same everywhere.
+std::uint64_t fnv1a(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : text) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+// splitmix64's finalizer: mixes the seed, the source and the name into one generator seed.
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+TensorInputs tensor_inputs(std::string name, at::Tensor base, std::vector<at::Tensor> sources,
+                           std::vector<double> weights, std::vector<at::Tensor> fishers) {
+  TensorInputs in;
+  in.name = std::move(name);
+  in.count = sources.size();
+  in.weights = weights.empty() ? std::vector<double>(sources.size(), 1.0) : std::move(weights);
+  in.base = [base] { return base.to(at::kFloat); };
+  in.source = [sources](std::size_t k) { return sources.at(k).to(at::kFloat); };
+  in.fisher = [fishers](std::size_t k) { return fishers.at(k).to(at::kFloat); };
+  return in;
+}
+
+at::Tensor magnitude_threshold(const at::Tensor& tau, double density) {
+  const std::int64_t n = tau.numel(), m = share(density, n);
+  if (m >= n) return at::full({}, -1.0f);
+  if (m == 0) return at::full({}, std::numeric_limits<float>::infinity());
+  return mth_largest(tau.abs(), m);
+}
+
+at::Tensor magnitude_trim_mask(const at::Tensor& tau, double density) {
+  return tau.abs().ge(magnitude_threshold(tau, density));
+}
+
+at::Tensor breadcrumbs_mask(const at::Tensor& tau, double density, double gamma) {
+  const std::int64_t n = tau.numel(), top = share(gamma, n), m = std::min(share(density, n), n - top);
+  if (m == 0) return at::zeros_like(tau, at::kBool);
+  const at::Tensor magnitude = tau.abs();
+  at::Tensor keep = top + m >= n ? at::ones_like(tau, at::kBool) : magnitude.ge(mth_largest(magnitude, top + m));
+  if (top > 0) keep.logical_and_(magnitude.lt(mth_largest(magnitude, top)));
+  return keep;
+}
+
+at::Tensor dare_mask(at::IntArrayRef shape, double density, std::uint64_t seed, std::size_t source,
+                     const std::string& tensor) {
+  const std::uint64_t s = mix(mix(mix(seed) ^ static_cast<std::uint64_t>(source)) ^ fnv1a(tensor));
+  at::Generator generator = at::make_generator<at::CPUGeneratorImpl>(s);
+  return at::rand(shape, generator, at::TensorOptions().dtype(at::kFloat)).lt(density);
+}
+
+at::Tensor disjoint_mean(const TensorInputs& in, const std::function<at::Tensor(std::size_t)>& tau_hat) {
+  at::Tensor mass;
+  for (std::size_t k = 0; k < in.count; ++k) {
+    const at::Tensor t = tau_hat(k).mul(in.weights[k]);
+    mass = k == 0 ? t : mass.add_(t);
+  }
+  const at::Tensor elected = mass.sign();
+  at::Tensor sum = at::zeros_like(mass), weight = at::zeros_like(mass);
+  for (std::size_t k = 0; k < in.count; ++k) {
+    const at::Tensor t = tau_hat(k);
+    // sign(0) = 0 never equals an elected ±1, and an elected 0 (no mass) takes nothing.
+    const at::Tensor agree = t.sign().eq(elected).logical_and_(elected.ne(0)).to(at::kFloat);
+    sum.add_(t.mul(agree), in.weights[k]);
+    weight.add_(agree, in.weights[k]);
+  }
+  return at::where(weight.ne(0), sum.div(weight), at::zeros_like(sum));
+}
+
+std::vector<const MergeMethod*> merge_methods() {
+  static const std::vector<std::unique_ptr<MergeMethod>> all = [] {
+    std::vector<std::unique_ptr<MergeMethod>> v;
+    v.push_back(merge_detail::make_linear());
+    v.push_back(merge_detail::make_task_arithmetic());
+    v.push_back(merge_detail::make_ties());
+    v.push_back(merge_detail::make_dare_linear());
+    v.push_back(merge_detail::make_dare_ties());
+    v.push_back(merge_detail::make_breadcrumbs());
+    v.push_back(merge_detail::make_fisher());
+    return v;
+  }();
+  std::vector<const MergeMethod*> out;
+  for (const auto& m : all) out.push_back(m.get());
+  return out;
+}
+
+const MergeMethod& find_merge_method(std::string_view name) {
+  std::vector<std::string> names;
+  for (const MergeMethod* m : merge_methods()) {
+    if (m->name() == name) return *m;
+    names.emplace_back(m->name());
+  }
+  throw UsageError(fmt::format("unknown merge method \"{}\"; use one of {}", name, fmt::join(names, ", ")));
+}
+
+}  // namespace taskscout

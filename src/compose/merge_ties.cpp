@@ -1,0 +1,34 @@
+// ties: trim each task vector to its largest magnitudes, elect a sign per entry by total
+// mass, and average only the entries that agree with it (Yadav et al. 2023, "TIES-Merging").
+#include "merge_methods.hpp"
+
+namespace taskscout::merge_detail {
+namespace {
+
+class Ties final : public MergeMethod {
+ public:
+  std::string_view name() const override { return "ties"; }
+  std::string_view formula() const override {
+    return "θ = θ₀ + λ · disjoint_mean_k(trim(θ_k − θ₀, density)), signs elected by Σ w_k τ̂_k";
+  }
+  bool uses_density() const override { return true; }
+  void check(const MergeParameters& p) const override { check_density(p); }
+  at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
+    const at::Tensor base = in.base();
+    // The trimmed vectors are recomputed for the second pass rather than kept: K of them
+    // would make memory grow with the number of sources. Only the thresholds are kept.
+    std::vector<at::Tensor> thresholds(in.count);
+    auto trimmed = [&](std::size_t k) {
+      const at::Tensor tau = task_vector(in, base, k);
+      if (!thresholds[k].defined()) thresholds[k] = magnitude_threshold(tau, p.density);
+      return tau.mul(tau.abs().ge(thresholds[k]));
+    };
+    return base.add(disjoint_mean(in, trimmed), p.lambda);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<MergeMethod> make_ties() { return std::make_unique<Ties>(); }
+
+}  // namespace taskscout::merge_detail

@@ -1,0 +1,65 @@
+#include "taskscout/io/safetensors_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "taskscout/core/error.hpp"
+#include "taskscout/io/atomic_file.hpp"
+
+namespace taskscout {
+
+SafetensorsWriter::SafetensorsWriter(const std::filesystem::path& path, std::vector<TensorDeclaration> tensors,
+                                     const std::map<std::string, std::string>& metadata)
+    : tensors_(std::move(tensors)), path_(path.string()) {
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::set<std::string_view> seen;
+  std::size_t offset = 0;
+  for (const TensorDeclaration& t : tensors_) {
+    if (t.name.empty() || t.name == "__metadata__" || !seen.insert(t.name).second)
+      throw UsageError(location(path_) +
+                       fmt::format("cannot write a tensor named \"{}\": names must be unique, non-empty and not "
+                                   "__metadata__",
+                                   t.name));
+    std::size_t bytes = dtype_size(t.dtype);
+    for (std::int64_t d : t.shape) bytes *= static_cast<std::size_t>(d);
+    header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw UsageError(location(path_) + "tensor names and metadata must be valid UTF-8");
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  char len[8];
+  for (int i = 0; i < 8; ++i) len[i] = static_cast<char>((static_cast<std::uint64_t>(text.size()) >> (8 * i)) & 0xff);
+  file_ = std::make_unique<AtomicFile>(path);
+  file_->write(len, 8);
+  file_->write(text);
+}
+
+SafetensorsWriter::~SafetensorsWriter() = default;
+
+void SafetensorsWriter::write(const std::string& name, const Array& array) {
+  if (next_ >= tensors_.size() || tensors_[next_].name != name)
+    throw Error(fmt::format("internal: {}: tensor \"{}\" written out of its declared order", path_, name));
+  const TensorDeclaration& t = tensors_[next_];
+  if (array.dtype() != t.dtype || array.shape() != t.shape)
+    throw Error(fmt::format("internal: {}: tensor \"{}\" is {} {}, declared {} {}", path_, name,
+                            dtype_name(array.dtype()), shape_string(array.shape()), dtype_name(t.dtype),
+                            shape_string(t.shape)));
+  file_->write(array.bytes(), array.nbytes());
+  ++next_;
+}
+
+void SafetensorsWriter::commit() {
+  if (next_ != tensors_.size())
+    throw Error(fmt::format("internal: {}: {} of {} declared tensors written", path_, next_, tensors_.size()));
+  file_->commit();
+}
+
+}  // namespace taskscout
