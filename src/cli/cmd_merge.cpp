@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "command.hpp"
 #include "taskscout/compose/merge.hpp"
@@ -40,6 +41,13 @@ std::vector<double> parse_weights(const std::string& text) {
   return out;
 }
 
+// "runs/sst2/" → "sst2".
+std::string folder_name(const std::string& path) {
+  const std::filesystem::path p = std::filesystem::path(path).lexically_normal();
+  const std::string name = (p.filename().empty() ? p.parent_path() : p).filename().string();
+  return name.empty() ? path : name;
+}
+
 void run(MergeCliOptions o) {
   apply_common_options(o.common);
   if (o.registry.empty() == o.models.empty())
@@ -62,7 +70,17 @@ void run(MergeCliOptions o) {
     sources = stored.sources;
     base = stored.base;
   } else {
-    for (const std::string& m : split_list(o.models)) sources.push_back({m, m, {}, {}, {}});
+    // Sources are named by their folder's name (by the path as given when two share one);
+    // --head takes either.
+    const std::vector<std::string> folders = split_list(o.models);
+    std::set<std::string> names, repeated;
+    for (const std::string& m : folders)
+      if (!names.insert(folder_name(m)).second) repeated.insert(folder_name(m));
+    for (const std::string& m : folders) {
+      const std::string name = repeated.count(folder_name(m)) ? m : folder_name(m);
+      if (o.merge.head == m) o.merge.head = name;
+      sources.push_back({name, m, {}, {}, {}});
+    }
   }
   std::optional<ProgressBar> bar;
   o.merge.progress = [&](std::size_t, std::size_t total, const std::string& tensor) {

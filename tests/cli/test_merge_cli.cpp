@@ -89,7 +89,8 @@ TEST_F(MergeCli, MergesFoldersIntoAClassifierThatEvaluates) {
   EXPECT_EQ(j["recipe"]["parameters"]["density"], 0.5);
   EXPECT_GT(j["tensors"].size(), 10u);
   const auto recipe = nlohmann::json::parse(testing::read_text(dir("ties") / "merge.json"));
-  EXPECT_EQ(recipe["sources"][0]["name"], dir("m3").string());
+  EXPECT_EQ(recipe["sources"][0]["name"], "m3");
+  EXPECT_EQ(recipe["sources"][0]["folder"], dir("m3").string());
   EXPECT_EQ(recipe["sources"][1]["weight"], 0.4);
   for (const char* f : {"config.json", "model.safetensors", "vocab.txt"}) EXPECT_TRUE(fs::exists(dir("ties") / f));
   r = run_taskscout("evaluate --model " + q(dir("ties")) + " --data " + q(dir("dev.csv")) + " --json");
