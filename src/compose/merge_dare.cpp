@@ -6,13 +6,12 @@
 namespace taskscout::merge_detail {
 namespace {
 
-// Source k's dropped-and-rescaled task vector. The mask is drawn again on each call from
-// the same seed, so the second pass of dare-ties sees the first pass's mask.
+// Source k's dropped-and-rescaled task vector (its mask from the seed, the source and the tensor).
 at::Tensor dropped(const TensorInputs& in, const at::Tensor& base, std::size_t k, const MergeParameters& p) {
-  const at::Tensor tau = task_vector(in, base, k);
+  at::Tensor tau = task_vector(in, base, k);
   if (p.density >= 1) return tau;
-  const at::Tensor mask = p.mask ? p.mask(k, in.name) : dare_mask(tau.sizes(), p.density, p.seed, k, in.name);
-  return tau.mul(mask.to(at::kFloat)).div_(p.density);
+  if (p.mask) return tau.mul_(p.mask(k, in.name).to(at::kFloat)).div_(p.density);
+  return dare_apply(tau, p.density, p.seed, k, in.name);
 }
 
 class DareLinear final : public MergeMethod {

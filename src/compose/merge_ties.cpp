@@ -15,13 +15,9 @@ class Ties final : public MergeMethod {
   void check(const MergeParameters& p) const override { check_density(p); }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
     const at::Tensor base = in.base();
-    // The trimmed vectors are recomputed for the second pass rather than kept: K of them
-    // would make memory grow with the number of sources. Only the thresholds are kept.
-    std::vector<at::Tensor> thresholds(in.count);
     auto trimmed = [&](std::size_t k) {
       const at::Tensor tau = task_vector(in, base, k);
-      if (!thresholds[k].defined()) thresholds[k] = magnitude_threshold(tau, p.density);
-      return tau.mul(tau.abs().ge(thresholds[k]));
+      return trim_below(tau, magnitude_threshold(tau, p.density).item<float>());
     };
     return base.add(disjoint_mean(in, trimmed), p.lambda);
   }

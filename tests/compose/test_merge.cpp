@@ -155,7 +155,7 @@ TEST_F(Fixture, StreamedMergeEqualsTheMethodInMemory) {
     EXPECT_EQ(recipe["method"], method);
     EXPECT_EQ(recipe["sources"].size(), 3u);
     EXPECT_EQ(recipe["sources"][2]["weight"], 2.0);
-    EXPECT_TRUE(recipe["sources"][0]["digest"].get<std::string>().starts_with("tensors:"));
+    EXPECT_TRUE(recipe["sources"][0]["digest"].get<std::string>().starts_with("checksum64:"));
   }
 }
 

@@ -94,6 +94,21 @@ TEST(MergeMethods, TrimKeepsTheLargestMagnitudes) {
   EXPECT_EQ(magnitude_trim_mask(tau, 0.01).sum().item<int64_t>(), 0);
 }
 
+TEST(MergeMethods, ThresholdIsTheExactOrderStatistic) {
+  // Against a sort, on a tensor large enough to be split across threads, with repeated
+  // magnitudes, both signs, zeros, −0 and subnormals.
+  at::Tensor tau = at::randn({3'000'001}).mul_(1e-3).round_().mul_(1e3);  // many ties
+  tau.index_put_({at::indexing::Slice(0, 1000)}, 0.0f);
+  tau.index_put_({at::indexing::Slice(1000, 1100)}, -0.0f);
+  tau.index_put_({at::indexing::Slice(1100, 1200)}, 1e-40f);
+  const at::Tensor sorted = std::get<0>(tau.abs().sort(0, /*descending=*/true));
+  EXPECT_EQ(magnitude_threshold(tau, 0.99999999).item<float>(), -1.0f);  // every entry kept
+  for (double density : {1e-6, 0.01, 0.2, 0.5, 0.9999, 0.9999995}) {
+    const auto m = static_cast<std::int64_t>(std::floor(density * 3'000'001 + 0.5));
+    EXPECT_EQ(magnitude_threshold(tau, density).item<float>(), sorted[m - 1].item<float>()) << density;
+  }
+}
+
 TEST(MergeMethods, BreadcrumbsDropsBothEnds) {
   const at::Tensor tau = at::tensor({0.1f, -5.0f, 0.3f, 2.0f, -0.2f, 0.05f, 1.0f, -3.0f, 0.7f, 0.4f});
   // Drop the single largest (|−5|), keep the next 5 (3, 2, 1, 0.7, 0.4), drop the rest.
@@ -122,7 +137,7 @@ TEST(MergeMethods, DareMasksFollowTheSeedSourceAndTensor) {
   EXPECT_FALSE(at::equal(a, dare_mask({50, 40}, 0.5, 2, 0, "x")));
   EXPECT_FALSE(at::equal(a, dare_mask({50, 40}, 0.5, 1, 1, "x")));
   EXPECT_FALSE(at::equal(a, dare_mask({50, 40}, 0.5, 1, 0, "y")));
-  // dare-ties reads each source twice: the same mask both times, so the result is repeatable.
+  // The same seed gives the same merge.
   const at::Tensor base = at::randn({30, 20});
   MergeParameters p;
   p.density = 0.4;

@@ -89,8 +89,11 @@ at::Tensor breadcrumbs_mask(const at::Tensor& tau, double density, double gamma)
 // tensor's mask does not depend on the order tensors are read in or on the thread count.
 at::Tensor dare_mask(at::IntArrayRef shape, double density, std::uint64_t seed, std::size_t source,
                      const std::string& tensor);
+// tau ⊙ dare_mask(…) / density in place, with no mask tensor (the same draws as dare_mask).
+at::Tensor dare_apply(at::Tensor tau, double density, std::uint64_t seed, std::size_t source,
+                      const std::string& tensor);
 // TIES' sign election and disjoint mean over sparsified task vectors produced by `tau_hat`
-// (called twice per source: once for the elected signs, once for the mean).
+// (called once per source).
 at::Tensor disjoint_mean(const TensorInputs& in, const std::function<at::Tensor(std::size_t)>& tau_hat);
 
 }  // namespace taskscout
