@@ -320,11 +320,11 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
                         s.what(), kind_name(s.kind)));
       const fs::path f = given[k].fisher.empty() ? folder / kParameterFisherFile : given[k].fisher;
       if (!fs::is_regular_file(f))
-        throw InputError(
-            fmt::format("{} has no parameter Fisher ({} is missing), which --method fisher needs: "
-                        "register the source with `taskscout register --parameter-fisher N` and "
-                        "merge it from the registry, or use another method",
-                        s.what(), f.string()));
+        throw InputError(fmt::format(
+            "{} has no parameter Fisher ({}), which --method fisher needs: register the source "
+            "with `taskscout register --method full --parameter-fisher N` and merge it from the "
+            "registry, or use another method",
+            s.what(), given[k].digest.empty() ? f.string() + " is missing" : "no parameter_fisher artifact"));
       s.fisher = std::make_unique<SafetensorsFile>(f);
     }
   }

@@ -12,6 +12,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/head.hpp"
 #include "taskscout/model/model_folder.hpp"
+#include "taskscout/train/fine_tune.hpp"
 #include "taskscout/train/task_model.hpp"
 #include "test_support.hpp"
 
@@ -213,6 +214,49 @@ TEST_F(Fixture, FreshHeadLoraFolderStartsFineTuning) {
   EXPECT_EQ(m.method, FineTuneMethod::Lora);
   EXPECT_EQ(m.config.labels, o.labels);
   EXPECT_EQ(m.lora.rank, 4);
+}
+
+TEST_F(Fixture, MergedFoldersStartFineTuning) {
+  // What `transfer --compose merge-*` does: a full merge is the base of fine_tune, a LoRA
+  // merge its init_from.
+  testing::write_text(dir / "task.csv", testing::tiny_task_csv(24, 1));
+  const Dataset data = load_dataset(dir / "task.csv");
+  FineTuneOptions f;
+  f.epochs = 1;
+  f.batch_size = 8;
+  MergeOptions o;
+  o.method = "ties";
+  o.density = 0.5;
+  merge({write_full(dir / "a", base, 1), write_full(dir / "b", base, 2)}, o, "full");
+  EXPECT_NO_THROW(fine_tune(dir / "full", data, data, f));
+  o.method = "task-arithmetic";
+  merge({write_lora(dir / "la", base, 5), write_lora(dir / "lb", base, 6)}, o, "lora");
+  f.method = FineTuneMethod::Lora;
+  f.init_from = dir / "lora";
+  const FineTuneResult r = fine_tune(base, data, data, f);
+  EXPECT_EQ(r.model.lora.rank, 4);
+}
+
+TEST_F(Fixture, FullAndLoraSourcesMix) {
+  const fs::path a = write_full(dir / "a", base, 1), l = write_lora(dir / "l", base, 5);
+  MergeOptions o;
+  o.method = "ties";
+  o.density = 0.4;
+  EXPECT_EQ(merge({a, l}, o).output_kind, "model");
+  const Encoder merged = load_encoder(dir / "out"), b = load_encoder(base);
+  const TaskModel ma = load_task_model(a), ml = load_task_model(l);
+  for (const auto& [name, t] : b.parameters) {
+    at::Tensor lora_theta = t;  // θ₀ + (α/r)·B·A where the LoRA adapts the module
+    const std::string module = name.substr(0, name.size() - std::string(".weight").size());
+    if (ml.encoder.count(module + ".lora_A.weight"))
+      lora_theta = t + at::matmul(ml.encoder.at(module + ".lora_B.weight"), ml.encoder.at(module + ".lora_A.weight")) *
+                           ml.lora.scaling();
+    MergeParameters p;
+    p.density = 0.4;
+    const at::Tensor expected =
+        find_merge_method("ties").merge(tensor_inputs(name, t, {ma.encoder.at(name), lora_theta}), p);
+    EXPECT_TRUE(at::allclose(merged.parameters.at(name), expected, 1e-5, 1e-6)) << name;
+  }
 }
 
 TEST_F(Fixture, AdaptersAreAveraged) {
