@@ -42,7 +42,8 @@ class DareTies final : public MergeMethod {
   void check(const MergeParameters& p) const override { check_density(p); }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
     const at::Tensor base = in.base();
-    return base.add(disjoint_mean(in, [&](std::size_t k) { return dropped(in, base, k, p); }), p.lambda);
+    return base.add(disjoint_mean(in, [&](std::size_t k) { return SparseTaskVector{dropped(in, base, k, p)}; }),
+                    p.lambda);
   }
 };
 

@@ -21,15 +21,6 @@ namespace merge_detail {
 
 at::Tensor task_vector(const TensorInputs& in, const at::Tensor& base, std::size_t k) { return in.source(k).sub(base); }
 
-at::Tensor trim_below(at::Tensor tau, float threshold) {
-  float* x = tau.data_ptr<float>();
-  at::parallel_for(0, tau.numel(), 1 << 16, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i)
-      if (std::fabs(x[i]) < threshold) x[i] = 0.0f;
-  });
-  return tau;
-}
-
 void check_density(const MergeParameters& p) {
   if (!(p.density > 0 && p.density <= 1))
     throw UsageError(fmt::format("--density must be in (0, 1], got {}", p.density));
@@ -170,34 +161,40 @@ at::Tensor dare_apply(at::Tensor tau, double density, std::uint64_t seed, std::s
   return tau;
 }
 
-at::Tensor disjoint_mean(const TensorInputs& in, const std::function<at::Tensor(std::size_t)>& tau_hat) {
+at::Tensor disjoint_mean(const TensorInputs& in, const std::function<SparseTaskVector(std::size_t)>& tau_hat) {
   // One pass over the sources: the weighted sums and weights of the positive and of the
-  // negative entries. The elected sign is that of their total (the mass), and the mean is
-  // then the elected side's sum over its weight; no source is read twice, and nothing per
-  // source is kept.
+  // negative kept entries. The elected sign is that of their total (the mass), and the mean
+  // is then the elected side's sum over its weight; no source is read twice, and nothing
+  // per source is kept.
   at::Tensor pos_sum, pos_weight, neg_sum, neg_weight;
   for (std::size_t k = 0; k < in.count; ++k) {
-    const at::Tensor t = tau_hat(k).to(at::kFloat).contiguous();
+    const SparseTaskVector v = tau_hat(k);
+    const at::Tensor t = v.tau.to(at::kFloat).contiguous();
     if (k == 0)
       for (at::Tensor* a : {&pos_sum, &pos_weight, &neg_sum, &neg_weight}) *a = at::zeros_like(t);
-    const float* x = t.data_ptr<float>();
-    float *ps = pos_sum.data_ptr<float>(), *pw = pos_weight.data_ptr<float>();
-    float *ns = neg_sum.data_ptr<float>(), *nw = neg_weight.data_ptr<float>();
+    const float* __restrict x = t.data_ptr<float>();
+    float* __restrict ps = pos_sum.data_ptr<float>();
+    float* __restrict pw = pos_weight.data_ptr<float>();
+    float* __restrict ns = neg_sum.data_ptr<float>();
+    float* __restrict nw = neg_weight.data_ptr<float>();
     const auto wk = static_cast<float>(in.weights[k]);
+    const float keep_from = v.keep_from;
+    // Branch-free, so the compiler vectorizes it.
     at::parallel_for(0, t.numel(), 1 << 16, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t i = begin; i < end; ++i) {
-        if (x[i] > 0) {
-          ps[i] += wk * x[i];
-          pw[i] += wk;
-        } else if (x[i] < 0) {
-          ns[i] += wk * x[i];
-          nw[i] += wk;
-        }
+        const float xi = std::fabs(x[i]) >= keep_from ? x[i] : 0.0f;
+        const bool positive = xi > 0, negative = xi < 0;
+        ps[i] += positive ? wk * xi : 0.0f;
+        pw[i] += positive ? wk : 0.0f;
+        ns[i] += negative ? wk * xi : 0.0f;
+        nw[i] += negative ? wk : 0.0f;
       }
     });
   }
-  float *ps = pos_sum.data_ptr<float>(), *pw = pos_weight.data_ptr<float>();
-  const float *ns = neg_sum.data_ptr<float>(), *nw = neg_weight.data_ptr<float>();
+  float* __restrict ps = pos_sum.data_ptr<float>();
+  const float* __restrict pw = pos_weight.data_ptr<float>();
+  const float* __restrict ns = neg_sum.data_ptr<float>();
+  const float* __restrict nw = neg_weight.data_ptr<float>();
   at::parallel_for(0, pos_sum.numel(), 1 << 16, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i) {
       const float mass = ps[i] + ns[i];

@@ -16,9 +16,6 @@ std::unique_ptr<MergeMethod> make_fisher();
 
 // τ_k = θ_k − θ₀ in float32.
 at::Tensor task_vector(const TensorInputs& in, const at::Tensor& base, std::size_t k);
-// Sets the entries of `tau` (float32, contiguous, owned) with |x| < threshold to 0, in one
-// parallel pass; returns it.
-at::Tensor trim_below(at::Tensor tau, float threshold);
 // UsageError unless 0 < density ≤ 1.
 void check_density(const MergeParameters& p);
 

@@ -17,7 +17,7 @@ class Ties final : public MergeMethod {
     const at::Tensor base = in.base();
     auto trimmed = [&](std::size_t k) {
       const at::Tensor tau = task_vector(in, base, k);
-      return trim_below(tau, magnitude_threshold(tau, p.density).item<float>());
+      return SparseTaskVector{tau, magnitude_threshold(tau, p.density).item<float>()};
     };
     return base.add(disjoint_mean(in, trimmed), p.lambda);
   }

@@ -12,6 +12,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/head.hpp"
 #include "taskscout/model/model_folder.hpp"
+#include "taskscout/select/parameter_fisher.hpp"
 #include "taskscout/train/fine_tune.hpp"
 #include "taskscout/train/task_model.hpp"
 #include "test_support.hpp"
@@ -158,6 +159,31 @@ TEST_F(Fixture, StreamedMergeEqualsTheMethodInMemory) {
     EXPECT_EQ(recipe["sources"][2]["weight"], 2.0);
     EXPECT_TRUE(recipe["sources"][0]["digest"].get<std::string>().starts_with("checksum64:"));
   }
+}
+
+TEST_F(Fixture, FisherMergeReadsEachFoldersFisher) {
+  const std::vector<fs::path> folders{write_full(dir / "a", base, 1), write_full(dir / "b", base, 2)};
+  std::vector<ParameterMap> fishers(2);
+  for (std::size_t k = 0; k < 2; ++k) {
+    auto generator = at::make_generator<at::CPUGeneratorImpl>(40 + k);
+    for (const auto& [name, t] : load_encoder(base).parameters)
+      fishers[k][name] = at::rand(t.sizes(), generator).pow(4);
+    write_parameter_fisher(folders[k] / kParameterFisherFile, fishers[k], "", 10);
+  }
+  MergeOptions o;
+  o.method = "fisher";
+  o.weights = {2, 1};
+  o.head = "b";
+  merge(folders, o);
+  const TaskModel merged = load_task_model(dir / "out"), a = load_task_model(folders[0]),
+                  b = load_task_model(folders[1]);
+  for (const auto& [name, f] : fishers[0]) {
+    const at::Tensor fa = f.clamp_min(1e-6) * 2, fb = fishers[1].at(name).clamp_min(1e-6);
+    const at::Tensor expected = (fa * a.encoder.at(name) + fb * b.encoder.at(name)) / (fa + fb);
+    EXPECT_TRUE(at::allclose(merged.encoder.at(name), expected, 1e-5, 1e-6)) << name;
+  }
+  const json recipe = json::parse(testing::read_text(dir / "out" / "merge.json"));
+  EXPECT_EQ(recipe["parameters"]["fisher_floor"], 1e-6);
 }
 
 TEST_F(Fixture, LoraMergeRunsAsTheLoraModel) {

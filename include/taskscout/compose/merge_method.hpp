@@ -92,8 +92,14 @@ at::Tensor dare_mask(at::IntArrayRef shape, double density, std::uint64_t seed, 
 // tau ⊙ dare_mask(…) / density in place, with no mask tensor (the same draws as dare_mask).
 at::Tensor dare_apply(at::Tensor tau, double density, std::uint64_t seed, std::size_t source,
                       const std::string& tensor);
-// TIES' sign election and disjoint mean over sparsified task vectors produced by `tau_hat`
+// A source's sparsified task vector as disjoint_mean reads it: the entries of `tau` whose
+// magnitude is at least `keep_from` (−1: all), so trimming costs no pass of its own.
+struct SparseTaskVector {
+  at::Tensor tau;
+  float keep_from = -1;
+};
+// TIES' sign election and disjoint mean over the sparsified task vectors `tau_hat` gives
 // (called once per source).
-at::Tensor disjoint_mean(const TensorInputs& in, const std::function<at::Tensor(std::size_t)>& tau_hat);
+at::Tensor disjoint_mean(const TensorInputs& in, const std::function<SparseTaskVector(std::size_t)>& tau_hat);
 
 }  // namespace taskscout
