@@ -16,13 +16,16 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     const std::string command = argv[1];
     bool encodes = false;
-    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark", "merge"})
+    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark"})
       encodes |= command == c;
     if (command == "rank")
       for (int i = 2; i < argc; ++i)
         encodes |=
             std::string(argv[i]).starts_with("--target") && !std::string(argv[i]).starts_with("--target-features");
     if (encodes) taskscout::prepare_compute_process(argv);
+    // merge: OpenMP's passive wait only; its freed tensors go back to the kernel, so its
+    // peak memory is what it holds at once (bench/RESULTS.md, merge).
+    if (command == "merge") taskscout::prepare_compute_process(argv, false);
   }
   CLI::App app{
       "taskscout: choose what to transfer from and combine it. Ranks sources for a labeled target "

@@ -17,7 +17,9 @@
 namespace taskscout {
 
 // Call first thing in main. Returns normally (after the malloc settings) when the
-// re-execution is not needed or fails.
-void prepare_compute_process(char** argv);
+// re-execution is not needed or fails. `keep_freed_memory` false skips setting 1, for
+// commands whose peak memory matters more than page faults (merge: freed tensors of other
+// sizes would stay in the heap and raise the peak).
+void prepare_compute_process(char** argv, bool keep_freed_memory = true);
 
 }  // namespace taskscout
