@@ -57,8 +57,7 @@ void run(TransferCliOptions& o) {
   o.transfer.seed = o.common.seed;
   o.transfer.random_row = !o.no_random;
   o.transfer.compose = split_list(o.compose);
-  for (const std::string& name : o.transfer.compose) parse_composition_method(name);  // before the work
-  find_rank_method(o.transfer.rank_method);
+
   const TransferTarget target = load_target(o);
 
   TrainingDisplay display("training");
@@ -105,7 +104,7 @@ void run(TransferCliOptions& o) {
                 {"seconds", report.seconds}});
     return;
   }
-  std::cerr << fmt::format("{}: the top {} of {} adapter sources by {}: {}\n", target.name, o.transfer.k,
+  std::cerr << fmt::format("{}: the top {} of {} candidate sources by {}: {}\n", target.name, o.transfer.k,
                            report.candidates, o.transfer.rank_method, fmt::join(report.ranking.names, ", "));
   ResultTable table{{"row", "sources", "seeds", "test_accuracy", "test_macro_f1", "gain"}, {}};
   for (const TransferArm& row : report.rows) {
@@ -124,18 +123,23 @@ void run(TransferCliOptions& o) {
 void add_transfer_command(CLI::App& app) {
   auto o = std::make_shared<TransferCliOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "transfer", "Rank a registry for a target, compose the top k and measure the gain on its test split");
+      "transfer", "Rank a registry for a target, combine the top k and measure the gain on its test split");
   cmd->footer(
-      "Example:\n"
+      "Examples:\n"
       "  taskscout transfer --registry reg --base base --target tasks/cr --k 3 --compose scalearn --seeds 3\n"
+      "  taskscout transfer --registry reg --base base --target tasks/cr --compose merge-ties,merge-task-arithmetic\n"
       "Rows, each trained with the same budget and seeds and evaluated on the test split:\n"
-      "  target-only      the base fine-tuned on the target (an adapter, as the sources are)\n"
-      "  best-source      the ranking's first source's adapter trained further on the target\n"
-      "  top-K <compose>  the K best sources by --rank-method, composed\n"
-      "  random-K …       K random adapter sources (drawn per seed), composed the same way\n"
-      "gain is the row's mean test accuracy minus target-only's, in points. --max-train-examples N\n"
-      "simulates a small target.");
-  cmd->add_option("--registry", o->registry, "Registry of sources (registered with --method adapter)")->required();
+      "  target-only      the base fine-tuned on the target alone\n"
+      "  best-source      the ranking's first source trained further on the target\n"
+      "  top-K <method>   the K best sources by --rank-method, combined\n"
+      "  random-K …       K random sources (drawn per seed), combined the same way\n"
+      "Compositions (scalearn, scalearn-uniform, scalearn++, scalearn-uniform++, fusion) take the adapter\n"
+      "sources and train adapters; merges (merge-linear, merge-task-arithmetic, merge-ties, merge-dare-ties,\n"
+      "merge-breadcrumbs, …) take the full-model sources, and the merged model is fine-tuned in full. One\n"
+      "family per run. gain is the row's mean test accuracy minus target-only's, in points.\n"
+      "--max-train-examples N simulates a small target.");
+  cmd->add_option("--registry", o->registry, "Registry of sources (adapters to compose, full models to merge)")
+      ->required();
   cmd->add_option("--base", o->base, "The base model folder the sources were registered on")->required();
   cmd->add_option("--target", o->target, "Target folder with train, dev and test (.csv, .tsv or .jsonl)");
   cmd->add_option("--train", o->train, "Target training set (instead of --target)");
@@ -143,8 +147,8 @@ void add_transfer_command(CLI::App& app) {
   cmd->add_option("--test", o->test, "Target test set");
   cmd->add_option("--k", o->transfer.k, "Sources to compose")->capture_default_str();
   cmd->add_option("--compose", o->compose,
-                  "scalearn, scalearn-uniform, scalearn++, scalearn-uniform++ or fusion; a comma-separated list "
-                  "gives each its rows")
+                  "A composition (scalearn, scalearn-uniform, scalearn++, scalearn-uniform++, fusion) or a merge "
+                  "(merge-ties, merge-task-arithmetic, …); a comma-separated list of one family gives each its rows")
       ->capture_default_str();
   cmd->add_option("--rank-method", o->transfer.rank_method, "How the sources are ranked")->capture_default_str();
   cmd->add_option("--seeds", o->transfer.seeds, "Runs per row (seeds --seed, --seed + 1, …)")->capture_default_str();
@@ -154,7 +158,7 @@ void add_transfer_command(CLI::App& app) {
   cmd->add_option("--label-column", o->label_column, "Label column")->capture_default_str();
   add_training_options(*cmd, o->transfer.training,
                        "Peak learning rate of every row (default: each row's own: adapter 1e-3, scalearn 6e-3, "
-                       "fusion 5e-5)");
+                       "fusion 5e-5, full fine-tuning 5e-5)");
   add_common_options(*cmd, o->common);
   cmd->callback([o] { run(*o); });
 }

@@ -7,9 +7,12 @@
 #include <numeric>
 #include <random>
 
+#include "taskscout/compose/merge.hpp"
+#include "taskscout/compose/merge_method.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/io/scratch_dir.hpp"
+#include "taskscout/registry/registry.hpp"
 #include "taskscout/text/tokenizer.hpp"
 
 namespace fs = std::filesystem;
@@ -43,6 +46,25 @@ std::vector<std::string> random_sources(std::vector<std::string> candidates, std
   return candidates;
 }
 
+constexpr std::string_view kMergePrefix = "merge-";
+
+bool is_merge(const std::string& name) { return name.rfind(kMergePrefix, 0) == 0; }
+
+// A merge method's settings for transfer: the mean task vector for linear and task
+// arithmetic (weights 1/k), TIES' and DARE's 20% density (Yadav et al. 2023), breadcrumbs'
+// 90% with 1% of the largest dropped; λ = 1.
+MergeOptions merge_options(const std::string& method, std::size_t k, std::uint64_t seed) {
+  MergeOptions m;
+  m.method = method;
+  m.seed = seed;
+  m.fold_lora = true;
+  if (method == "linear" || method == "task-arithmetic" || method == "dare-linear" || method == "fisher")
+    m.weights.assign(k, 1.0 / static_cast<double>(k));
+  if (method == "ties" || method == "dare-ties" || method == "dare-linear") m.density = 0.2;
+  if (method == "breadcrumbs") m.density = 0.9;
+  return m;
+}
+
 }  // namespace
 
 TransferReport run_transfer(const fs::path& registry, const fs::path& base, const TransferTarget& target,
@@ -50,83 +72,126 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
   if (o.k == 0) throw UsageError("--k must be at least 1");
   if (o.seeds == 0) throw UsageError("--seeds must be at least 1");
   if (o.compose.empty()) throw UsageError("--compose names no composition");
-  std::vector<CompositionMethod> methods;
-  for (const std::string& name : o.compose) methods.push_back(parse_composition_method(name));
+  // One family per run: adapters composed, or full models merged; each has its own baseline.
+  const bool merging = is_merge(o.compose.front());
+  std::vector<CompositionMethod> compositions;
+  std::vector<std::string> merges;
+  for (const std::string& name : o.compose) {
+    if (is_merge(name) != merging)
+      throw UsageError(
+          fmt::format("--compose mixes compositions of adapters and merges of full models (\"{}\", \"{}\"); they need "
+                      "different sources and baselines: run transfer once for each",
+                      o.compose.front(), name));
+    if (merging) {
+      merges.push_back(name.substr(kMergePrefix.size()));
+      try {
+        find_merge_method(merges.back());
+      } catch (const UsageError& e) {
+        throw UsageError(fmt::format("--compose {}: {}", name, e.what()));
+      }
+    } else {
+      compositions.push_back(parse_composition_method(name));
+    }
+  }
   find_rank_method(o.rank_method);
   if (target.test.size() == 0) throw InputError(fmt::format("{}: the test split is empty", target.name));
   Stopwatch watch;
 
+  const std::string_view kind = merging ? artifact_kind::kFullModel : artifact_kind::kAdapter;
   TransferReport report;
-  report.ranking = top_registry_sources(registry, base, target.train, o.k, o.rank_method);
+  report.ranking = top_registry_sources(registry, base, target.train, o.k, o.rank_method, kind);
   report.candidates = report.ranking.candidates.size();
   if (report.ranking.names.size() < o.k)
-    throw InputError(fmt::format("{} ranked {} adapter sources of {}; composing {} needs as many (lower --k)",
-                                 o.rank_method, report.ranking.names.size(), registry.string(), o.k));
+    throw InputError(fmt::format("{} ranked {} {} sources of {}; combining {} needs as many (lower --k)", o.rank_method,
+                                 report.ranking.names.size(), kind, registry.string(), o.k));
 
   text::Tokenizer tokenizer = text::Tokenizer::from_folder(base);
   ScratchDir scratch("taskscout-transfer");
+  const Registry opened = Registry::open(registry);
   TransferArm baseline, best;
   baseline.name = "target-only";
   best.name = "best-source";
-  std::vector<TransferArm> top(methods.size()), random(methods.size());
-  for (std::size_t m = 0; m < methods.size(); ++m) {
-    top[m].name = fmt::format("top-{} {}", o.k, composition_method_name(methods[m]));
-    random[m].name = fmt::format("random-{} {}", o.k, composition_method_name(methods[m]));
+  const std::size_t arms = o.compose.size();
+  std::vector<TransferArm> top(arms), random(arms);
+  for (std::size_t m = 0; m < arms; ++m) {
+    top[m].name = fmt::format("top-{} {}", o.k, o.compose[m]);
+    random[m].name = fmt::format("random-{} {}", o.k, o.compose[m]);
   }
 
-  // The ranking's first source as an adapter folder, for best-source to start from.
-  const std::vector<AdapterSource> top_sources = registry_adapters(registry, report.ranking.names, base);
-  const fs::path first = scratch.path() / "best-source";
-  save_task_model(first, top_sources.front().model);
+  // The top sources, loaded once: adapters for composing, or full-model folders for merging
+  // (the first is also best-source's start).
+  std::vector<AdapterSource> top_adapters;
+  RegistryMergeSources top_models;
+  fs::path first;
+  if (merging) {
+    top_models = registry_merge_sources(opened, report.ranking.names, base);
+    first = top_models.sources.front().folder;
+  } else {
+    top_adapters = registry_adapters(registry, report.ranking.names, base);
+    first = scratch.path() / "best-source";
+    save_task_model(first, top_adapters.front().model);
+  }
 
   auto test = [&](const TaskModel& model) {
     const TokenizedTexts texts =
         tokenize_texts(tokenizer, target.test.texts, target.test.text_pairs, model.max_length, target.test.path);
     return evaluate_task_model(model, texts, target.test, 64);
   };
-  auto record = [&](TransferArm& row, std::uint64_t seed, std::vector<std::string> sources, const FineTuneResult& r,
-                    double seconds) {
-    if (r.interrupted) throw Error(fmt::format("interrupted during {} (seed {})", row.name, seed));
-    row.runs.push_back({seed, std::move(sources), test(r.model), seconds});
-  };
 
   for (std::size_t i = 0; i < o.seeds; ++i) {
     const std::uint64_t seed = o.seed + i;
-    FineTuneOptions adapter = o.training;
-    adapter.method = FineTuneMethod::Adapter;
-    adapter.seed = seed;
-    adapter.adapter = top_sources.front().model.adapter;  // the sources' placement and width
+    FineTuneOptions tune = o.training;
+    tune.seed = seed;
+    tune.method = merging ? FineTuneMethod::Full : FineTuneMethod::Adapter;
+    if (!merging) tune.adapter = top_adapters.front().model.adapter;  // the sources' placement and width
     ComposeOptions compose;
     compose.training = o.training;
     compose.training.seed = seed;
 
-    auto timed = [&](TransferArm& row, std::vector<std::string> sources, const std::function<FineTuneResult()>& train) {
-      if (progress.run) progress.run(row.name, seed);
+    auto timed = [&](TransferArm& arm, std::vector<std::string> sources, const std::function<FineTuneResult()>& train) {
+      if (progress.run) progress.run(arm.name, seed);
       Stopwatch run;
       const FineTuneResult r = train();
-      record(row, seed, std::move(sources), r, run.seconds());
+      if (r.interrupted) throw Error(fmt::format("interrupted during {} (seed {})", arm.name, seed));
+      arm.runs.push_back({seed, std::move(sources), test(r.model), run.seconds()});
     };
-    timed(baseline, {}, [&] { return fine_tune(base, target.train, target.dev, adapter, progress.training); });
+    timed(baseline, {}, [&] { return fine_tune(base, target.train, target.dev, tune, progress.training); });
     timed(best, {report.ranking.names.front()}, [&] {
-      FineTuneOptions from = adapter;
+      FineTuneOptions from = tune;
+      if (merging) return fine_tune(first, target.train, target.dev, from, progress.training);
       from.init_from = first;
       return fine_tune(base, target.train, target.dev, from, progress.training);
     });
+
     const std::vector<std::string> drawn = random_sources(report.ranking.candidates, o.k, seed);
-    const std::vector<AdapterSource> drawn_sources =
-        o.random_row ? registry_adapters(registry, drawn, base) : std::vector<AdapterSource>{};
-    for (std::size_t m = 0; m < methods.size(); ++m) {
-      compose.method = methods[m];
-      timed(top[m], report.ranking.names,
-            [&] { return compose_adapters(base, top_sources, target.train, target.dev, compose, progress.training); });
-      if (o.random_row)
-        timed(random[m], drawn, [&] {
-          return compose_adapters(base, drawn_sources, target.train, target.dev, compose, progress.training);
-        });
+    std::vector<AdapterSource> drawn_adapters;
+    RegistryMergeSources drawn_models;
+    if (o.random_row) {
+      if (merging)
+        drawn_models = registry_merge_sources(opened, drawn, base);
+      else
+        drawn_adapters = registry_adapters(registry, drawn, base);
+    }
+    // One arm: the sources composed, or merged into a base that is then fine-tuned.
+    auto combine = [&](std::size_t m, const std::vector<AdapterSource>& adapters, const RegistryMergeSources& models,
+                       const std::string& tag) {
+      if (!merging) {
+        compose.method = compositions[m];
+        return compose_adapters(base, adapters, target.train, target.dev, compose, progress.training);
+      }
+      const fs::path merged = scratch.path() / fmt::format("{}-{}-{}", tag, merges[m], seed);
+      merge_models(models.sources, base, merged, merge_options(merges[m], o.k, seed));
+      const FineTuneResult r = fine_tune(merged, target.train, target.dev, tune, progress.training);
+      fs::remove_all(merged);
+      return r;
+    };
+    for (std::size_t m = 0; m < arms; ++m) {
+      timed(top[m], report.ranking.names, [&] { return combine(m, top_adapters, top_models, "top"); });
+      if (o.random_row) timed(random[m], drawn, [&] { return combine(m, drawn_adapters, drawn_models, "random"); });
     }
   }
   report.rows = {baseline, best};
-  for (std::size_t m = 0; m < methods.size(); ++m) {
+  for (std::size_t m = 0; m < arms; ++m) {
     report.rows.push_back(top[m]);
     if (o.random_row) report.rows.push_back(random[m]);
   }

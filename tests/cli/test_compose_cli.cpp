@@ -180,7 +180,23 @@ TEST_F(ComposeCli, TransferMeasuresEveryRowPerSeed) {
   EXPECT_NE(r.err.find("lower --k"), std::string::npos) << r.err;
   r = run_taskscout(args + " --k 2 --compose merge-everything");
   EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("merge-everything"), std::string::npos) << r.err;
+  r = run_taskscout(args + " --k 2 --compose average");
+  EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unknown composition"), std::string::npos) << r.err;
+  r = run_taskscout(args + " --k 1 --compose scalearn,merge-ties");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("run transfer once for each"), std::string::npos) << r.err;
+
+  // Merges take the full-model sources (one here) and fine-tune the merged model in full.
+  r = run_taskscout(args + " --k 1 --compose merge-ties,merge-task-arithmetic --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto m = nlohmann::json::parse(r.out);
+  EXPECT_EQ(m["candidates"], 1);
+  ASSERT_EQ(m["rows"].size(), 6u) << r.out;
+  EXPECT_EQ(m["rows"][2]["row"], "top-1 merge-ties");
+  EXPECT_EQ(m["rows"][5]["row"], "random-1 merge-task-arithmetic");
+  EXPECT_EQ(m["rows"][2]["runs"][0]["sources"], nlohmann::json{"full-one"});
 }
 
 }  // namespace

@@ -1,15 +1,22 @@
 #pragma once
-// Select, compose, measure: the pipeline behind `taskscout transfer`. It ranks a registry's
-// sources for a target, takes the top k, composes them (compose.hpp) and trains on the
-// target, then evaluates on the target's test split — beside, with the same training budget
-// and seeds:
+// Select, combine, measure: the pipeline behind `taskscout transfer`. It ranks a registry's
+// sources for a target, takes the top k, combines them and trains on the target, then
+// evaluates on the target's test split — beside, with the same training budget and seeds:
 //   target-only   the base fine-tuned on the target alone (the baseline)
-//   best-source   intermediate-task transfer from the ranking's first source: its adapter
-//                 trained further on the target with a fresh head (Poth et al. 2021)
-//   top-k         the k best sources by the ranking, composed (one arm per composition)
-//   random-k      k sources drawn at random (per seed; the same draw for every composition)
-//                 from the same candidates, composed the same way: what the ranking is worth
-// Each row runs once per seed; test accuracy and macro-F1 are reported per seed and as mean
+//   best-source   intermediate-task transfer from the ranking's first source: trained
+//                 further on the target with a fresh head (Poth et al. 2021)
+//   top-k         the k best sources by the ranking, combined (one arm per method)
+//   random-k      k sources drawn at random (per seed; the same draw for every method) from
+//                 the same candidates, combined the same way: what the ranking is worth
+// Two families, one per run, since each needs its own sources and baseline:
+//   compositions (scalearn, …, fusion): adapter sources composed (compose.hpp); the
+//       baseline and best-source train an adapter of the sources' placement and width;
+//   merges (merge-ties, merge-task-arithmetic, … any merge_method.hpp method after
+//       "merge-"): full-model sources merged (merge.hpp: the mean task vector for linear
+//       and task arithmetic, density 0.2 for TIES and DARE, 0.9 for breadcrumbs, λ = 1),
+//       and the merged model fine-tuned in full; the baseline fine-tunes the base in full,
+//       best-source the first source's model.
+// Each arm runs once per seed; test accuracy and macro-F1 are reported per seed and as mean
 // and standard deviation, with the gain over the baseline's mean.
 #include <cstdint>
 #include <filesystem>
@@ -29,7 +36,8 @@ struct TransferTarget {
 };
 
 struct TransferOptions {
-  // Composition methods (adapter_composition.hpp): each gives a top-k and a random-k arm.
+  // Composition methods (adapter_composition.hpp), or "merge-<method>"s: each gives a top-k
+  // and a random-k arm. UsageError when the list mixes the two families.
   std::vector<std::string> compose = {"scalearn"};
   std::size_t k = 3;
   std::string rank_method = "esm-logme";
@@ -70,8 +78,9 @@ struct TransferProgress {
   FineTuneProgress training;  // every run's steps and evaluations (and the interrupt flag)
 };
 
-// UsageError for k = 0, no seeds, an unknown composition or rank method; InputError when the
-// registry has fewer than k adapter sources or the target does not fit (as fine_tune).
+// UsageError for k = 0, no seeds, an unknown composition, merge or rank method; InputError
+// when the registry has fewer than k sources of the family's kind or the target does not
+// fit (as fine_tune).
 TransferReport run_transfer(const std::filesystem::path& registry, const std::filesystem::path& base,
                             const TransferTarget& target, const TransferOptions& options,
                             const TransferProgress& progress = {});
