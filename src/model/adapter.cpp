@@ -265,6 +265,7 @@ AdapterFiles read_adapter_files(const fs::path& folder, const EncoderConfig& c) 
   for (const auto& [name, shape] : adapter_specs(c, f.config)) {
     if (!file.contains(prefix + name)) fail(weights.string(), fmt::format("tensor \"{}\" is missing", prefix + name));
     const at::Tensor t = as_tensor(file.get(prefix + name)).to(at::kFloat);
+    check_finite(t, weights.string(), prefix + name);
     if (t.sizes().vec() != shape)
       fail(weights.string(),
            fmt::format("tensor \"{}\" has shape {}; reduction factor {} on hidden size {} needs {}", prefix + name,
@@ -307,6 +308,7 @@ FlexHead read_flex_head(const fs::path& folder, const std::string& name) {
     const std::string saved = flex_head_name(in_memory, name);
     if (!head_file.contains(saved)) fail(head_file.path(), fmt::format("tensor \"{}\" is missing", saved));
     f.head[in_memory] = as_tensor(head_file.get(saved)).to(at::kFloat);
+    check_finite(f.head[in_memory], head_file.path(), saved);
   }
   return f;
 }

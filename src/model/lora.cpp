@@ -205,6 +205,7 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
     if (!starts_with(name, kPeftPrefix))
       fail(weights.string(), fmt::format("tensor \"{}\" does not start with \"{}\"", name, kPeftPrefix));
     const at::Tensor t = as_tensor(file.get(name)).to(at::kFloat);
+    check_finite(t, weights.string(), name);
     if (starts_with(name, prefix)) {
       const std::string bare = name.substr(prefix.size());
       auto e = expected.find(bare);

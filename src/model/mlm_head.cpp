@@ -4,6 +4,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
+#include "taskscout/model/parameters.hpp"
 
 namespace taskscout {
 namespace {
@@ -69,6 +70,7 @@ ParameterMap load_mlm_head(const Checkpoint& checkpoint, const EncoderConfig& co
                        fmt::format("tensor \"{}\" has shape {} but the config implies {}", spec.name,
                                    shape_string(array.shape()), shape_string(spec.shape)));
     out[spec.name] = as_tensor(array).to(at::kFloat);
+    check_finite(out[spec.name], checkpoint.file_of(spec.name), spec.name);
   }
   return out;
 }

@@ -71,6 +71,7 @@ ParameterMap load_parameters(const Checkpoint& checkpoint, const EncoderConfig& 
       throw InputError(location(file) + fmt::format("tensor \"{}\" has dtype {}; parameters must be floating point",
                                                     full, dtype_name(array.dtype())));
     out[spec.name] = as_tensor(array).to(at::kFloat);
+    check_finite(out[spec.name], file, full);
   }
   // The optional pooler comes whole or not at all.
   if (const std::string pooler = pooler_name(config.architecture); !pooler.empty())
@@ -92,6 +93,13 @@ void check_parameters(const ParameterMap& parameters, const EncoderConfig& confi
     if (it->second.scalar_type() != at::kFloat)
       throw InputError(location(source) + fmt::format("tensor \"{}\" is not float32", spec.name));
   }
+}
+
+void check_finite(const at::Tensor& tensor, const std::string& file, const std::string& name) {
+  if (!tensor.is_floating_point() || tensor.numel() == 0 || at::isfinite(tensor).all().item<bool>()) return;
+  const char* what = at::isnan(tensor).any().item<bool>() ? "NaN" : "an infinite value";
+  throw InputError(location(file) +
+                   fmt::format("tensor {} holds {}; the model is damaged — retrain or re-download it", name, what));
 }
 
 const at::Tensor& parameter(const ParameterMap& parameters, const std::string& name) {

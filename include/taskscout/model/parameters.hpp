@@ -27,6 +27,12 @@ ParameterMap load_parameters(const Checkpoint& checkpoint, const EncoderConfig& 
 // The same name and shape checks for a map built in memory; `source` prefixes errors.
 void check_parameters(const ParameterMap& parameters, const EncoderConfig& config, const std::string& source);
 
+// Throws InputError "FILE: tensor NAME holds NaN; the model is damaged — retrain or
+// re-download it" (or "holds an infinite value") when a value of the floating-point tensor
+// is not finite. One pass over the tensor: every loader of model weights calls it once per
+// tensor, so a damaged model is refused when loaded, not after it produced NaN outputs.
+void check_finite(const at::Tensor& tensor, const std::string& file, const std::string& name);
+
 // The parameter `name`, or an InputError naming it.
 const at::Tensor& parameter(const ParameterMap& parameters, const std::string& name);
 
