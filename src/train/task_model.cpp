@@ -7,10 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
+#include "taskscout/io/model_fingerprint.hpp"
 #include "taskscout/model/checkpoint.hpp"
 #include "taskscout/model/model_folder.hpp"
 #include "taskscout/model/model_writer.hpp"
@@ -28,6 +30,8 @@ const char* kSidecar = "taskscout.json";
 
 struct Sidecar {
   std::string method, base_model, problem_type;
+  std::string base_fingerprint;  // io/model_fingerprint.hpp; empty in older folders and other tools'
+
   std::vector<std::string> labels;
   std::size_t max_length = 128;
 };
@@ -40,12 +44,15 @@ Sidecar read_sidecar(const fs::path& folder) {
     const json j = json::parse(MappedFile(path).text());
     s.method = j.value("method", "");
     s.base_model = j.value("base_model", "");
+    s.base_fingerprint = j.value("base_fingerprint", "");
     s.problem_type = j.value("problem_type", "");
     s.labels = j.value("labels", std::vector<std::string>{});
     s.max_length = j.value("max_length", std::size_t{128});
   } catch (const json::exception& e) {
     throw InputError(location(path.string()) + "malformed: " + json_error_text(e));
   }
+  if (!s.base_fingerprint.empty() && !is_sha256_hex(s.base_fingerprint))
+    throw InputError(location(path.string()) + "malformed: \"base_fingerprint\" must be 64 lowercase hex digits");
   return s;
 }
 
@@ -62,6 +69,21 @@ fs::path find_base(const fs::path& folder, const fs::path& base, const std::stri
   throw InputError(
       location(folder.string()) +
       fmt::format("the base model \"{}\" this folder was trained on is not found; pass --base FOLDER", recorded));
+}
+
+// A LoRA, adapter or composed folder runs only on the base it was trained on: the same
+// shapes on another base give meaningless outputs. Folders without a recorded fingerprint
+// (older ones, or other tools') are trusted as before.
+void check_base_fingerprint(const fs::path& folder, const Sidecar& sidecar, const fs::path& base,
+                            const std::string& kind) {
+  if (sidecar.base_fingerprint.empty()) return;
+  const std::string actual = cached_base_model_fingerprint(base);
+  if (actual == sidecar.base_fingerprint) return;
+  throw InputError(location((folder / kSidecar).string()) +
+                   fmt::format("this {} folder was trained on the base with fingerprint {}, but the base {} has "
+                               "fingerprint {}; pass --base with the base it was trained on{}",
+                               kind, sidecar.base_fingerprint, base.string(), actual,
+                               sidecar.base_model.empty() ? "" : " (recorded as " + sidecar.base_model + ")"));
 }
 
 std::vector<std::string> default_labels(std::int64_t n) {
@@ -124,6 +146,7 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
   m.max_length = sidecar.max_length;
   if (is_composition_folder(folder)) {
     m.base_folder = find_base(folder, base, sidecar.base_model);
+    check_base_fingerprint(folder, sidecar, m.base_folder, "composed");
     Encoder encoder = load_encoder(m.base_folder);
     CompositionFiles f = read_composition_files(folder, encoder.config);
     m.method = FineTuneMethod::Compose;
@@ -151,12 +174,14 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
       const std::string recorded =
           sidecar.base_model.empty() ? j.value("base_model_name_or_path", "") : sidecar.base_model;
       m.base_folder = find_base(folder, base, recorded);
+      check_base_fingerprint(folder, sidecar, m.base_folder, "LoRA");
       encoder = load_encoder(m.base_folder);
       lf = read_lora_files(folder, encoder.config);
     } else {
       const json j = json::parse(MappedFile(folder / "adapter_config.json").text());
       const std::string recorded = sidecar.base_model.empty() ? j.value("model_name", "") : sidecar.base_model;
       m.base_folder = find_base(folder, base, recorded);
+      check_base_fingerprint(folder, sidecar, m.base_folder, "adapter");
       encoder = load_encoder(m.base_folder);
       af = read_adapter_files(folder, encoder.config);
     }
@@ -199,7 +224,10 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
                        fmt::format("no classification head (\"{}\"): a base model, not a fine-tuned one", out));
     const std::int64_t n = checkpoint.get(out).shape().at(0);
     for (const ParameterSpec& s : head_specs(m.config, n))
-      if (checkpoint.contains(s.name)) m.head[s.name] = as_tensor(checkpoint.get(s.name)).to(at::kFloat);
+      if (checkpoint.contains(s.name)) {
+        m.head[s.name] = as_tensor(checkpoint.get(s.name)).to(at::kFloat);
+        check_finite(m.head[s.name], checkpoint.file_of(s.name), s.name);
+      }
     check_head(m.config, m.head, checkpoint.source());
     if (m.config.architecture == Architecture::Bert && !m.encoder.count("pooler.dense.weight"))
       throw InputError(location(checkpoint.source()) + "a BERT classifier needs the pooler (bert.pooler.dense)");
@@ -247,11 +275,13 @@ void save_task_model(const fs::path& folder, const TaskModel& m,
       break;
     }
   }
-  const json sidecar = {{"method", method_name(m.method)},
-                        {"base_model", base.string()},
-                        {"labels", m.config.labels},
-                        {"problem_type", m.config.problem_type},
-                        {"max_length", m.max_length}};
+  json sidecar = {{"method", method_name(m.method)},
+                  {"base_model", base.string()},
+                  {"labels", m.config.labels},
+                  {"problem_type", m.config.problem_type},
+                  {"max_length", m.max_length}};
+  // A folder that runs on a base records which one, to be checked on load.
+  if (m.method != FineTuneMethod::Full) sidecar["base_fingerprint"] = cached_base_model_fingerprint(m.base_folder);
   write_file_atomically(dir / kSidecar, sidecar.dump(2) + "\n");
   for (const auto& [name, contents] : extra_files) write_file_atomically(dir / name, contents);
   staged.commit();
