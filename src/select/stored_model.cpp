@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/sha256.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/io/scratch_dir.hpp"
 #include "taskscout/registry/source.hpp"
@@ -27,9 +28,55 @@ std::vector<std::string> model_kinds(const ArtifactFiles& blobs) {
   return {};
 }
 
-// Writes the blob's tensor file under its original name and the folder files its metadata carries.
-void restore(const fs::path& blob, const fs::path& folder, const std::string& what, bool link) {
-  const SafetensorsFile file(blob);
+// Copies `from` to `to` and returns the SHA-256 of the bytes copied.
+std::string copy_hashing(const fs::path& from, const fs::path& to) {
+  std::ifstream in(from, std::ios::binary);
+  if (!in) throw IoError(location(from.string()) + "cannot open the blob");
+  std::ofstream out(to, std::ios::binary);
+  Sha256 hash;
+  std::vector<char> buffer(1 << 20);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    if (n == 0) break;
+    hash.update(buffer.data(), n);
+    out.write(buffer.data(), static_cast<std::streamsize>(n));
+  }
+  if (in.bad()) throw IoError(location(from.string()) + "cannot read the blob");
+  if (!out.flush()) throw IoError(location(to.string()) + "cannot write the temporary file");
+  return hash.finish_hex();
+}
+
+// The blob store's folder: <registry>/blobs/ab/<digest>.safetensors.
+fs::path registry_of(const fs::path& blob) { return blob.parent_path().parent_path().parent_path(); }
+
+std::string digest_mismatch(const fs::path& blob, std::string_view kind) {
+  return fmt::format(
+      "its {} blob {} does not match its digest (its bytes changed after it was stored); run `taskscout "
+      "registry verify {}`, then remove the source with `taskscout registry rm` and register it again",
+      kind, blob.string(), registry_of(blob).string());
+}
+
+// Writes the blob's tensor file under its original name (a copy, or with `link` a symbolic
+// link to the blob, which merging reads without copying) and the folder files its metadata
+// carries. The blob is hashed as it is read (copied, or read once where it lies) and checked
+// against the digest its name spells: what is loaded is exactly what was registered.
+void restore(const fs::path& blob, const std::string& kind, const fs::path& folder, const std::string& what,
+             bool link) {
+  const fs::path copy = folder / ("." + kind + ".blob");
+  const std::string digest = link ? sha256_file_hex(blob) : copy_hashing(blob, copy);
+  if (const std::string named = blob.stem().string(); is_sha256_hex(named) && named != digest)
+    throw InputError(fmt::format("{}: {}", what, digest_mismatch(blob, kind)));
+  const SafetensorsFile file = [&] {
+    try {
+      return SafetensorsFile(link ? blob : copy);
+    } catch (const InputError& e) {
+      throw InputError(
+          fmt::format("{}: its {} blob {} is not a readable safetensors file ({}); run `taskscout "
+                      "registry verify {}`",
+                      what, kind, blob.string(), e.what(), registry_of(blob).string()));
+    }
+  }();
   const auto& metadata = file.metadata();
   const auto name = metadata.find("file_name");
   const auto files = metadata.find("folder_files");
@@ -65,7 +112,7 @@ void restore(const fs::path& blob, const fs::path& folder, const std::string& wh
   if (link)
     fs::create_symlink(fs::absolute(blob), folder / name->second);
   else
-    fs::copy_file(blob, folder / name->second);
+    fs::rename(copy, folder / name->second);
 }
 
 }  // namespace
@@ -79,7 +126,7 @@ TaskModel load_stored_model(const ArtifactFiles& blobs, const fs::path& base, co
                      " stores no fine-tuned model (artifact full_model, "
                      "lora, or adapter and head)");
   ScratchDir scratch("taskscout-model");
-  for (const std::string& kind : kinds) restore(blobs.at(kind), scratch.path(), what, false);
+  for (const std::string& kind : kinds) restore(blobs.at(kind), kind, scratch.path(), what, false);
   return load_task_model(scratch.path(), base);
 }
 
@@ -89,7 +136,7 @@ void restore_stored_model(const ArtifactFiles& blobs, const fs::path& folder, co
     throw InputError(what +
                      " stores no fine-tuned model (artifact full_model, "
                      "lora, or adapter and head)");
-  for (const std::string& kind : kinds) restore(blobs.at(kind), folder, what, true);
+  for (const std::string& kind : kinds) restore(blobs.at(kind), kind, folder, what, true);
 }
 
 }  // namespace taskscout
