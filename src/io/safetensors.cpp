@@ -102,7 +102,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : file_(Mapp
       }
       continue;
     }
-    auto bad = [&](const std::string& what) { return fail(fmt::format("tensor \"{}\": {}", key, what)); };
+    // A named copy: clang 14 cannot capture a structured binding.
+    auto bad = [&, &name = key](const std::string& what) { return fail(fmt::format("tensor \"{}\": {}", name, what)); };
     if (!value.is_object() || !value.contains("dtype") || !value.contains("shape") || !value.contains("data_offsets"))
       throw bad("expected an object with \"dtype\", \"shape\" and \"data_offsets\"");
     SafetensorsEntry e;

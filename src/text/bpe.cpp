@@ -38,7 +38,7 @@ Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& me
   merges_.reserve(merges.size());
   for (std::size_t r = 0; r < merges.size(); ++r) {
     const auto& [a, b] = merges[r];
-    auto missing = [&](const std::string& t) {
+    auto missing = [&, &a = a, &b = b](const std::string& t) {  // clang 14 cannot capture a structured binding
       throw InputError(where + "merge " + std::to_string(r) + " (\"" + a + "\" \"" + b + "\"): \"" +
                        t + "\" is not in the vocabulary; the merges must only " +
                        "use vocabulary tokens");
