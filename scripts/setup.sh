@@ -10,6 +10,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium                                                      # the HTML report's rendering test
+  clang libfuzzer-14-dev libclang-rt-14-dev                     # the fuzz harnesses' smoke runs (FUZZING.md)
 )
 missing=()
 for p in "${packages[@]}"; do
