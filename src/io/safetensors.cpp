@@ -10,6 +10,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/atomic_file.hpp"
+#include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 
 namespace taskscout {
@@ -87,6 +88,8 @@ SafetensorsFile::SafetensorsFile(const std::filesystem::path& path) : file_(Mapp
     header = json::parse(file_->text().substr(8, n), note_keys);
   } catch (const json::parse_error& e) {
     throw fail(fmt::format("the header is not valid JSON (at byte {} of it)", e.byte));
+  } catch (const json::exception& e) {  // out_of_range: a number like 1e999
+    throw fail("the header is not valid JSON (" + json_error_text(e) + ")");
   }
   if (!duplicate.empty())
     throw fail(fmt::format("the header names \"{}\" twice; re-save the file with a tool that writes each name once",

@@ -203,6 +203,9 @@ Table parse_jsonl(std::string_view s, const std::string& path) {
     } catch (const nlohmann::json::parse_error& e) {
       throw InputError(location(path, line, static_cast<long>(e.byte)) + "invalid JSON: " + json_message(e) +
                        "; each line must hold one complete JSON object");
+    } catch (const nlohmann::json::exception& e) {  // out_of_range: a number like 1e999
+      throw InputError(location(path, line) + "invalid JSON: " + json_message(e) +
+                       "; each line must hold one complete JSON object");
     }
     if (!obj.is_object())
       throw InputError(location(path, line) + "expected a JSON object {...}, found " + json_type(obj) +

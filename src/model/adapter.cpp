@@ -73,7 +73,7 @@ std::string flex_head_name(const std::string& in_memory, const std::string& adap
 json read_json(const fs::path& path) {
   try {
     return json::parse(MappedFile(path).text());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError(location(path.string()) + "not valid JSON: " + json_error_text(e));
   }
 }

@@ -36,7 +36,7 @@ Checkpoint Checkpoint::open(const fs::path& folder) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text.text());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError(location(c.source_) + "not valid JSON: " + json_error_text(e));
   }
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())

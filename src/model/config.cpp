@@ -100,7 +100,7 @@ EncoderConfig parse_encoder_config(std::string_view json_text, const std::string
   json j;
   try {
     j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError(location(source) + "not valid JSON: " + json_error_text(e));
   }
   if (!j.is_object()) throw InputError(location(source) + "the config is not a JSON object");

@@ -153,7 +153,7 @@ LoraFiles read_lora_files(const fs::path& folder, const EncoderConfig& c) {
   json j;
   try {
     j = json::parse(MappedFile(folder / kConfigName).text());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     fail(config_path, std::string("not valid JSON: ") + json_error_text(e));
   }
   if (!j.is_object() || j.value("peft_type", "") != "LORA")

@@ -334,7 +334,7 @@ PretrainConfig parse_pretrain_config(std::string_view text, const std::string& s
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError(location(source) + "malformed JSON: " + json_error_text(e));
   }
   if (!j.is_object()) throw InputError(location(source) + "the pretraining config must be a JSON object");

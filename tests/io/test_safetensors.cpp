@@ -186,6 +186,9 @@ TEST(Safetensors, NonJsonHeader) {
   EXPECT_NE(open_error(dir / "b.safetensors").find("not a JSON object"), std::string::npos);
   write_raw(dir / "c.safetensors", "\x93NUMPY\x01\x00", 0);
   open_error(dir / "c.safetensors");
+  // A number too large for a double (nlohmann's out_of_range, not parse_error).
+  write_raw(dir / "d.safetensors", "{\"__metadata__\": {}, \"x\": 1e999}   ", 0);
+  EXPECT_NE(open_error(dir / "d.safetensors").find("not valid JSON"), std::string::npos);
 }
 
 TEST(Safetensors, ATensorNamedTwiceIsRefused) {

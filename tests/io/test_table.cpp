@@ -256,3 +256,12 @@ TEST(TableJsonl, InvalidUtf8AndEmptyFile) {
   write_text(dir / "empty.jsonl", "\n\n");
   EXPECT_THROW(read_table(dir / "empty.jsonl"), InputError);
 }
+
+// Found by fuzz_dataset: a number too large for a double ("1e426") made nlohmann's parser
+// throw out_of_range, not parse_error, which escaped as an internal error (exit 3).
+TEST(Jsonl, ANumberTooLargeForADoubleIsOneInputErrorWithItsLine) {
+  TempDir dir;
+  const std::string what = input_error(dir, "t.jsonl", "{\"text\": \"a\", \"label\": 1}\n{\"text\": 1e426}\n", 2);
+  EXPECT_NE(what.find("invalid JSON"), std::string::npos) << what;
+  EXPECT_EQ(what.find("[json.exception"), std::string::npos) << what;
+}

@@ -92,3 +92,10 @@ TEST(EncoderConfig, MissingFileIsAnIoError) {
   taskscout::testing::TempDir dir;
   EXPECT_THROW(read_encoder_config(dir / "config.json"), IoError);
 }
+
+// The same nlohmann out_of_range that fuzz_dataset found in JSONL: a config number too large
+// for a double is one InputError naming the file, not an internal error.
+TEST(EncoderConfig, ANumberTooLargeForADoubleIsAnInputError) {
+  const std::string what = error_of(with(kBert, "1e-12", "1e999"));
+  EXPECT_NE(what.find("not valid JSON"), std::string::npos) << what;
+}
