@@ -80,6 +80,18 @@ TEST(Unigram, ViterbiScoresTiesAndUnknowns) {
   EXPECT_EQ(out[2].id, 4);
 }
 
+// Found by fuzz_tokenizer: every prefix of a piece is indexed, so a 60 KB piece took 2 GB
+// of memory; a piece longer than 1,024 bytes is refused, naming it.
+TEST(Unigram, APieceLongerThanTheLimitIsRefused) {
+  EXPECT_NO_THROW(text::Unigram({{"<unk>", 0.0}, {std::string(1024, 'a'), -1.0}}, {.unk_id = 0}, "test: "));
+  try {
+    text::Unigram({{"<unk>", 0.0}, {std::string(60000, 'a'), -1.0}}, {.unk_id = 0}, "t.json: ");
+    ADD_FAILURE() << "no InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("t.json: piece 1 is 60000 bytes long"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Metaspace, ReplacesPrependsAndSplits) {
   const json j = json::parse(R"({
     "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always",
