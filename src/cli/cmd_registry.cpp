@@ -122,8 +122,16 @@ void run_rm(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   Registry reg = Registry::open(o.registry, registry_options(o));
   const RemoveResult r = reg.remove(o.names);
+  if (r.blobs_left > 0)
+    std::cerr << fmt::format(
+        "note: {} unreferenced blob(s) could not be deleted ({}); the sources are removed, and `taskscout registry gc "
+        "{}` deletes the files\n",
+        r.blobs_left, r.blobs_left_reason, o.registry);
   if (o.common.json) {
-    print_json({{"removed", r.removed}, {"blobs_deleted", r.blobs_deleted}, {"bytes_freed", r.bytes_freed}});
+    print_json({{"removed", r.removed},
+                {"blobs_deleted", r.blobs_deleted},
+                {"bytes_freed", r.bytes_freed},
+                {"blobs_left", r.blobs_left}});
     return;
   }
   ResultTable table{{"removed", "blobs_deleted", "freed"}, {}};

@@ -371,8 +371,14 @@ RemoveResult Registry::remove(const std::vector<std::string>& names) {
     const bool referenced = used.step();
     used.reset();
     if (referenced) continue;
-    result.bytes_freed += blobs.remove(digest);
-    ++result.blobs_deleted;
+    // The sources are gone (committed above): a blob that cannot be deleted is an orphan for
+    // gc, not a failure of the removal, which would say the sources were kept.
+    try {
+      result.bytes_freed += blobs.remove(digest);
+      ++result.blobs_deleted;
+    } catch (const IoError& e) {
+      if (result.blobs_left++ == 0) result.blobs_left_reason = e.what();
+    }
   }
   t.commit();
   return result;

@@ -208,6 +208,23 @@ TEST_F(Faults, RemoveIsWholeOrAbsentAfterAFailureAtAnyStep) {
   std::cout << "rm: " << n << " faults injected\n";
 }
 
+// A blob that cannot be deleted after the rows are gone made rm fail, saying nothing was
+// removed when the sources were: now the removal succeeds and counts the orphan for gc.
+TEST_F(Faults, RemoveSucceedsAndCountsABlobItCouldNotDelete) {
+  const fs::path reg_dir = tmp / "prepared" / "reg";
+  faults::arm(reg_dir, Kind::Unlink, 1, EIO);  // the first unlink is a's first blob
+  RemoveResult r;
+  EXPECT_NO_THROW(r = Registry::open(reg_dir).remove({"a"}));
+  const bool fired = faults::fired();
+  faults::disarm();
+  EXPECT_TRUE(fired);
+  g_injected += fired;
+  EXPECT_EQ(r.removed, std::vector<std::string>{"a"});
+  EXPECT_EQ(r.blobs_left, 1);
+  EXPECT_NE(r.blobs_left_reason.find("cannot delete the blob"), std::string::npos) << r.blobs_left_reason;
+  EXPECT_EQ(check_nothing_lost(reg_dir, "rm"), (std::set<std::string>{"b"}));
+}
+
 TEST_F(Faults, GarbageCollectionNeverTouchesAReferencedBlob) {
   // Garbage to collect: an orphan blob (its source removed behind gc's back is not
   // possible, so: a blob stored by a source then removed with its row only) and a temporary.

@@ -55,6 +55,10 @@ struct RemoveResult {
   std::vector<std::string> removed;  // source names
   std::int64_t blobs_deleted = 0;    // blobs no other source referenced
   std::int64_t bytes_freed = 0;
+  // Unreferenced blobs whose file could not be deleted (e.g. an I/O error): the sources are
+  // removed all the same, the files are orphans that `registry gc` deletes.
+  std::int64_t blobs_left = 0;
+  std::string blobs_left_reason;  // the first failure's message
 };
 
 struct VerifyOptions {
