@@ -63,9 +63,10 @@ std::set<std::string> check_nothing_lost(const fs::path& folder, const std::stri
 // A registry with sources a and b (an ESM each, a with a mean embedding too).
 void make_registry(const fs::path& folder, const fs::path& files, const std::string& prefix = "") {
   Registry reg = Registry::create(folder);
-  reg.add(make_source(prefix + "a", write_esm(files / (prefix + "a.esm"), 4, 1.5f),
-                      write_artifact(files / (prefix + "a.mean"), 2.0f)));
-  reg.add(make_source(prefix + "b", write_esm(files / (prefix + "b.esm"), 4, 2.5f)));
+  const float other = prefix.empty() ? 0.0f : 10.0f;  // another registry's blobs are new to this one
+  reg.add(make_source(prefix + "a", write_esm(files / (prefix + "a.esm"), 4, 1.5f + other),
+                      write_artifact(files / (prefix + "a.mean"), 2.0f + other)));
+  reg.add(make_source(prefix + "b", write_esm(files / (prefix + "b.esm"), 4, 2.5f + other)));
 }
 
 // Runs `op` on a fresh copy of the prepared state once per write step of each kind, that
@@ -85,6 +86,8 @@ long inject_each(const fs::path& prepared, const fs::path& work, const std::func
   faults::disarm();
   long counts[faults::kKinds];
   for (int k = 0; k < faults::kKinds; ++k) counts[k] = faults::count(static_cast<Kind>(k));
+  std::cout << "steps: write " << counts[0] << ", fsync " << counts[1] << ", rename " << counts[2] << ", unlink "
+            << counts[3] << "\n";
   long injected = 0;
   for (const Fault& f : kFaults) {
     if (std::find(kinds.begin(), kinds.end(), f.kind) == kinds.end()) continue;
