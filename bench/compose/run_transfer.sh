@@ -12,7 +12,8 @@
 #
 # Environment: TASKSCOUT (build/taskscout), SHARED (../shared), WORK (build/compose-real),
 # TARGETS ("cr mr tweet_irony"), SEEDS (3), THREADS (2), SOURCE_EXAMPLES (2000),
-# EXAMPLES (1000), FAMILY (compose), COMPOSE (the family's methods).
+# EXAMPLES (1000), FAMILY (compose), COMPOSE (the family's methods), EXTRA (more transfer
+# flags, e.g. --no-random).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TASKSCOUT="${TASKSCOUT:-$ROOT/build/taskscout}"
@@ -59,7 +60,7 @@ for target in $TARGETS; do
   echo "compose bench: $target" >&2
   "$TASKSCOUT" transfer --registry "$pool" --base "$BASE" --target "$TASKS/$target" --k 3 --compose "$COMPOSE" \
     --seeds "$SEEDS" --max-train-examples "$EXAMPLES" --epochs 5 --max-length 64 --threads "$THREADS" \
-    "${RATE[@]}" --json > "$WORK/$target$SUFFIX.json.part"
+    "${RATE[@]}" ${EXTRA:-} --json > "$WORK/$target$SUFFIX.json.part"
   mv "$WORK/$target$SUFFIX.json.part" "$WORK/$target$SUFFIX.json"
   rm -rf "$pool"
 done

@@ -123,18 +123,39 @@ ParameterMap init_composition(const EncoderConfig& config, const AdapterComposit
   return out;
 }
 
-at::Tensor combine_adapter_outputs(const ParameterMap& p, const AdapterComposition& c, const std::string& site,
-                                   bool attention_site, const at::Tensor& input, const at::Tensor& ups) {
+at::Tensor combine_adapters(const ParameterMap& p, const AdapterComposition& c, const std::string& site,
+                            bool attention_site, const at::Tensor& input, bool swish) {
+  auto weight = [&](const std::string& adapter, const char* tensor) -> const at::Tensor& {
+    return parameter(p, site + ".adapters." + adapter + "." + tensor);
+  };
+  auto act = [swish](const at::Tensor& z) { return swish ? at::silu(z) : at::relu(z); };
   if (is_scalearn(c.method)) {
     const at::Tensor& omega = parameter(p, omega_name(c, site, attention_site));
     if (c.observe) {
       const std::string where = is_shared(c.method) ? (attention_site ? "all layers, attention" : "all layers") : site;
       c.observe(where, is_uniform(c.method) ? omega.detach() : omega.detach().mean(1));
     }
-    // [K] broadcasts over D as [K, 1]; [K, D] scales each feature.
-    const at::Tensor w = is_uniform(c.method) ? omega.unsqueeze(1) : omega;
-    return (ups * w).sum(2);
+    std::vector<at::Tensor> downs, down_biases, ups;
+    at::Tensor up_bias;
+    for (std::size_t k = 0; k < c.adapters.size(); ++k) {
+      const std::string& a = c.adapters[k];
+      // ω_k as [D, 1] (per feature) or a scalar (uniform) scales U_k's rows and u_k.
+      const at::Tensor w = is_uniform(c.method) ? omega[k] : omega[k].unsqueeze(1);
+      downs.push_back(weight(a, "adapter_down.0.weight"));
+      down_biases.push_back(weight(a, "adapter_down.0.bias"));
+      ups.push_back(weight(a, "adapter_up.weight") * w);
+      const at::Tensor b = weight(a, "adapter_up.bias") * omega[k];
+      up_bias = up_bias.defined() ? up_bias + b : b;
+    }
+    const at::Tensor z = act(at::linear(input, at::cat(downs), at::cat(down_biases)));
+    return at::linear(z, at::cat(ups, 1), up_bias);
   }
+  std::vector<at::Tensor> outputs;
+  for (const std::string& a : c.adapters)
+    outputs.push_back(
+        at::linear(act(at::linear(input, weight(a, "adapter_down.0.weight"), weight(a, "adapter_down.0.bias"))),
+                   weight(a, "adapter_up.weight"), weight(a, "adapter_up.bias")));
+  const at::Tensor ups = at::stack(outputs, 2);  // [B, L, K, D]
   const std::string f = fusion_prefix(c, site);
   const at::Tensor q = at::linear(input, parameter(p, f + "query.weight"), parameter(p, f + "query.bias"));
   const at::Tensor k = at::linear(ups, parameter(p, f + "key.weight"), parameter(p, f + "key.bias"));

@@ -134,15 +134,7 @@ at::Tensor composed_add_and_norm(const EncoderConfig& c, const ParameterMap& p, 
   if (!p.count(location + ".adapters." + composition.adapters.front() + ".adapter_down.0.weight"))
     return layer_norm(p, norm, h + x, c.layer_norm_eps);
   const at::Tensor in = a.original_ln_before ? layer_norm(p, norm, h + x, c.layer_norm_eps) : h;
-  std::vector<at::Tensor> ups;
-  for (const std::string& name : composition.adapters) {
-    const std::string site = location + ".adapters." + name;
-    at::Tensor z =
-        at::linear(in, parameter(p, site + ".adapter_down.0.weight"), parameter(p, site + ".adapter_down.0.bias"));
-    z = a.swish ? at::silu(z) : at::relu(z);
-    ups.push_back(at::linear(z, parameter(p, site + ".adapter_up.weight"), parameter(p, site + ".adapter_up.bias")));
-  }
-  const at::Tensor combined = combine_adapter_outputs(p, composition, location, attention_site, in, at::stack(ups, 2));
+  const at::Tensor combined = combine_adapters(p, composition, location, attention_site, in, a.swish);
   return layer_norm(p, norm, combined + h + x, c.layer_norm_eps);
 }
 

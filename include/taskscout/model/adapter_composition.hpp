@@ -66,11 +66,13 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> composition_specs
 ParameterMap init_composition(const EncoderConfig& config, const AdapterComposition& composition,
                               AdapterPlacement placement, std::uint64_t seed);
 
-// combine(z, a_1..a_K) at `site`: `input` is z [B, L, D], `ups` the a_k stacked [B, L, K, D].
-// `attention_site` selects the ++ variants' shared tensor.
-at::Tensor combine_adapter_outputs(const ParameterMap& parameters, const AdapterComposition& composition,
-                                   const std::string& site, bool attention_site, const at::Tensor& input,
-                                   const at::Tensor& ups);
+// combine(z, a_1..a_K) at `site` for the adapter input `input` (z, [B, L, D]): the K
+// adapters under their names at `site`, with relu (or swish) between their projections.
+// ScaLearn's Σ_k ω_k ⊙ a_k is computed as one bottleneck of width Σ r_k — the down
+// projections stacked, the up projections side by side each scaled by its ω_k — so it costs
+// what one adapter that wide costs. `attention_site` selects the ++ variants' shared tensor.
+at::Tensor combine_adapters(const ParameterMap& parameters, const AdapterComposition& composition,
+                            const std::string& site, bool attention_site, const at::Tensor& input, bool swish);
 
 // AdapterFusion's regularization 0.01·Σ_sites ‖I − W_v‖² over the map's value matrices
 // (a zero scalar for ScaLearn).
