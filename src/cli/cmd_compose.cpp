@@ -73,9 +73,7 @@ void run(ComposeCliOptions& o) {
   data.text_pair_column = o.text_pair_column;
   data.label_column = o.label_column;
   data.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  const Dataset train = load_dataset(o.train, data);
-  if (data.kind == LabelKind::Classification) data.label_names = train.label_names;
-  const Dataset dev = load_dataset(o.dev, data);
+  const auto [train, dev] = load_train_dev(o.train, o.dev, data);
 
   std::vector<std::string> names = split_list(o.sources);
   if (o.top_k > 0) {

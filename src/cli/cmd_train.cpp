@@ -39,9 +39,7 @@ void run(TrainOptions& o) {
   data.text_pair_column = o.text_pair_column;
   data.label_column = o.label_column;
   data.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  const Dataset train = load_dataset(o.train, data);
-  if (data.kind == LabelKind::Classification) data.label_names = train.label_names;  // dev labels must be train's
-  const Dataset dev = load_dataset(o.dev, data);
+  const auto [train, dev] = load_train_dev(o.train, o.dev, data);
 
   TrainingDisplay display;
   FineTuneResult r;

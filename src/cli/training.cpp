@@ -31,6 +31,14 @@ void add_training_options(CLI::App& cmd, FineTuneOptions& f, const std::string& 
   cmd.add_flag("--class-weights", f.balanced_class_weights, "Weight the loss by inverse class frequency");
 }
 
+std::pair<Dataset, Dataset> load_train_dev(const std::string& train_file, const std::string& dev_file,
+                                           DatasetOptions options) {
+  Dataset train = load_dataset(train_file, options);
+  if (options.kind == LabelKind::Classification) options.label_names = train.label_names;
+  Dataset dev = load_dataset(dev_file, options);
+  return {std::move(train), std::move(dev)};
+}
+
 SigintToFlag::SigintToFlag() {
   sigint_seen.store(false);
   struct sigaction action {};

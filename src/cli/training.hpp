@@ -7,9 +7,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "command.hpp"
 #include "taskscout/core/progress.hpp"
+#include "taskscout/io/dataset.hpp"
 #include "taskscout/train/fine_tune.hpp"
 
 namespace taskscout::cli {
@@ -18,6 +20,11 @@ namespace taskscout::cli {
 // --warmup-ratio, --weight-decay, --max-grad-norm, --eval-steps, --patience,
 // --max-train-examples, --max-length and --class-weights into `options`.
 void add_training_options(CLI::App& cmd, FineTuneOptions& options, const std::string& learning_rate_help);
+
+// The train and dev sets of a training command: `options` as the command's column flags and
+// task set them; the dev set is loaded with train's label names (a dev label train lacks is
+// an error).
+std::pair<Dataset, Dataset> load_train_dev(const std::string& train, const std::string& dev, DatasetOptions options);
 
 // While alive, Ctrl-C sets interrupted() instead of ending the process; the previous
 // handler comes back afterwards.
