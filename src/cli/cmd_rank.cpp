@@ -119,23 +119,6 @@ RankTarget load_target(const RankOptions& o) {
   });
 }
 
-// One progress bar per phase of rank_pool.
-struct RankBars {
-  std::optional<ProgressBar> bar;
-  std::int64_t shown = 0;
-  RankProgress callbacks() {
-    return {[this](const std::string& phase, std::int64_t total) {
-              bar.emplace(phase, total);
-              shown = 0;
-            },
-            [this](std::int64_t done) {
-              bar->advance(done - shown);
-              shown = done;
-            },
-            [this] { bar.reset(); }};
-  }
-};
-
 nlohmann::ordered_json to_json(const MethodRanking& r, std::size_t k) {
   nlohmann::ordered_json ranked = nlohmann::ordered_json::array(), skipped = nlohmann::ordered_json::array();
   for (std::size_t i = 0; i < r.ranking.ranked.size() && i < k; ++i) {
@@ -188,7 +171,7 @@ void run(const RankOptions& o) {
     std::cerr << "note: the methods that read the target's texts (vocabulary, taskemb, and those that run each "
                  "source's model) are left out: give --target, not --target-features\n";
   }
-  RankBars bars;
+  ProgressBars bars;
   const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks(), pool_options);
   if (!o.report.empty()) write_ranking_report(o, target, results);
 

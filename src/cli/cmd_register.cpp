@@ -182,20 +182,9 @@ void run_fine_tuning(RegisterOptions& o) {
     dev = load_dataset(o.dev, data_options);
   }
 
-  std::optional<ProgressBar> bar;
+  ProgressBars bars;
   RegistrationProgress progress;
-  std::int64_t shown = 0;
-  progress.start = [&](const std::string& phase, std::int64_t total) {
-    bar.emplace(phase, total);
-    shown = 0;
-  };
-  progress.advance = [&](std::int64_t done, const std::string& detail) {
-    if (!bar) return;
-    if (!detail.empty()) bar->show(detail);
-    bar->advance(done - shown);
-    shown = done;
-  };
-  progress.finish = [&] { bar.reset(); };
+  static_cast<Progress&>(progress) = bars.callbacks();
   progress.evaluation = [&](const Evaluation& e) {
     std::cerr << fmt::format("{}step {} (epoch {:.2f}): train loss {:.4f}, dev", ::isatty(2) ? "\n" : "", e.step,
                              e.epoch, e.train_loss);
@@ -203,7 +192,7 @@ void run_fine_tuning(RegisterOptions& o) {
     std::cerr << "\n";
   };
   const SourceRegistration r = register_fine_tuned_source(reg, source, dev, options, progress);
-  bar.reset();
+  bars.close();
   if (r.truncated_texts > 0)
     std::cerr << fmt::format("note: {} of {} embedded texts were truncated to the model's limit\n", r.truncated_texts,
                              r.embedded_texts);

@@ -3,8 +3,11 @@
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "taskscout/core/progress.hpp"
 
 namespace taskscout::cli {
 
@@ -55,6 +58,18 @@ void print_table(const ResultTable& table, bool csv);
 // path, a file name) is written with U+FFFD in place of each bad byte, so the results are
 // printed instead of failing after the work is done.
 void print_json(const nlohmann::ordered_json& j);
+
+// A library call's Progress drawn as one progress bar per phase on stderr (the detail
+// shown beside it). Outlives the call it is given to.
+class ProgressBars {
+ public:
+  Progress callbacks();
+  void close() { bar_.reset(); }
+
+ private:
+  std::optional<ProgressBar> bar_;
+  std::int64_t shown_ = 0;
+};
 
 // "a,b,,c" → {"a", "b", "c"}: a comma-separated flag value, empty items dropped.
 std::vector<std::string> split_list(const std::string& text);

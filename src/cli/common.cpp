@@ -79,4 +79,18 @@ std::string format_number(double value) {
   return std::string(buf, end);
 }
 
+Progress ProgressBars::callbacks() {
+  return {[this](const std::string& phase, std::int64_t total) {
+            bar_.emplace(phase, total);
+            shown_ = 0;
+          },
+          [this](std::int64_t done, const std::string& detail) {
+            if (!bar_) return;
+            if (!detail.empty()) bar_->show(detail);
+            bar_->advance(done - shown_);
+            shown_ = done;
+          },
+          [this] { bar_.reset(); }};
+}
+
 }  // namespace taskscout::cli

@@ -19,6 +19,19 @@ std::string format_duration(double seconds) {
   return text;
 }
 
+ProgressPhase::ProgressPhase(const Progress& progress, const std::string& name, std::int64_t total)
+    : progress_(progress) {
+  if (progress_.start) progress_.start(name, total);
+}
+
+ProgressPhase::~ProgressPhase() {
+  if (progress_.finish) progress_.finish();
+}
+
+void ProgressPhase::advance(std::int64_t done, const std::string& detail) const {
+  if (progress_.advance) progress_.advance(done, detail);
+}
+
 ProgressBar::ProgressBar(std::string label, std::int64_t total)
     : label_(std::move(label)), total_(std::max<std::int64_t>(total, 1)), enabled_(::isatty(STDERR_FILENO) == 1) {
   draw();

@@ -153,18 +153,12 @@ std::vector<std::string> names_of(const std::vector<PoolSource>& pool) {
 }
 
 // Counts progress for one phase, whatever the worker that finished a source.
-struct Phase {
-  const RankProgress& progress;
-  Phase(const RankProgress& p, const std::string& name, std::size_t sources) : progress(p) {
-    if (progress.start) progress.start(name, static_cast<std::int64_t>(sources));
-  }
-  ~Phase() {
-    if (progress.finish) progress.finish();
-  }
+struct Phase : ProgressPhase {
+  using ProgressPhase::ProgressPhase;
+  Phase(const RankProgress& p, const std::string& name, std::size_t sources)
+      : ProgressPhase(p, name, static_cast<std::int64_t>(sources)) {}
   ScoringProgress callback() const {
-    return [this](std::int64_t done) {
-      if (progress.advance) progress.advance(done);
-    };
+    return [this](std::int64_t done) { advance(done); };
   }
 };
 

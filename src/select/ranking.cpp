@@ -41,6 +41,7 @@ std::vector<SourceScore> score_sources(const std::vector<std::string>& names, co
   std::atomic<std::size_t> next{0};
   std::mutex progress_mutex;
   std::int64_t done = 0;
+  std::exception_ptr stopped;  // a progress callback threw (Cancelled): the workers stop, the call rethrows
   auto work = [&] {
     for (std::size_t i = next++; i < names.size(); i = next++) {
       SourceScore& s = out[i];
@@ -55,7 +56,14 @@ std::vector<SourceScore> score_sources(const std::vector<std::string>& names, co
       s.seconds = watch.seconds();
       if (progress) {
         std::lock_guard lock(progress_mutex);
-        progress(++done);
+        if (stopped) return;
+        try {
+          progress(++done);
+        } catch (...) {
+          stopped = std::current_exception();
+          next = names.size();
+          return;
+        }
       }
     }
   };
@@ -66,6 +74,7 @@ std::vector<SourceScore> score_sources(const std::vector<std::string>& names, co
   for (int w = 1; w < workers; ++w) pool_threads.emplace_back(work);
   work();
   for (auto& t : pool_threads) t.join();
+  if (stopped) std::rethrow_exception(stopped);
   return out;
 }
 

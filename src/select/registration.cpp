@@ -85,19 +85,7 @@ std::map<std::string, fs::path> model_artifacts(FineTuneMethod method, const fs:
   return files;
 }
 
-// Runs one phase between the progress callbacks.
-struct Phase {
-  Phase(const RegistrationProgress& p, const std::string& name, std::int64_t total) : progress(p) {
-    if (progress.start) progress.start(name, total);
-  }
-  ~Phase() {
-    if (progress.finish) progress.finish();
-  }
-  void advance(std::int64_t done, const std::string& detail = {}) const {
-    if (progress.advance) progress.advance(done, detail);
-  }
-  const RegistrationProgress& progress;
-};
+using Phase = ProgressPhase;
 
 }  // namespace
 

@@ -31,6 +31,20 @@ class InputError : public Error {
   using Error::Error;
 };
 
+// The caller stopped a long call (Ctrl-C in the CLI, KeyboardInterrupt in Python), through
+// a progress callback. Whatever the call was writing is cleaned up, as for any failure.
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("interrupted") {}
+};
+
+// A broken invariant of taskscout itself, not something the user can fix: a bug to report.
+// Not an Error, so code that handles the user's mistakes never swallows it.
+class InternalError : public std::logic_error {
+ public:
+  explicit InternalError(const std::string& what) : std::logic_error(what) {}
+};
+
 // "path:line: " or "path: " — the location prefix used by every input error.
 std::string location(const std::string& path, long line = 0, long column = 0);
 

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskscout/core/progress.hpp"
 #include "taskscout/estimate/problem.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/text_embedding.hpp"
@@ -90,12 +91,9 @@ struct MethodRanking {
   double seconds = 0;        // every source
 };
 
-// Phases are the method names (the model methods share one, "source models").
-struct RankProgress {
-  std::function<void(const std::string& phase, std::int64_t sources)> start;
-  std::function<void(std::int64_t done)> advance;
-  std::function<void()> finish;
-};
+// Phases are the method names (the model methods share one, "source models"); units are
+// sources. A callback may throw Cancelled to stop the ranking.
+using RankProgress = Progress;
 
 struct RankPoolOptions {
   CombinedRanker combined = CombinedRanker::builtin();  // the weights of method "combined"

@@ -23,7 +23,8 @@ struct SourceScore {
 // Scores source i (loading whatever it needs); throws taskscout::Error (or any exception)
 // when it cannot. Called concurrently from the workers with different i.
 using SourceScorer = std::function<double(std::size_t i)>;
-// Called (serialized) after each source with the number done so far.
+// Called (serialized) after each source with the number done so far. If it throws
+// (Cancelled), the workers stop after their current source and score_sources rethrows.
 using ScoringProgress = std::function<void(std::int64_t done)>;
 
 // Scores names.size() sources on taskscout's thread count (set_thread_count) of workers. Each

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "taskscout/core/progress.hpp"
 #include "taskscout/esm/train.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/sentence_embedding.hpp"
@@ -53,11 +54,9 @@ struct SourceRegistrationOptions {
 
 // Phases are "fine-tuning", "embedding (base)", "embedding (fine-tuned)", "fitting the
 // ESM", "task embedding", "registering". `start` gives a phase's total units (steps, texts; 1 otherwise).
-struct RegistrationProgress {
-  std::function<void(const std::string& phase, std::int64_t total)> start;
-  std::function<void(std::int64_t done, const std::string& detail)> advance;  // units done so far
-  std::function<void(const Evaluation&)> evaluation;                          // after every dev evaluation
-  std::function<void()> finish;                                               // the phase ended
+// Phases: fine-tuning (units: steps), embedding, ESM fit… A callback may throw Cancelled.
+struct RegistrationProgress : Progress {
+  std::function<void(const Evaluation&)> evaluation;  // after every dev evaluation
 };
 
 struct SourceRegistration {
