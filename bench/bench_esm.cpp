@@ -18,6 +18,7 @@
 #include "taskscout/core/lapack.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/core/threads.hpp"
+#include "bench_support.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/npy.hpp"
@@ -25,21 +26,10 @@
 #include "taskscout/select/ranking.hpp"
 
 using namespace taskscout;
+using bench::median_seconds;
 namespace fs = std::filesystem;
 
 namespace {
-
-template <class F>
-double median_seconds(int repeats, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    Stopwatch w;
-    f();
-    t.push_back(w.seconds());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 void print(const nlohmann::json& j) { std::printf("%s\n", j.dump().c_str()), std::fflush(stdout); }
 

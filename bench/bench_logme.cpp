@@ -11,23 +11,13 @@
 #include <vector>
 
 #include "taskscout/core/threads.hpp"
+#include "bench_support.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/npy.hpp"
 
 using namespace taskscout;
-
-template <class F>
-double median_seconds(int repeats, F&& f) {
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    Stopwatch w;
-    f();
-    t.push_back(w.seconds());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
+using bench::median_seconds;
 
 int main(int argc, char** argv) {
   if (argc != 4) {

@@ -7,13 +7,10 @@
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
-#include "taskscout/core/progress.hpp"
-#include "taskscout/core/tensor.hpp"
-#include "taskscout/core/timer.hpp"
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/io/output_guard.hpp"
-#include "taskscout/model/text_embedding.hpp"
+#include "taskscout/model/embed.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -31,37 +28,22 @@ void run(const EmbedOptions& o) {
   if (!o.out.ends_with(".safetensors") && !o.out.ends_with(".npy"))
     throw UsageError("--out must end in .safetensors or .npy");
   check_output(o.out, array_output_rule(o.out, {o.model, o.data}, o.force));  // before the work, not after
-  const Encoder encoder = load_encoder(o.model);
   TextEmbeddingOptions options;
   options.embedding.pooling = parse_pooling(o.pooling);
   options.embedding.layer = o.layer;
   options.max_length = o.max_length;
   options.batch_size = o.batch_size;
-  check_embedding_options(encoder, options.embedding);  // before reading any data
-  text::Tokenizer tokenizer = text::Tokenizer::from_folder(o.model);
-
   DatasetOptions data_options;
   data_options.text_column = o.text_column;
   data_options.text_pair_column = o.text_pair_column;
   data_options.label_column = "";  // texts only
   const Dataset data = load_dataset(o.data, data_options);
-
-  Stopwatch watch;
-  TextEmbeddings result;
-  {
-    ProgressBar progress("embedding", static_cast<std::int64_t>(data.texts.size()));
-    std::size_t shown = 0;
-    result = embed_texts(encoder, std::move(tokenizer), data.texts, data.text_pairs, options, o.data,
-                         [&](std::size_t done, std::size_t length) {
-                           progress.show(fmt::format("length {}", length));
-                           progress.advance(static_cast<std::int64_t>(done - shown));
-                           shown = done;
-                         });
-  }
-  const double seconds = watch.seconds();
-  save_array(o.out, to_array(result.embeddings), "embeddings");
-
-  const auto n = result.embeddings.size(0), d = result.embeddings.size(1);
+  ProgressBars bars;
+  const EmbeddedTexts result = embed_dataset(o.model, data, options, bars.callbacks());
+  bars.close();
+  const double seconds = result.seconds;
+  save_array(o.out, result.embeddings, "embeddings");
+  const auto n = result.embeddings.rows(), d = result.embeddings.cols();
   if (result.truncated_texts > 0)
     std::cerr << fmt::format("note: {} of {} texts were longer than {} tokens and were truncated\n",
                              result.truncated_texts, n, result.max_length);

@@ -56,11 +56,14 @@ void run(const PretrainCliOptions& o, bool seed_given) {
   options.resume = o.resume;
   options.interrupt = &SigintToFlag::interrupted();  // checked after each step; the checkpoint is then written
   options.note = [](const std::string& s) { std::cerr << s << "\n"; };
+  ProgressBars bars;
+  options.progress = bars.callbacks();
   PretrainResult r;
   {
     SigintToFlag sigint;
     r = pretrain(config, corpus, options);
   }
+  bars.close();
   if (r.interrupted)
     throw Error(fmt::format("interrupted after step {} of {}; the checkpoint in {} is complete. Continue with:\n  {}",
                             r.step, config.steps, o.out, resume_command(o, seed_given)));

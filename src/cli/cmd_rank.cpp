@@ -2,24 +2,20 @@
 // best first. The pipeline is select/rank.hpp's; this file reads the flags and prints.
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
-#include "taskscout/core/progress.hpp"
 #include "taskscout/eval/report.hpp"
 #include "taskscout/io/array_file.hpp"
 #include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/pooling.hpp"
-#include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/select/rank.hpp"
+#include "taskscout/select/targets.hpp"
 
 namespace taskscout::cli {
 namespace {
@@ -55,68 +51,47 @@ void write_ranking_report(const RankOptions& o, const RankTarget& target, const 
   std::cerr << "wrote " << o.report << "\n";
 }
 
-bool is_table(const std::string& spec) {
-  for (const char* ext : {".csv", ".tsv", ".jsonl", ".ndjson"})
-    if (spec.ends_with(ext)) return true;
-  return false;
-}
-
-// --labels: integer ids (classification) or floats (regression) as an array, or a table.
-Targets load_labels(const RankOptions& o) {
-  if (is_table(o.labels)) {
-    DatasetOptions options;
-    options.text_column = "";
-    options.label_column = o.label_column;
-    options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-    return dataset_targets(load_dataset(o.labels, options));
-  }
-  const Array labels = load_array(o.labels);
-  const bool integer = labels.dtype() == DType::I64 || labels.dtype() == DType::I32;
-  if (o.task == "regression" || (o.task == "auto" && !integer)) return Targets::from_values(labels.to(DType::F64));
-  if (labels.ndim() != 1)
-    throw InputError(location(o.labels) + "class labels must be one id per example (shape [N]), got " +
-                     shape_string(labels.shape()));
-  const Array ids = labels.to(DType::I64);
-  const auto v = ids.values<std::int64_t>();
-  return Targets::from_class_labels({v.begin(), v.end()});
-}
-
-RankTarget load_target(const RankOptions& o) {
+// The request, with the flag-level checks that name flags.
+RankRequest make_request(const RankOptions& o) {
+  if (o.registry.empty() == o.esms.empty())
+    throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
+  RankRequest r;
+  r.registry = o.registry;
+  r.esm_files = o.esms;
+  r.base = o.base;
+  r.base_fingerprint = o.base_fingerprint;
   if (!o.target_features.empty()) {
     if (o.labels.empty()) throw UsageError("--target-features needs --labels");
-    const Array x = load_array(o.target_features);
-    if (x.ndim() != 2)
-      throw InputError(location(o.target_features) + "target features must be N×D, got " + shape_string(x.shape()));
-    RankTarget t;
-    t.input.features = x.to(DType::F32);
-    t.input.targets = load_labels(o);
-    t.what = o.target_features + " with " + o.labels;
-    t.base_fingerprint = !o.base_fingerprint.empty() ? o.base_fingerprint
-                         : !o.base.empty()           ? base_model_fingerprint(o.base)
-                                                     : "";
-    return t;
+    r.features.features = load_array(o.target_features);
+    r.features.targets = load_targets(o.labels, o.label_column, parse_task_choice(o.task));
+    r.features_name = o.target_features + " with " + o.labels;
+  } else {
+    if (o.target.empty())
+      throw UsageError("give the target as --target DATA --base MODEL, or --target-features and --labels");
+    if (o.base.empty()) throw UsageError("--target needs --base, the model folder that embeds its texts");
+    r.target = o.target;
+    r.columns.text_column = o.text_column;
+    r.columns.text_pair_column = o.text_pair_column;
+    r.columns.label_column = o.label_column;
+    r.columns.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+    r.embedding.embedding.pooling = parse_pooling(o.pooling);
+    r.embedding.embedding.layer = o.layer;
+    r.embedding.max_length = o.max_length;
+    r.embedding.batch_size = o.batch_size;
   }
-  if (o.target.empty())
-    throw UsageError("give the target as --target DATA --base MODEL, or --target-features and --labels");
-  if (o.base.empty()) throw UsageError("--target needs --base, the model folder that embeds its texts");
-  DatasetOptions data_options;
-  data_options.text_column = o.text_column;
-  data_options.text_pair_column = o.text_pair_column;
-  data_options.label_column = o.label_column;
-  data_options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  const Dataset data = load_dataset(o.target, data_options);
-  TextEmbeddingOptions options;
-  options.embedding.pooling = parse_pooling(o.pooling);
-  options.embedding.layer = o.layer;
-  options.max_length = o.max_length;
-  options.batch_size = o.batch_size;
-  ProgressBar progress("embedding target", static_cast<std::int64_t>(data.texts.size()));
-  std::size_t shown = 0;
-  const std::string fingerprint = o.base_fingerprint.empty() ? base_model_fingerprint(o.base) : o.base_fingerprint;
-  return embed_rank_target(data, o.base, fingerprint, options, [&](std::size_t done, std::size_t) {
-    progress.advance(static_cast<std::int64_t>(done - shown));
-    shown = done;
-  });
+  if (o.method == "all")
+    r.methods = {"all"};
+  else if (!o.method.empty() && (r.methods = split_list(o.method)).empty())
+    throw UsageError("--method names no method");
+  const bool features_only = !o.target_features.empty();
+  for (const auto& m : r.methods)
+    if (m != "all" && find_rank_method(m).reads_texts && features_only)
+      throw UsageError(fmt::format(
+          "--method {} reads the target's texts: give them as --target DATA --base MODEL, not --target-features", m));
+  if (!o.combined_weights.empty()) r.pool.combined = CombinedRanker::load(o.combined_weights);
+  r.pool.taskemb_fine_tune = o.taskemb;
+  r.pool.taskemb_fine_tune.seed = o.common.seed;
+  return r;
 }
 
 nlohmann::ordered_json to_json(const MethodRanking& r, std::size_t k) {
@@ -135,51 +110,26 @@ nlohmann::ordered_json to_json(const MethodRanking& r, std::size_t k) {
 
 void run(const RankOptions& o) {
   apply_common_options(o.common);
-  std::vector<std::string> methods;
-  if (o.method.empty())
-    methods = {"combined"};  // the default: it won leave-one-target-out on the 12-task matrix (bench/RESULTS.md)
-  else if (o.method == "all")
-    for (const auto& m : rank_methods()) methods.push_back(m.name);
-  else
-    for (const auto& m : split_list(o.method)) methods.push_back(find_rank_method(m).name);
-  if (methods.empty()) throw UsageError("--method names no method");
-  if (o.registry.empty() == o.esms.empty())
-    throw UsageError("give the sources as --registry FOLDER or as --esms FILE_OR_FOLDER…, one of the two");
   if (o.k == 0) throw UsageError("--k must be at least 1");
   if (!o.report.empty()) {
     std::vector<std::string> inputs = {o.target, o.target_features, o.labels, o.registry, o.base, o.combined_weights};
     for (const auto& e : o.esms) inputs.push_back(e);
     check_report_output(o.report, o.force, inputs);
   }
-  // Sources first: a wrong registry path fails before the target is embedded.
-  const std::vector<PoolSource> sources = o.registry.empty() ? esm_file_pool(o.esms) : registry_pool(o.registry);
-  RankPoolOptions pool_options;  // a bad weights file fails before the target is embedded
-  if (!o.combined_weights.empty()) pool_options.combined = CombinedRanker::load(o.combined_weights);
-  pool_options.taskemb_fine_tune = o.taskemb;
-  pool_options.taskemb_fine_tune.seed = o.common.seed;
-  const RankTarget target = load_target(o);
-  validate(target.input, target.what);
-  if (o.method.empty() && !target.has_texts()) {
-    // combined reads the target's texts (vocabulary); given only features, ESM-LogME is
-    // the best of what remains.
-    methods = {"esm-logme"};
-    std::cerr << "note: ranking by esm-logme: the default method, combined, needs the target's texts (--target)\n";
-  }
-  auto needs_texts = [](const std::string& m) { return find_rank_method(m).reads_texts; };
-  if (!target.has_texts() && o.method == "all") {
-    std::erase_if(methods, needs_texts);
-    std::cerr << "note: the methods that read the target's texts (vocabulary, taskemb, and those that run each "
-                 "source's model) are left out: give --target, not --target-features\n";
-  }
+  const RankRequest request = make_request(o);
   ProgressBars bars;
-  const std::vector<MethodRanking> results = rank_pool(target, sources, methods, bars.callbacks(), pool_options);
+  const RankResult ranked = rank_sources(request, bars.callbacks());
+  bars.close();
+  for (const auto& note : ranked.notes) std::cerr << "note: " << note << "\n";
+  const RankTarget& target = ranked.target;
+  const std::vector<MethodRanking>& results = ranked.methods;
   if (!o.report.empty()) write_ranking_report(o, target, results);
 
   if (o.common.json) {
     nlohmann::ordered_json j = {{"target", target.what},
                                 {"n", target.input.features.rows()},
                                 {"d", target.input.features.cols()},
-                                {"sources", sources.size()},
+                                {"sources", ranked.sources},
                                 {"embed_seconds", target.embed_seconds}};
     if (results.size() == 1) {
       j["method"] = results[0].method;
@@ -227,7 +177,7 @@ void run(const RankOptions& o) {
     table.rows.push_back(row_of(first.ranked[i].name, std::to_string(i + 1)));
   for (const auto& s : first.skipped) table.rows.push_back(row_of(s.name, "-"));
   print_table(table, o.common.csv);
-  std::cerr << fmt::format("{} sources, {} ranked by {}, {} skipped; target {} examples × {} dims", sources.size(),
+  std::cerr << fmt::format("{} sources, {} ranked by {}, {} skipped; target {} examples × {} dims", ranked.sources,
                            first.ranked.size(), results[0].method, first.skipped.size(), target.input.features.rows(),
                            target.input.features.cols());
   for (const auto& r : results) std::cerr << fmt::format("; {} {:.2f} s", r.method, r.setup_seconds + r.seconds);

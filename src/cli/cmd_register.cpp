@@ -6,38 +6,24 @@
 //              model, its ESM, the mean embedding and dev metrics
 //              (select/registration.hpp does the work; this file only parses and prints).
 #include <fmt/format.h>
-#include <stdlib.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <numeric>
 #include <optional>
-#include <random>
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/progress.hpp"
-#include "taskscout/core/tensor.hpp"
-#include "taskscout/core/timer.hpp"
 #include "taskscout/io/dataset.hpp"
-#include "taskscout/io/safetensors.hpp"
-#include "taskscout/model/config.hpp"
 #include "taskscout/model/pooling.hpp"
-#include "taskscout/model/text_embedding.hpp"
-#include "taskscout/registry/esm_check.hpp"
-#include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/registration.hpp"
-#include "taskscout/select/vocabulary.hpp"
+#include "training.hpp"
 
 namespace taskscout::cli {
 namespace {
 
-namespace fs = std::filesystem;
 
 struct RegisterOptions {
   CommonOptions common;
@@ -52,62 +38,13 @@ struct RegisterOptions {
   double lock_timeout = 30;
 };
 
-// A private temporary folder, removed with everything in it.
-struct ScratchDir {
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "taskscout-register-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-      throw IoError(location(fs::temp_directory_path().string()) +
-                    "cannot create a temporary folder: " + std::strerror(errno));
-    path = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path path;
-};
-
-struct MeanEmbedding {
-  Array mean;                        // [D] F32
-  std::vector<double> token_counts;  // of the same texts, for the vocabulary artifact
-  std::size_t texts = 0, truncated = 0;
-};
-
-MeanEmbedding embed_mean(const RegisterOptions& o, const Dataset& data) {
-  const Encoder encoder = load_encoder(o.base);
-  TextEmbeddingOptions options;
-  options.embedding.pooling = parse_pooling(o.pooling);
-  options.embedding.layer = o.layer;
-  options.max_length = o.max_length;
-  options.batch_size = o.batch_size;
-  check_embedding_options(encoder, options.embedding);
-  text::Tokenizer tokenizer = text::Tokenizer::from_folder(o.base);
-
-  const auto rows = sample_rows(data.texts.size(), o.max_texts, o.common.seed);
-  std::vector<std::string> texts, pairs;
-  texts.reserve(rows.size());
-  for (std::size_t r : rows) {
-    texts.push_back(data.texts[r]);
-    if (!data.text_pairs.empty()) pairs.push_back(data.text_pairs[r]);
-  }
-  MeanEmbedding m;
-  m.token_counts = token_counts(tokenizer, texts, pairs, o.source);
-  TextEmbeddings result;
-  {
-    ProgressBar progress("embedding source texts", static_cast<std::int64_t>(texts.size()));
-    std::size_t shown = 0;
-    result = embed_texts(encoder, std::move(tokenizer), texts, pairs, options, o.source,
-                         [&](std::size_t done, std::size_t length) {
-                           progress.show(fmt::format("length {}", length));
-                           progress.advance(static_cast<std::int64_t>(done - shown));
-                           shown = done;
-                         });
-  }
-  m.mean = to_array(result.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous());
-  m.texts = texts.size();
-  m.truncated = result.truncated_texts;
-  return m;
+DatasetOptions dataset_options(const RegisterOptions& o) {
+  DatasetOptions d;
+  d.text_column = o.text_column;
+  d.text_pair_column = o.text_pair_column;
+  d.label_column = o.label_column;
+  d.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  return d;
 }
 
 void print_stored(const RegisterOptions& o, const SourceRecord& stored, double seconds,
@@ -170,11 +107,7 @@ void run_fine_tuning(RegisterOptions& o) {
   options.esm.seed = o.common.seed;
   options.provenance = {{"command", "register --method " + o.method}};
 
-  DatasetOptions data_options;
-  data_options.text_column = o.text_column;
-  data_options.text_pair_column = o.text_pair_column;
-  data_options.label_column = o.label_column;
-  data_options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  DatasetOptions data_options = dataset_options(o);
   const Dataset source = load_dataset(o.source, data_options);
   std::optional<Dataset> dev;
   if (!o.dev.empty()) {
@@ -213,7 +146,6 @@ void run(RegisterOptions& o) {
         "with --source (fine-tune here)");
   if (o.parameter_fisher > 0)
     throw UsageError("--parameter-fisher needs the fine-tuned model: use it with --method full, not --esm");
-  Stopwatch watch;
   nlohmann::json dev_metrics = nlohmann::json::object();
   if (!o.dev_metrics.empty()) {
     dev_metrics = nlohmann::json::parse(o.dev_metrics, nullptr, false);
@@ -221,68 +153,27 @@ void run(RegisterOptions& o) {
       throw UsageError("--dev-metrics must be a JSON object, e.g. '{\"accuracy\": 0.91}'");
   }
   Registry reg = Registry::open(o.registry, {.lock_timeout_seconds = o.lock_timeout});
-  check_source_name(o.name, location(o.registry));  // before the embedding work, not after
-  if (reg.find(o.name))  // checked again under the write lock; this spares the embedding work
-    throw InputError(location(o.registry) + fmt::format("a source named \"{}\" is already registered; choose another "
-                                                        "--name, or remove it first with `taskscout registry rm {} {}`",
-                                                        o.name, o.registry, o.name));
-
-  const std::string base_fingerprint = base_model_fingerprint(o.base);
-  const EsmFileInfo esm = check_esm_file(o.esm, base_fingerprint);
-  const EncoderConfig config = read_encoder_config(fs::path(o.base) / "config.json");
-  if (esm.dim != config.hidden_size)
-    throw InputError(location(o.esm) + fmt::format("the ESM maps {}-dimensional embeddings but the base model {} has "
-                                                   "hidden size {}; register it with the base it was trained on",
-                                                   esm.dim, o.base, config.hidden_size));
-
-  NewSource source;
-  SourceRecord& r = source.record;
-  r.name = o.name;
-  r.base_fingerprint = base_fingerprint;
-  source.artifact_files[std::string(artifact_kind::kEsm)] = o.esm;
-  nlohmann::json provenance = {{"command", "register --esm"},
-                               {"taskscout_version", "0.1.0"},
-                               {"esm_file", fs::absolute(o.esm).string()},
-                               {"esm_dim", esm.dim},
-                               {"base_model", fs::absolute(o.base).string()}};
-
-  ScratchDir scratch;
-  if (!o.source.empty()) {
-    DatasetOptions data_options;
-    data_options.text_column = o.text_column;
-    data_options.text_pair_column = o.text_pair_column;
-    data_options.label_column = o.label_column;
-    data_options.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-    const Dataset data = load_dataset(o.source, data_options);
-    r.task = data.kind;
-    r.label_names = data.label_names;
-    r.dataset_fingerprint = dataset_fingerprint(data);
-    r.dataset_size = static_cast<std::int64_t>(data.size());
-
-    const MeanEmbedding m = embed_mean(o, data);
-    if (m.truncated > 0)
-      std::cerr << fmt::format("note: {} of {} texts were truncated to the model's limit\n", m.truncated, m.texts);
-    const fs::path mean_file = scratch.path / "mean_embedding.safetensors";
-    write_safetensors(mean_file, {{"mean", m.mean}},
-                      {{"format", "taskscout-mean-embedding"},
-                       {"version", "1"},
-                       {"base_fingerprint", base_fingerprint},
-                       {"pooling", o.pooling},
-                       {"layer", std::to_string(o.layer)},
-                       {"texts", std::to_string(m.texts)}});
-    source.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
-    const fs::path vocabulary_file = scratch.path / "vocabulary.safetensors";
-    write_vocabulary_artifact(vocabulary_file, m.token_counts, base_fingerprint, m.texts);
-    source.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
-    provenance["source_file"] = fs::absolute(o.source).string();
-    provenance["embedding"] = {{"pooling", o.pooling}, {"layer", o.layer},         {"max_length", o.max_length},
-                               {"texts", m.texts},     {"truncated", m.truncated}, {"seed", o.common.seed}};
-  }
-  r.provenance = provenance;
-  r.dev_metrics = dev_metrics;
-
-  const SourceRecord stored = reg.add(source);
-  print_stored(o, stored, watch.seconds());
+  EsmRegistrationOptions options;
+  options.base = o.base;
+  options.esm = o.esm;
+  options.name = o.name;
+  options.embedding.pooling = parse_pooling(o.pooling);
+  options.embedding.layer = o.layer;
+  options.max_length = o.max_length;
+  options.batch_size = o.batch_size;
+  options.max_texts = o.max_texts;
+  options.seed = o.common.seed;
+  options.dev_metrics = dev_metrics;
+  options.provenance = {{"command", "register --esm"}};
+  std::optional<Dataset> source;
+  if (!o.source.empty()) source = load_dataset(o.source, dataset_options(o));
+  ProgressBars bars;
+  const EsmRegistration r = register_external_esm(reg, source, options, bars.callbacks());
+  bars.close();
+  if (r.truncated_texts > 0)
+    std::cerr << fmt::format("note: {} of {} texts were truncated to the model's limit\n", r.truncated_texts,
+                             r.embedded_texts);
+  print_stored(o, r.stored, r.seconds);
 }
 
 }  // namespace
@@ -340,20 +231,10 @@ void add_register_command(CLI::App& app) {
   cmd->add_option("--lock-timeout", o->lock_timeout, "Seconds to wait for another process's lock")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  add_training_options(*cmd, o->fine_tune,
+                       "With --method: peak learning rate (default: full 5e-5, adapter 1e-3, lora 5e-4)",
+                       {.batch_size = "--train-batch-size", .max_length = "--train-max-length"});
   FineTuneOptions& f = o->fine_tune;
-  cmd->add_option("--epochs", f.epochs, "With --method: passes over the training set")->capture_default_str();
-  cmd->add_option("--train-batch-size", f.batch_size, "With --method: examples per update")->capture_default_str();
-  cmd->add_option("--learning-rate", f.learning_rate,
-                  "With --method: peak learning rate (default: full 5e-5, adapter 1e-3, lora 5e-4)");
-  cmd->add_option("--warmup-ratio", f.warmup_ratio, "Share of the steps spent warming up")->capture_default_str();
-  cmd->add_option("--weight-decay", f.weight_decay, "AdamW weight decay")->capture_default_str();
-  cmd->add_option("--eval-steps", f.eval_steps, "Evaluate every N steps (0: every epoch)")->capture_default_str();
-  cmd->add_option("--patience", f.patience, "Stop after N evaluations without improvement (0: never)")
-      ->capture_default_str();
-  cmd->add_option("--max-train-examples", f.max_train_examples, "Train on a random subset of N rows (0: all)")
-      ->capture_default_str();
-  cmd->add_option("--train-max-length", f.max_length, "Tokens per training text (default: 128 or less)");
-  cmd->add_flag("--class-weights", f.balanced_class_weights, "Weight the loss by inverse class frequency");
   cmd->add_option("--lora-rank", f.lora.rank, "LoRA rank r")->capture_default_str();
   cmd->add_option("--lora-alpha", f.lora.alpha, "LoRA alpha (scaling alpha/r)")->capture_default_str();
   cmd->add_option("--lora-targets", o->lora_targets,

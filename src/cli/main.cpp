@@ -9,6 +9,7 @@
 #include "command.hpp"
 #include "taskscout/core/compute_process.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/version.hpp"
 
 int main(int argc, char** argv) {
   // Commands that run encoders: malloc keeps large blocks, OpenMP waits passively (see
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
       "taskscout: choose what to transfer from and combine it. Ranks sources for a labeled target "
       "(transferability estimators), composes or merges the chosen ones, and measures the gain."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "taskscout 0.1.0");
+  app.set_version_flag("--version", std::string("taskscout ") + taskscout::version());
   taskscout::cli::add_score_command(app);
   taskscout::cli::add_eval_command(app);
   taskscout::cli::add_synth_command(app);

@@ -15,9 +15,10 @@ void on_sigint(int) { sigint_seen.store(true); }
 
 }  // namespace
 
-void add_training_options(CLI::App& cmd, FineTuneOptions& f, const std::string& learning_rate_help) {
+void add_training_options(CLI::App& cmd, FineTuneOptions& f, const std::string& learning_rate_help,
+                          const TrainingFlagNames& names) {
   cmd.add_option("--epochs", f.epochs, "Passes over the training set")->capture_default_str();
-  cmd.add_option("--batch-size", f.batch_size, "Examples per update")->capture_default_str();
+  cmd.add_option(names.batch_size, f.batch_size, "Examples per update")->capture_default_str();
   cmd.add_option("--learning-rate", f.learning_rate, learning_rate_help);
   cmd.add_option("--warmup-ratio", f.warmup_ratio, "Share of the steps spent warming up")->capture_default_str();
   cmd.add_option("--weight-decay", f.weight_decay, "AdamW weight decay")->capture_default_str();
@@ -27,7 +28,8 @@ void add_training_options(CLI::App& cmd, FineTuneOptions& f, const std::string& 
       ->capture_default_str();
   cmd.add_option("--max-train-examples", f.max_train_examples, "Train on a random subset of N rows (0: all)")
       ->capture_default_str();
-  cmd.add_option("--max-length", f.max_length, "Tokens per text, special tokens included (default: 128 or less)");
+  cmd.add_option(names.max_length, f.max_length,
+                 "Tokens per training text, special tokens included (default: 128 or less)");
   cmd.add_flag("--class-weights", f.balanced_class_weights, "Weight the loss by inverse class frequency");
 }
 

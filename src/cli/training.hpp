@@ -16,10 +16,17 @@
 
 namespace taskscout::cli {
 
+// The names of the two training flags a command may already use for something else
+// (register embeds texts with its own --batch-size and --max-length).
+struct TrainingFlagNames {
+  std::string batch_size = "--batch-size", max_length = "--max-length";
+};
+
 // --epochs, --batch-size, --learning-rate (described by `learning_rate_help`),
 // --warmup-ratio, --weight-decay, --max-grad-norm, --eval-steps, --patience,
 // --max-train-examples, --max-length and --class-weights into `options`.
-void add_training_options(CLI::App& cmd, FineTuneOptions& options, const std::string& learning_rate_help);
+void add_training_options(CLI::App& cmd, FineTuneOptions& options, const std::string& learning_rate_help,
+                          const TrainingFlagNames& names = {});
 
 // The train and dev sets of a training command: `options` as the command's column flags and
 // task set them; the dev set is loaded with train's label names (a dev label train lacks is

@@ -13,9 +13,6 @@ namespace fs = std::filesystem;
 
 namespace taskscout {
 
-// The per-parameter diagonal Fisher a source stores (select/parameter_fisher.hpp).
-inline constexpr const char* kParameterFisherKind = "parameter_fisher";
-
 RegistryMergeSources registry_merge_sources(const Registry& registry, const std::vector<std::string>& names,
                                             const fs::path& base) {
   RegistryMergeSources out;
@@ -40,7 +37,8 @@ RegistryMergeSources registry_merge_sources(const Registry& registry, const std:
     std::string digest;
     for (const auto& [kind, artifact] : r.artifacts) {
       blobs[kind] = registry.blob_path(artifact.digest);
-      if (kind == "full_model" || kind == "lora" || kind == "adapter" || kind == "head")
+      if (kind == artifact_kind::kFullModel || kind == artifact_kind::kLora || kind == artifact_kind::kAdapter ||
+          kind == artifact_kind::kHead)
         digest += (digest.empty() ? "" : "+") + kind + ":" + artifact.digest;
     }
     // Each source in its own folder, named by its id (names may hold any character).
@@ -52,7 +50,7 @@ RegistryMergeSources registry_merge_sources(const Registry& registry, const std:
     s.folder = folder;
     s.digest = digest;
     s.base_fingerprint = r.base_fingerprint;
-    if (const auto f = blobs.find(kParameterFisherKind); f != blobs.end()) s.fisher = f->second;
+    if (const auto f = blobs.find(std::string(artifact_kind::kParameterFisher)); f != blobs.end()) s.fisher = f->second;
     out.sources.push_back(std::move(s));
   }
   out.base = base;

@@ -17,11 +17,15 @@
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/io/utf8.hpp"
+#include "taskscout/model/text_embedding.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/esm_logme.hpp"
 #include "taskscout/select/registration.hpp"
+#include "taskscout/select/stored_model.hpp"
+#include "taskscout/select/taskemb.hpp"
 #include "taskscout/select/textemb.hpp"
 #include "taskscout/select/vocabulary.hpp"
+#include "taskscout/train/fine_tune.hpp"
 
 namespace taskscout {
 
@@ -75,13 +79,6 @@ std::vector<PoolSource> esm_file_pool(const std::vector<std::string>& specs) {
     out.push_back({f.stem().string(), "", f, {}, {}, {}, {}, {}});
   }
   return out;
-}
-
-Targets dataset_targets(const Dataset& d) {
-  if (d.kind == LabelKind::Classification) return Targets::from_class_labels(d.label_ids);
-  Array values(DType::F64, {static_cast<std::int64_t>(d.values.size())});
-  std::copy(d.values.begin(), d.values.end(), values.mutable_values<double>().begin());
-  return Targets::from_values(values);
 }
 
 RankTarget embed_rank_target(const Dataset& data, const fs::path& base, const std::string& base_fingerprint,
@@ -333,7 +330,7 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
   for (const auto& m : needed)
     if (find_rank_method(m).reads_texts && !target.has_texts())
       throw UsageError(fmt::format(
-          "--method {} reads the target's texts: give them as --target DATA --base MODEL, not --target-features", m));
+          "method {} reads the target's texts: give the target as a dataset with its base model, not as features", m));
   std::vector<std::string> model_methods;
   for (const auto& m : needed)
     if (find_rank_method(m).runs_source_model) model_methods.push_back(m);

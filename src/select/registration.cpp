@@ -12,17 +12,23 @@
 #include <random>
 #include <sstream>
 
+#include "registration_parts.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/core/timer.hpp"
+#include "taskscout/core/version.hpp"
 #include "taskscout/esm/esm.hpp"
+#include "taskscout/esm/train.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/io/scratch_dir.hpp"
 #include "taskscout/model/text_embedding.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/select/parameter_fisher.hpp"
+#include "taskscout/select/taskemb.hpp"
+#include "taskscout/select/textemb.hpp"
 #include "taskscout/select/vocabulary.hpp"
 #include "taskscout/text/encoding.hpp"
+#include "taskscout/train/fine_tune.hpp"
 
 namespace taskscout {
 namespace {
@@ -113,12 +119,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
                                               const std::optional<Dataset>& dev_set, const SourceRegistrationOptions& o,
                                               const RegistrationProgress& progress) {
   Stopwatch total;
-  check_source_name(o.name, location(registry.folder().string()));  // before the training, not after
-  if (registry.find(o.name))  // checked again under the write lock; this spares the training
-    throw InputError(location(registry.folder().string()) +
-                     fmt::format("a source named \"{}\" is already registered; choose another --name, or remove it "
-                                 "first with `taskscout registry rm {} {}`",
-                                 o.name, registry.folder().string(), o.name));
+  registration::check_new_name(registry, o.name);  // before the training, not after
   if (o.batch_size == 0) throw UsageError("the embedding batch size must be at least 1");
   if (o.parameter_fisher_examples > 0 && o.fine_tune.method != FineTuneMethod::Full)
     throw UsageError("--parameter-fisher is for --method full (Fisher merging averages full parameters)");
@@ -165,12 +166,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
 
   // 2. Embedding a sample of the source's texts with both models.
   Stopwatch embed_watch;
-  const auto rows = sample_rows(source.texts.size(), o.max_texts, o.fine_tune.seed);
-  std::vector<std::string> texts, pairs;
-  for (std::size_t r : rows) {
-    texts.push_back(source.texts[r]);
-    if (!source.text_pairs.empty()) pairs.push_back(source.text_pairs[r]);
-  }
+  const auto [texts, pairs] = registration::sample_texts(source, o.max_texts, o.fine_tune.seed);
   const auto total_texts = static_cast<std::int64_t>(texts.size());
   TextEmbeddings base_embeddings;
   {
@@ -196,27 +192,22 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
 
   // 3. The ESM.
   Stopwatch esm_watch;
+  EsmFit fit;
   {
     Phase phase(progress, "fitting the ESM", 1);
     EsmTrainOptions esm_options = o.esm;
     esm_options.base_fingerprint = base_fingerprint;
-    result.esm_fit = train_esm(base_embeddings.embeddings, tuned_embeddings, esm_options,
-                               fmt::format("the embeddings of {}", source.path));
-    phase.advance(1, fmt::format("held-out R² {:.4f}", result.esm_fit.r2_heldout));
+    fit = train_esm(base_embeddings.embeddings, tuned_embeddings, esm_options,
+                    fmt::format("the embeddings of {}", source.path));
+    result.esm_fit = fit;
+    phase.advance(1, fmt::format("held-out R² {:.4f}", fit.r2_heldout));
   }
   result.esm_seconds = esm_watch.seconds();
   const fs::path esm_file = scratch.path() / "esm.safetensors";
-  save_esm(esm_file, result.esm_fit.esm);
+  save_esm(esm_file, fit.esm);
 
   const fs::path mean_file = scratch.path() / "mean_embedding.safetensors";
-  write_safetensors(
-      mean_file, {{"mean", to_array(base_embeddings.embeddings.to(at::kDouble).mean(0).to(at::kFloat).contiguous())}},
-      {{"format", "taskscout-mean-embedding"},
-       {"version", "1"},
-       {"base_fingerprint", base_fingerprint},
-       {"pooling", std::string(pooling_name(o.embedding.pooling))},
-       {"layer", std::to_string(o.embedding.layer)},
-       {"texts", std::to_string(texts.size())}});
+  write_mean_embedding_artifact(mean_file, base_embeddings.embeddings, base_fingerprint, o.embedding);
 
   // The task embedding, on the rows the model was trained on.
   const fs::path fisher_file = scratch.path() / "fisher.safetensors";
@@ -264,10 +255,11 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
   entry.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
   entry.artifact_files[std::string(artifact_kind::kFisher)] = fisher_file;
-  if (o.parameter_fisher_examples > 0) entry.artifact_files[kParameterFisherArtifact] = parameter_fisher_file;
+  if (o.parameter_fisher_examples > 0)
+    entry.artifact_files[std::string(artifact_kind::kParameterFisher)] = parameter_fisher_file;
 
   nlohmann::json provenance = o.provenance;
-  provenance["taskscout_version"] = "0.1.0";
+  provenance["taskscout_version"] = version();
   provenance["base_model"] = fs::absolute(o.base).string();
   provenance["source_file"] = fs::absolute(source.path).string();
   provenance["dev"] = dev_set ? nlohmann::json(fs::absolute(dev_set->path).string())

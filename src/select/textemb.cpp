@@ -7,6 +7,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
+#include "taskscout/io/safetensors.hpp"
 
 namespace taskscout {
 
@@ -14,6 +15,17 @@ at::Tensor mean_embedding(const at::Tensor& embeddings) {
   if (embeddings.dim() != 2 || embeddings.size(0) == 0)
     throw InputError("the target's embeddings must be a non-empty N×D matrix");
   return embeddings.to(at::kDouble).mean(0);
+}
+
+void write_mean_embedding_artifact(const std::filesystem::path& path, const at::Tensor& embeddings,
+                                   const std::string& base_fingerprint, const EmbeddingOptions& embedding) {
+  write_safetensors(path, {{"mean", to_array(mean_embedding(embeddings).to(at::kFloat).contiguous())}},
+                    {{"format", "taskscout-mean-embedding"},
+                     {"version", "1"},
+                     {"base_fingerprint", base_fingerprint},
+                     {"pooling", std::string(pooling_name(embedding.pooling))},
+                     {"layer", std::to_string(embedding.layer)},
+                     {"texts", std::to_string(embeddings.size(0))}});
 }
 
 double textemb_score(const at::Tensor& target_mean, const Array& source_mean, const std::string& what) {

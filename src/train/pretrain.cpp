@@ -393,65 +393,82 @@ std::string pretrain_config_json(const PretrainConfig& c) {
 
 // ---- the run -----------------------------------------------------------------------------
 
-PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, const PretrainOptions& options) {
-  auto note = [&](const std::string& s) {
-    if (options.note) options.note(s);
-  };
-  const fs::path out = options.out;
-  if (out.empty()) throw UsageError("pretraining needs an output folder");
-  PretrainResult result;
+namespace {
 
-  // Where the run starts: a checkpoint, or nothing.
-  fs::path from;
+// Where a run starts: nothing (a fresh run), or a checkpoint folder (`out`, or the copy an
+// interrupted replacement of `out` left beside it) with its trainer state, checked against
+// this run's config and corpus.
+struct Start {
+  fs::path from;  // empty: a fresh run
   json state;
-  if (options.resume) {
-    from = fs::exists(out / kState) ? out : orphaned_checkpoint(out);
-    if (from.empty())
-      throw UsageError(location(out.string()) + "holds no pretraining checkpoint (" + kState +
-                       "); run without --resume to start one");
-    if (from != out) note("resuming from " + from.string() + ", left by a run stopped while replacing " + out.string());
-    try {
-      state = json::parse(read_text_file(from / kState));
-    } catch (const json::exception& e) {
-      throw InputError(location((from / kState).string()) + "malformed trainer state: " + json_error_text(e));
-    }
-    const std::string where = location((from / kState).string());
-    if (state.value("format", "") != kFormat)
-      throw InputError(where + "not a taskscout pretraining state (format \"" + std::string(kFormat) + "\")");
-    const json now = json::parse(pretrain_config_json(config));
-    for (const auto& [key, value] : now.items())
-      if (!state["config"].contains(key) || state["config"][key] != value)
-        throw InputError(where + fmt::format("the checkpoint was trained with {} = {}, the config now says {}; resume "
-                                             "with the config it was started with, or start a new --out",
-                                             key, state["config"].value(key, json()).dump(), value.dump()));
-    const std::string fingerprint = fmt::format("{:016x}", corpus.fingerprint());
-    if (state["corpus"]["texts"] != corpus.texts.size() || state["corpus"]["fingerprint"] != fingerprint)
-      throw InputError(where + fmt::format("the checkpoint was trained on another corpus ({} texts, fingerprint {}; "
-                                           "now {} texts, {}); resume with the same --corpus files in the same order",
-                                           state["corpus"]["texts"].dump(), state["corpus"]["fingerprint"].dump(),
-                                           corpus.texts.size(), fingerprint));
-    if (state.value("threads", 0) != thread_count())
-      note(
-          fmt::format("the checkpoint was written with {} threads, this run uses {}: results may differ from an "
-                      "uninterrupted run in the last bits",
-                      state.value("threads", 0), thread_count()));
-  } else {
+};
+
+Start find_start(const PretrainConfig& config, const Corpus& corpus, const PretrainOptions& options,
+                 const std::function<void(const std::string&)>& note) {
+  const fs::path& out = options.out;
+  Start start;
+  if (!options.resume) {
     if (fs::exists(out / kState))
       throw UsageError(location(out.string()) +
                        "holds a pretraining checkpoint; pass --resume to continue it, or choose another --out");
     StagedFolder probe(out);  // fails now, not after training, when `out` cannot be written
+    return start;
   }
+  start.from = fs::exists(out / kState) ? out : orphaned_checkpoint(out);
+  if (start.from.empty())
+    throw UsageError(location(out.string()) + "holds no pretraining checkpoint (" + kState +
+                     "); run without --resume to start one");
+  if (start.from != out)
+    note("resuming from " + start.from.string() + ", left by a run stopped while replacing " + out.string());
+  try {
+    start.state = json::parse(read_text_file(start.from / kState));
+  } catch (const json::exception& e) {
+    throw InputError(location((start.from / kState).string()) + "malformed trainer state: " + json_error_text(e));
+  }
+  const json& state = start.state;
+  const std::string where = location((start.from / kState).string());
+  if (state.value("format", "") != kFormat)
+    throw InputError(where + "not a taskscout pretraining state (format \"" + std::string(kFormat) + "\")");
+  const json now = json::parse(pretrain_config_json(config));
+  for (const auto& [key, value] : now.items())
+    if (!state["config"].contains(key) || state["config"][key] != value)
+      throw InputError(where + fmt::format("the checkpoint was trained with {} = {}, the config now says {}; resume "
+                                           "with the config it was started with, or start a new --out",
+                                           key, state["config"].value(key, json()).dump(), value.dump()));
+  const std::string fingerprint = fmt::format("{:016x}", corpus.fingerprint());
+  if (state["corpus"]["texts"] != corpus.texts.size() || state["corpus"]["fingerprint"] != fingerprint)
+    throw InputError(where + fmt::format("the checkpoint was trained on another corpus ({} texts, fingerprint {}; "
+                                         "now {} texts, {}); resume with the same --corpus files in the same order",
+                                         state["corpus"]["texts"].dump(), state["corpus"]["fingerprint"].dump(),
+                                         corpus.texts.size(), fingerprint));
+  if (state.value("threads", 0) != thread_count())
+    note(
+        fmt::format("the checkpoint was written with {} threads, this run uses {}: results may differ from an "
+                    "uninterrupted run in the last bits",
+                    state.value("threads", 0), thread_count()));
+  return start;
+}
 
-  // 1–3: held-out split, vocabulary, blocks.
+// The corpus as the model sees it: the held-out split, the vocabulary (trained on the
+// training texts, or the checkpoint's), and both splits packed into blocks.
+struct Blocks {
+  std::vector<std::string> vocab;
+  text::BertTokenizerSettings tokenizer_settings;
+  text::Tokenizer tokenizer;
+  at::Tensor train, eval;  // [blocks, sequence_length] token ids; eval capped at eval_batches
+};
+
+Blocks make_blocks(const PretrainConfig& config, const Corpus& corpus, const fs::path& from,
+                   const std::function<void(const std::string&)>& note, PretrainResult& result) {
   const Split split = split_texts(corpus.texts.size(), config.eval_fraction, config.seed);
   if (split.train.empty())
     throw InputError(fmt::format("the corpus has {} texts: too few to hold out {} for evaluation and train on the rest",
                                  corpus.texts.size(), split.eval.size()));
   result.train_texts = split.train.size();
   result.eval_texts = split.eval.size();
-  text::BertTokenizerSettings tokenizer_settings;
-  tokenizer_settings.normalizer.lowercase = config.lowercase;
-  tokenizer_settings.model_max_length = static_cast<std::size_t>(config.max_position_embeddings);
+  text::BertTokenizerSettings settings;
+  settings.normalizer.lowercase = config.lowercase;
+  settings.model_max_length = static_cast<std::size_t>(config.max_position_embeddings);
   std::vector<std::string> vocab;
   if (!from.empty()) {
     std::string line;
@@ -477,8 +494,8 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
                      trainer.word_counts().size(), watch.seconds()));
   }
   result.vocab_size = vocab.size();
-  const auto files = text::bert_tokenizer_files(vocab, tokenizer_settings);
-  const text::Tokenizer tokenizer = text::Tokenizer::from_json(files[0].second, "the trained tokenizer");
+  const auto files = text::bert_tokenizer_files(vocab, settings);
+  text::Tokenizer tokenizer = text::Tokenizer::from_json(files[0].second, "the trained tokenizer");
   std::int64_t train_tokens = 0, eval_tokens = 0;
   const at::Tensor blocks = pack_blocks(tokenizer, corpus, split.train, config.sequence_length, &train_tokens);
   at::Tensor eval_blocks = pack_blocks(tokenizer, corpus, split.eval, config.sequence_length, &eval_tokens);
@@ -498,54 +515,158 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
   result.eval_blocks = eval_blocks.size(0);
   note(fmt::format("tokens: {} for training ({} blocks of {}), {} held out ({} blocks evaluated)", train_tokens,
                    blocks.size(0), config.sequence_length, eval_tokens, eval_blocks.size(0)));
+  return {std::move(vocab), settings, std::move(tokenizer), blocks, eval_blocks};
+}
 
-  // 4: the model and optimizer, fresh or from the checkpoint.
-  const EncoderConfig econfig = encoder_config(config, static_cast<std::int64_t>(vocab.size()));
-  Model model;
-  Window window;
-  std::int64_t step = 0;
-  if (from.empty()) {
-    model = init_model(econfig, config.seed);
-  } else {
+// The run's mutable state and the steps on it: the model and optimizer (fresh or from the
+// checkpoint), the step count, the training window since the last log line, and the log.
+class Trainer {
+ public:
+  Trainer(const PretrainConfig& config, const Corpus& corpus, const PretrainOptions& options, Start start,
+          Blocks blocks, PretrainResult& result)
+      : config_(config),
+        corpus_(corpus),
+        options_(options),
+        from_(std::move(start.from)),
+        b_(std::move(blocks)),
+        result_(result),
+        model_(make_model(start.state)),
+        optimizer_(model_.all(), adam_options(config)),
+        schedule_{config.learning_rate, config.warmup_steps, config.steps} {
+    if (!from_.empty()) {
+      const SafetensorsFile file(from_ / kOptimizer);
+      ParameterMap saved;
+      for (const std::string& name : file.names()) saved[name] = as_tensor(file.get(name)).clone();
+      optimizer_.load_state(saved, file.path());
+    }
+    result_.start_step = step_;
+    masking_.mask_probability = config.mask_probability;
+    masking_.vocab_size = static_cast<std::int64_t>(b_.vocab.size());
+    masking_.mask_token_id = *b_.tokenizer.token_to_id(b_.tokenizer_settings.mask_token);
+    const auto& t = b_.tokenizer_settings;
+    for (const auto& token : {t.pad_token, t.unk_token, t.cls_token, t.sep_token, t.mask_token})
+      special_ids_.push_back(*b_.tokenizer.token_to_id(token));
+  }
+
+  // Runs the steps left until config.steps, or until interrupted.
+  void run() {
+    ProgressPhase progress(options_.progress, "pretraining", config_.steps);
+    progress.advance(step_);
+    double train_seconds = 0;
+    std::int64_t steps_this_call = 0;
+    bool stop = false;
+    if (step_ == 0 && config_.eval_fraction > 0 && from_.empty()) evaluate(0);
+    while (step_ < config_.steps && !stop) {
+      const Stopwatch step_watch;
+      const double lr = train_step();
+      ++steps_this_call;
+      train_seconds += step_watch.seconds();
+      if (step_ % config_.log_every == 0 || step_ == config_.steps) {
+        const PretrainLogEntry& e = log_window(lr, steps_this_call, train_seconds);
+        detail_ = fmt::format("loss {:.3f} acc {:.3f} lr {:.2e}{}", e.loss, e.accuracy, lr, last_eval_);
+      }
+      progress.advance(step_, detail_);
+      if (config_.eval_fraction > 0 && (step_ % config_.eval_every == 0 || step_ == config_.steps)) evaluate(step_);
+      const bool interrupted = (options_.interrupt && options_.interrupt->load()) ||
+                               (options_.stop_after > 0 && steps_this_call >= options_.stop_after);
+      if (interrupted && step_ < config_.steps) {
+        result_.interrupted = true;
+        stop = true;
+      }
+      if (stop || step_ % config_.checkpoint_every == 0 || step_ == config_.steps) checkpoint();
+    }
+    result_.step = step_;
+    result_.complete = step_ >= config_.steps;
+    result_.seconds = train_seconds;
+    result_.tokens_per_second = static_cast<double>(steps_this_call * config_.batch_size * config_.sequence_length) /
+                                std::max(train_seconds, 1e-9);
+    if (steps_this_call == 0 && !options_.resume) checkpoint();
+  }
+
+ private:
+  static AdamWOptions adam_options(const PretrainConfig& config) {
+    AdamWOptions adam;
+    adam.weight_decay = config.weight_decay;
+    return adam;
+  }
+
+  Model make_model(const json& state) {
+    const EncoderConfig econfig = encoder_config(config_, static_cast<std::int64_t>(b_.vocab.size()));
+    if (from_.empty()) return init_model(econfig, config_.seed);
+    Model model;
     model.config = econfig;
-    const Checkpoint checkpoint = Checkpoint::open(from);
+    const Checkpoint checkpoint = Checkpoint::open(from_);
     for (auto& [name, t] : load_parameters(checkpoint, econfig)) model.encoder[name] = t.clone().requires_grad_(true);
     for (auto& [name, t] : load_mlm_head(checkpoint, econfig)) model.head[name] = t.clone().requires_grad_(true);
-    step = state["step"].get<std::int64_t>();
+    step_ = state["step"].get<std::int64_t>();
     const json& w = state["window"];
-    window = {w["loss_sum"].get<double>(), w["steps"].get<std::int64_t>(), w["masked"].get<std::int64_t>(),
-              w["correct"].get<std::int64_t>()};
-    for (const json& e : state["log"]) result.log.push_back(log_entry(e));
+    window_ = {w["loss_sum"].get<double>(), w["steps"].get<std::int64_t>(), w["masked"].get<std::int64_t>(),
+               w["correct"].get<std::int64_t>()};
+    for (const json& e : state["log"]) result_.log.push_back(log_entry(e));
+    return model;
   }
-  AdamWOptions adam;
-  adam.weight_decay = config.weight_decay;
-  AdamW optimizer(model.all(), adam);
-  if (!from.empty()) {
-    const SafetensorsFile file(from / kOptimizer);
-    ParameterMap saved;
-    for (const std::string& name : file.names()) saved[name] = as_tensor(file.get(name)).clone();
-    optimizer.load_state(saved, file.path());
+
+  // Block `position` of the endless stream of epochs, each a seeded shuffle of the blocks.
+  std::int64_t block_at(std::int64_t position) {
+    const std::int64_t n = b_.train.size(0);
+    const std::int64_t epoch = position / n;
+    auto it = orders_.find(epoch);
+    if (it == orders_.end()) {
+      orders_.erase(orders_.begin(), orders_.lower_bound(epoch));
+      std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), std::mt19937_64(seed_for(config_.seed, kOrder, epoch)));
+      it = orders_.emplace(epoch, std::move(order)).first;
+    }
+    return it->second[static_cast<std::size_t>(position % n)];
   }
-  const LinearSchedule schedule{config.learning_rate, config.warmup_steps, config.steps};
-  result.start_step = step;
 
-  MaskingOptions masking;
-  masking.mask_probability = config.mask_probability;
-  masking.vocab_size = static_cast<std::int64_t>(vocab.size());
-  masking.mask_token_id = *tokenizer.token_to_id(tokenizer_settings.mask_token);
-  std::vector<std::int64_t> special_ids;
-  for (const auto& t : {tokenizer_settings.pad_token, tokenizer_settings.unk_token, tokenizer_settings.cls_token,
-                        tokenizer_settings.sep_token, tokenizer_settings.mask_token})
-    special_ids.push_back(*tokenizer.token_to_id(t));
+  // One update; returns its learning rate.
+  double train_step() {
+    std::vector<std::int64_t> rows(static_cast<std::size_t>(config_.batch_size));
+    for (std::int64_t i = 0; i < config_.batch_size; ++i) rows[i] = block_at(step_ * config_.batch_size + i);
+    const at::Tensor ids = b_.train.index_select(0, at::tensor(rows, at::kLong));
+    const BatchResult r = mlm_batch(model_, ids, masking_, special_ids_, seed_for(config_.seed, kMask, step_));
+    const double lr = schedule_.learning_rate(step_);
+    if (r.masked > 0) {
+      r.loss.backward();
+      if (config_.max_grad_norm > 0) clip_grad_norm(optimizer_.parameters(), config_.max_grad_norm);
+      optimizer_.step(lr);
+      optimizer_.zero_grad();
+      window_.loss_sum += r.loss.item<double>();
+      window_.steps += 1;
+      window_.masked += r.masked;
+      window_.correct += r.correct;
+    }
+    ++step_;
+    return lr;
+  }
 
-  std::string last_eval;  // shown in the progress bar
-  auto evaluate = [&](std::int64_t at_step) {
+  // The training log line of the window since the last one.
+  const PretrainLogEntry& log_window(double lr, std::int64_t steps_this_call, double train_seconds) {
+    PretrainLogEntry e;
+    e.step = step_;
+    e.split = "train";
+    e.loss = window_.steps ? window_.loss_sum / static_cast<double>(window_.steps) : std::nan("");
+    e.accuracy = window_.masked ? static_cast<double>(window_.correct) / static_cast<double>(window_.masked) : 0;
+    e.masked_tokens = window_.masked;
+    e.learning_rate = lr;
+    e.tokens_per_second = static_cast<double>(steps_this_call * config_.batch_size * config_.sequence_length) /
+                          std::max(train_seconds, 1e-9);
+    result_.log.push_back(e);
+    window_ = {};
+    return result_.log.back();
+  }
+
+  // The masked-token loss and accuracy on the held-out blocks.
+  void evaluate(std::int64_t at_step) {
     at::NoGradGuard no_grad;
     double loss_sum = 0;
     std::int64_t masked = 0, correct = 0;
-    for (std::int64_t b = 0; b < eval_blocks.size(0); b += config.batch_size) {
-      const at::Tensor ids = eval_blocks.slice(0, b, std::min(b + config.batch_size, eval_blocks.size(0)));
-      const BatchResult r = mlm_batch(model, ids, masking, special_ids, seed_for(config.seed, kEvalMask, b));
+    const at::Tensor& eval = b_.eval;
+    for (std::int64_t b = 0; b < eval.size(0); b += config_.batch_size) {
+      const at::Tensor ids = eval.slice(0, b, std::min(b + config_.batch_size, eval.size(0)));
+      const BatchResult r = mlm_batch(model_, ids, masking_, special_ids_, seed_for(config_.seed, kEvalMask, b));
       if (r.masked == 0) continue;
       loss_sum += r.loss.item<double>() * static_cast<double>(r.masked);
       masked += r.masked;
@@ -557,93 +678,52 @@ PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, cons
     e.loss = masked ? loss_sum / static_cast<double>(masked) : std::nan("");
     e.accuracy = masked ? static_cast<double>(correct) / static_cast<double>(masked) : 0;
     e.masked_tokens = masked;
-    result.log.push_back(e);
-    last_eval = fmt::format(" | eval loss {:.3f} acc {:.3f}", e.loss, e.accuracy);
-    note(fmt::format("step {}: eval loss {:.4f}, accuracy {:.4f} ({} masked tokens)", at_step, e.loss, e.accuracy,
-                     masked));
-  };
-  auto checkpoint = [&] {
-    write_checkpoint(out, {step, config, corpus, model, vocab, tokenizer_settings, optimizer, window, result.log});
-    if (from != out && !from.empty()) {
-      std::error_code ec;
-      fs::remove_all(from, ec);  // the orphan is now superseded
-      from = out;
-    }
-  };
-
-  // 5: the steps.
-  const std::int64_t n = blocks.size(0);
-  std::map<std::int64_t, std::vector<std::int64_t>> orders;  // epoch → block order
-  auto block_at = [&](std::int64_t position) {
-    const std::int64_t epoch = position / n;
-    auto it = orders.find(epoch);
-    if (it == orders.end()) {
-      orders.erase(orders.begin(), orders.lower_bound(epoch));
-      std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-      std::iota(order.begin(), order.end(), 0);
-      std::shuffle(order.begin(), order.end(), std::mt19937_64(seed_for(config.seed, kOrder, epoch)));
-      it = orders.emplace(epoch, std::move(order)).first;
-    }
-    return it->second[static_cast<std::size_t>(position % n)];
-  };
-
-  ProgressBar progress("pretraining", config.steps);
-  progress.advance(step);
-  double train_seconds = 0;
-  std::int64_t steps_this_call = 0;
-  bool stop = false;
-  if (step == 0 && config.eval_fraction > 0 && from.empty()) evaluate(0);
-  while (step < config.steps && !stop) {
-    const Stopwatch step_watch;
-    std::vector<std::int64_t> rows(static_cast<std::size_t>(config.batch_size));
-    for (std::int64_t i = 0; i < config.batch_size; ++i) rows[i] = block_at(step * config.batch_size + i);
-    const at::Tensor ids = blocks.index_select(0, at::tensor(rows, at::kLong));
-    const BatchResult r = mlm_batch(model, ids, masking, special_ids, seed_for(config.seed, kMask, step));
-    const double lr = schedule.learning_rate(step);
-    if (r.masked > 0) {
-      r.loss.backward();
-      if (config.max_grad_norm > 0) clip_grad_norm(optimizer.parameters(), config.max_grad_norm);
-      optimizer.step(lr);
-      optimizer.zero_grad();
-      window.loss_sum += r.loss.item<double>();
-      window.steps += 1;
-      window.masked += r.masked;
-      window.correct += r.correct;
-    }
-    ++step;
-    ++steps_this_call;
-    train_seconds += step_watch.seconds();
-    progress.advance();
-
-    if (step % config.log_every == 0 || step == config.steps) {
-      PretrainLogEntry e;
-      e.step = step;
-      e.split = "train";
-      e.loss = window.steps ? window.loss_sum / static_cast<double>(window.steps) : std::nan("");
-      e.accuracy = window.masked ? static_cast<double>(window.correct) / static_cast<double>(window.masked) : 0;
-      e.masked_tokens = window.masked;
-      e.learning_rate = lr;
-      e.tokens_per_second = static_cast<double>(steps_this_call * config.batch_size * config.sequence_length) /
-                            std::max(train_seconds, 1e-9);
-      result.log.push_back(e);
-      window = {};
-      progress.show(fmt::format("loss {:.3f} acc {:.3f} lr {:.2e}{}", e.loss, e.accuracy, lr, last_eval));
-    }
-    if (config.eval_fraction > 0 && (step % config.eval_every == 0 || step == config.steps)) evaluate(step);
-    const bool interrupted = (options.interrupt && options.interrupt->load()) ||
-                             (options.stop_after > 0 && steps_this_call >= options.stop_after);
-    if (interrupted && step < config.steps) {
-      result.interrupted = true;
-      stop = true;
-    }
-    if (stop || step % config.checkpoint_every == 0 || step == config.steps) checkpoint();
+    result_.log.push_back(e);
+    last_eval_ = fmt::format(" | eval loss {:.3f} acc {:.3f}", e.loss, e.accuracy);
+    if (options_.note)
+      options_.note(fmt::format("step {}: eval loss {:.4f}, accuracy {:.4f} ({} masked tokens)", at_step, e.loss,
+                                e.accuracy, masked));
   }
-  result.step = step;
-  result.complete = step >= config.steps;
-  result.seconds = train_seconds;
-  result.tokens_per_second =
-      static_cast<double>(steps_this_call * config.batch_size * config.sequence_length) / std::max(train_seconds, 1e-9);
-  if (steps_this_call == 0 && !options.resume) checkpoint();
+
+  void checkpoint() {
+    write_checkpoint(options_.out, {step_, config_, corpus_, model_, b_.vocab, b_.tokenizer_settings, optimizer_,
+                                    window_, result_.log});
+    if (from_ != options_.out && !from_.empty()) {
+      std::error_code ec;
+      fs::remove_all(from_, ec);  // the orphan is now superseded
+      from_ = options_.out;
+    }
+  }
+
+  const PretrainConfig& config_;
+  const Corpus& corpus_;
+  const PretrainOptions& options_;
+  fs::path from_;  // the checkpoint resumed from; empty for a fresh run
+  Blocks b_;
+  PretrainResult& result_;
+  std::int64_t step_ = 0;
+  Window window_;
+  Model model_;
+  AdamW optimizer_;
+  LinearSchedule schedule_;
+  MaskingOptions masking_;
+  std::vector<std::int64_t> special_ids_;
+  std::map<std::int64_t, std::vector<std::int64_t>> orders_;  // epoch → block order
+  std::string last_eval_, detail_;                            // shown beside the progress
+};
+
+}  // namespace
+
+PretrainResult pretrain(const PretrainConfig& config, const Corpus& corpus, const PretrainOptions& options) {
+  if (options.out.empty()) throw UsageError("pretraining needs an output folder");
+  auto note = [&](const std::string& s) {
+    if (options.note) options.note(s);
+  };
+  PretrainResult result;
+  Start start = find_start(config, corpus, options, note);                // 1: fresh, or the checkpoint to resume
+  Blocks blocks = make_blocks(config, corpus, start.from, note, result);  // 2: split, vocabulary, blocks
+  Trainer trainer(config, corpus, options, std::move(start), std::move(blocks), result);  // 3: model, optimizer
+  trainer.run();                                                                          // 4: the steps, checkpointed
   return result;
 }
 

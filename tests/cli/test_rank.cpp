@@ -118,6 +118,27 @@ TEST_F(Rank, BadInputIsOneErrorLine) {
   EXPECT_NE(r.err.find("not --target-features"), std::string::npos) << r.err;
 }
 
+// One label loader: fractional labels given as classes are refused the same way by score
+// and rank (rank once truncated 1.7 to class 1 and ranked).
+TEST_F(Rank, FractionalClassLabelsAreRefusedByRankAsByScore) {
+  Array y(DType::F64, {kN});
+  for (int i = 0; i < kN; ++i) y.mutable_values<double>()[i] = i % 2 ? 1.7 : 0.2;
+  write_npy(dir / "frac.npy", y);
+  const std::string labels = " --labels " + path("frac.npy") + " --task classification";
+  const auto ranked = run_taskscout("rank --esms " + path("pool") + " --target-features " + path("x.npy") + labels);
+  const auto scored = run_taskscout("score --features " + path("x.npy") + labels + " --method logme");
+  for (const auto& r : {ranked, scored}) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("label at row 0 is 0.2, not a class id"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  // Left to auto, the same file is a regression target for both.
+  const auto auto_rank = run_taskscout("rank --esms " + path("pool") + " --target-features " + path("x.npy") +
+                                       " --labels " + path("frac.npy") + " --json");
+  ASSERT_EQ(auto_rank.exit_code, 0) << auto_rank.err;
+  EXPECT_EQ(nlohmann::json::parse(auto_rank.out)["ranking"].size(), 3u);
+}
+
 TEST_F(Rank, TextThatIsNotUtf8NeverCostsTheResult) {
   // A target path that is not UTF-8: the ranking is printed, the path with U+FFFD in JSON
   // (before: an internal error, exit 3, after the work was done).

@@ -131,7 +131,9 @@ TEST_F(RegisterTrain, RegistersFineTunedSourcesThatRankThenRanks) {
   r = run_taskscout("score --features " + q(tmp / "target.npy") + " --labels " + q(tmp / "target.csv") +
                     " --method logme --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NEAR(nlohmann::json::parse(r.out)["scores"]["logme"].get<double>(), unchanged, 1e-9) << r.out;
+  // To float32 rounding of the embeddings: embed and rank batch the texts differently, and
+  // OpenBLAS's AVX-512 kernels round differently shaped GEMMs differently.
+  EXPECT_NEAR(nlohmann::json::parse(r.out)["scores"]["logme"].get<double>(), unchanged, 1e-7) << r.out;
 
   EXPECT_EQ(run_taskscout("registry verify " + q(tmp / "reg")).exit_code, 0);
 }

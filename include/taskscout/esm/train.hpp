@@ -10,18 +10,9 @@
 #include <vector>
 
 #include "taskscout/esm/esm.hpp"
+#include "taskscout/esm/train_options.hpp"
 
 namespace taskscout {
-
-struct EsmTrainOptions {
-  double heldout_fraction = 0.1;  // rows held out to choose λ and measure R²
-  std::uint64_t seed = 0;         // which rows are held out
-  // Candidate ridge strengths, relative to s = trace(AcᵀAc)/D (Ac: centred base rows), so
-  // that they do not depend on the embeddings' scale. The one with the lowest held-out MSE
-  // is used for the final fit on all rows.
-  std::vector<double> relative_lambdas = {1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1};
-  std::string base_fingerprint;  // written to the ESM's metadata
-};
 
 struct EsmSplit {
   std::vector<std::int64_t> train, heldout;  // row indices, each increasing
@@ -30,14 +21,8 @@ struct EsmSplit {
 // Throws UsageError for a fraction outside (0, 1) and InputError for N < 4.
 EsmSplit esm_split(std::int64_t n, double heldout_fraction, std::uint64_t seed);
 
-struct EsmFit {
-  Esm esm;            // fitted on all rows with the chosen λ
-  double lambda = 0;  // absolute ridge strength used
-  double relative_lambda = 0;
-  double r2_heldout = 0;   // 1 − Σ‖B_h − ESM_train(A_h)‖² / Σ‖B_h − mean_train(B)‖²
-  double mse_heldout = 0;  // mean over held-out entries of (B_h − ESM_train(A_h))²
-  double r2_train = 0;     // of the final fit on all rows
-  std::int64_t rows = 0, heldout_rows = 0;
+struct EsmFit : EsmFitQuality {
+  Esm esm;  // fitted on all rows with the chosen λ
 };
 
 // Minimizes Σ_i ‖b_i − W a_i − c‖² + λ‖W‖² (bias not penalized) in float64: λ from

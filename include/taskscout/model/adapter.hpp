@@ -17,27 +17,12 @@
 #include <string>
 #include <vector>
 
+#include "taskscout/model/adapter_config.hpp"
 #include "taskscout/model/config.hpp"
 #include "taskscout/model/encoder.hpp"
 #include "taskscout/model/parameters.hpp"
 
 namespace taskscout {
-
-enum class AdapterPlacement { Pfeiffer, Houlsby };
-
-struct AdapterConfig {
-  AdapterPlacement placement = AdapterPlacement::Pfeiffer;
-  std::int64_t reduction_factor = 16;
-  std::string name = "task";  // the adapter's name inside tensor names
-
-  // The bottleneck width: hidden_size / reduction_factor, at least 1 (as the library).
-  std::int64_t bottleneck(std::int64_t hidden_size) const;
-  // What the encoder needs to run it.
-  BottleneckOptions encode_options() const;
-};
-
-// "pfeiffer" | "seq_bn" → Pfeiffer, "houlsby" | "double_seq_bn" → Houlsby; else UsageError.
-AdapterPlacement parse_adapter_placement(const std::string& text);
 
 // The module paths of one layer's adapter sites for adapter `name`, without the model
 // prefix: BERT family "encoder.layer.<i>.attention.output.adapters.<name>" and

@@ -15,19 +15,10 @@
 #include <vector>
 
 #include "taskscout/model/config.hpp"
+#include "taskscout/model/lora_config.hpp"
 #include "taskscout/model/parameters.hpp"
 
 namespace taskscout {
-
-struct LoraConfig {
-  std::int64_t rank = 8;
-  double alpha = 16;
-  // Module names matched as PEFT matches them: a module is targeted when its path equals
-  // a target or ends with "." + target ("query", "value", "attention.output.dense").
-  std::vector<std::string> target_modules;  // empty: default_lora_targets
-
-  double scaling() const { return alpha / static_cast<double>(rank); }
-};
 
 // PEFT's defaults: query, value (BERT, RoBERTa, XLM-R); q_lin, v_lin (DistilBERT).
 std::vector<std::string> default_lora_targets(Architecture architecture);
@@ -51,8 +42,7 @@ struct LoraFiles {
 
 // Writes adapter_config.json and adapter_model.safetensors into `folder` (an existing
 // folder, normally a StagedFolder's). `encoder_config` is the base's.
-void write_lora_files(const std::filesystem::path& folder, const EncoderConfig& encoder_config,
-                      const LoraFiles& files);
+void write_lora_files(const std::filesystem::path& folder, const EncoderConfig& encoder_config, const LoraFiles& files);
 
 // True when `folder` holds a PEFT LoRA adapter_config.json.
 bool is_lora_folder(const std::filesystem::path& folder);

@@ -50,9 +50,9 @@ std::size_t copy_tokenizer_files(const std::filesystem::path& from, const std::f
 void write_tensors(const std::filesystem::path& file, const std::vector<std::pair<std::string, at::Tensor>>& tensors);
 
 struct ModelFolderContents {
-  EncoderConfig config;    // written as config.json (encoder_config_json)
-  ParameterMap encoder;    // names without the architecture prefix
-  ParameterMap heads;      // task-head tensors by their full Hugging Face names ("classifier.weight")
+  EncoderConfig config;                  // written as config.json (encoder_config_json)
+  ParameterMap encoder;                  // names without the architecture prefix
+  ParameterMap heads;                    // task-head tensors by their full Hugging Face names ("classifier.weight")
   std::filesystem::path tokenizer_from;  // the folder whose tokenizer files are copied; empty: none
 };
 

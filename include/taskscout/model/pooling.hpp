@@ -5,16 +5,11 @@
 
 #include <string_view>
 
+#include "taskscout/model/embedding_options.hpp"
 #include "taskscout/model/encoder.hpp"
 #include "taskscout/model/parameters.hpp"
 
 namespace taskscout {
-
-enum class Pooling { Cls, Mean, Pooler };
-
-// "cls", "mean" or "pooler"; anything else is a UsageError listing them.
-Pooling parse_pooling(std::string_view name);
-std::string_view pooling_name(Pooling pooling);
 
 // A layer choice as a hidden_states index in [0, num_layers]: 0 is the embeddings,
 // negative counts from the end (−1: the last layer). Throws UsageError naming the range.

@@ -9,13 +9,6 @@
 
 namespace taskscout {
 
-struct EmbeddingOptions {
-  Pooling pooling = Pooling::Cls;
-  // hidden_states index: 0 the embeddings, 1..num_layers the layers; negative counts
-  // from the end (−1: the last layer).
-  int layer = -1;
-};
-
 // Checks the options against the model before any text is read: UsageError for a layer
 // out of range, InputError naming the folder for pooler pooling without a pooler.
 void check_embedding_options(const Encoder& encoder, const EmbeddingOptions& options);

@@ -15,12 +15,6 @@
 
 namespace taskscout {
 
-struct TextEmbeddingOptions {
-  EmbeddingOptions embedding;
-  std::size_t max_length = 0;  // tokens per text, special tokens included; 0: the model's limit
-  std::size_t batch_size = 32;
-};
-
 struct TextEmbeddings {
   at::Tensor embeddings;            // N×D float32, row i for text i
   std::size_t truncated_texts = 0;  // texts cut to max_length

@@ -2,6 +2,7 @@
 // What the registry records about one source task. Torch-free: rankers read these records
 // and then map the artifact blobs they need (Registry::open_artifact).
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,9 +22,14 @@ inline constexpr std::string_view kFullModel = "full_model";
 inline constexpr std::string_view kHead = "head";
 inline constexpr std::string_view kEsm = "esm";                       // see esm_check.hpp
 inline constexpr std::string_view kMeanEmbedding = "mean_embedding";  // tensor "mean", [D] F32
-inline constexpr std::string_view kVocabulary = "vocabulary";        // tensor "counts", [V] F32 (select/vocabulary.hpp)
-inline constexpr std::string_view kFisher = "fisher";  // tensor "fisher", [L+1, D] F32 (select/taskemb.hpp)
+inline constexpr std::string_view kVocabulary = "vocabulary";  // tensor "counts", [V] F32 (select/vocabulary.hpp)
+inline constexpr std::string_view kFisher = "fisher";          // tensor "fisher", [L+1, D] F32 (select/taskemb.hpp)
+// Per-parameter Fisher of a full model, for Fisher merging (select/parameter_fisher.hpp).
+inline constexpr std::string_view kParameterFisher = "parameter_fisher";
 }  // namespace artifact_kind
+
+// Artifact kinds → the files that hold them (blobs of a registry, or files to add).
+using ArtifactFiles = std::map<std::string, std::filesystem::path>;
 
 // One safetensors blob of a source, addressed by the SHA-256 of its bytes.
 struct Artifact {

@@ -23,8 +23,6 @@
 
 namespace taskscout {
 
-inline constexpr const char* kParameterFisherArtifact = "parameter_fisher";
-
 struct ParameterFisherOptions {
   std::size_t max_examples = 256;  // a seeded sample of the rows when more
   std::uint64_t seed = 0;

@@ -29,12 +29,13 @@
 #include "taskscout/core/progress.hpp"
 #include "taskscout/estimate/problem.hpp"
 #include "taskscout/io/dataset.hpp"
-#include "taskscout/model/text_embedding.hpp"
+#include "taskscout/model/embedding_options.hpp"
+#include "taskscout/registry/source.hpp"
 #include "taskscout/select/combined_ranker.hpp"
 #include "taskscout/select/ranking.hpp"
-#include "taskscout/select/stored_model.hpp"
-#include "taskscout/select/taskemb.hpp"
-#include "taskscout/train/fine_tune.hpp"
+#include "taskscout/select/targets.hpp"
+#include "taskscout/select/taskemb_options.hpp"
+#include "taskscout/train/fine_tune_options.hpp"
 
 namespace taskscout {
 
@@ -63,9 +64,6 @@ struct RankTarget {
 
   bool has_texts() const { return !data.texts.empty(); }
 };
-
-// The target's labels as estimators take them.
-Targets dataset_targets(const Dataset& data);
 
 // Embeds the dataset's texts with the base once. `progress` gets texts done and the total.
 // `base_fingerprint` (base_model_fingerprint of `base`, or one the caller was given) is what
@@ -112,5 +110,42 @@ struct RankPoolOptions {
 std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
                                      const std::vector<std::string>& methods, const RankProgress& progress = {},
                                      const RankPoolOptions& options = {});
+
+// The whole of `taskscout rank` as one call, for the CLI, the Python module and any other
+// program: the pool, the target (a dataset embedded with the base, or given features),
+// the default method, and the notes the caller should show.
+struct RankRequest {
+  // The sources: a registry folder, or ESM files and folders of them; one of the two.
+  std::filesystem::path registry;
+  std::vector<std::string> esm_files;
+  // The target: a dataset (its columns and task in `columns`) embedded with `base` as
+  // `embedding` says…
+  std::filesystem::path target, base;
+  DatasetOptions columns;
+  TextEmbeddingOptions embedding;
+  // …or, when `target` is empty, features (N×D base embeddings) and labels named by
+  // `features_name`; `base`, when given, then only identifies compatible sources.
+  EstimationInput features;
+  std::string features_name;
+  std::string base_fingerprint;  // overrides base_model_fingerprint(base)
+  // Method names, or {"all"}; empty: "combined", or "esm-logme" for a target without
+  // texts (combined reads them). "all" leaves out, with a note, what needs texts it lacks.
+  std::vector<std::string> methods;
+  RankPoolOptions pool;
+};
+
+struct RankResult {
+  RankTarget target;
+  std::size_t sources = 0;
+  std::vector<MethodRanking> methods;  // in the order asked
+  std::vector<std::string> notes;      // what the caller should know (a changed default, left-out methods)
+};
+
+// UsageError for contradictory or missing inputs (both or neither source kind, a target
+// without base, a method that needs texts given features); the errors of the pool, the
+// target's loading and rank_pool otherwise. The sources are opened before the target is
+// embedded, so a wrong registry path fails fast. Phases: "embedding target" (units:
+// texts), then rank_pool's.
+RankResult rank_sources(const RankRequest& request, const Progress& progress = {});
 
 }  // namespace taskscout

@@ -1,5 +1,9 @@
 #pragma once
-// Registering a source by fine-tuning on it: the whole ESM pipeline of "Less is More" for
+// Registering a source, in one of two ways:
+//   register_external_esm: an ESM trained elsewhere (`taskscout register --esm`), checked
+//     against the base; with the source dataset, its fingerprint, size and labels are
+//     recorded and the base's mean embedding and token counts of its texts are stored;
+//   register_fine_tuned_source: fine-tuning on the source here, the whole ESM pipeline of "Less is More" for
 // one source task, as `taskscout register --method` runs it.
 //   1. fine-tune the base on the source (full, LoRA or adapter; dev: a given set or a
 //      seeded held-out slice of the source);
@@ -23,12 +27,12 @@
 #include <string>
 
 #include "taskscout/core/progress.hpp"
-#include "taskscout/esm/train.hpp"
+#include "taskscout/esm/train_options.hpp"
 #include "taskscout/io/dataset.hpp"
-#include "taskscout/model/sentence_embedding.hpp"
+#include "taskscout/model/embedding_options.hpp"
 #include "taskscout/registry/registry.hpp"
-#include "taskscout/select/taskemb.hpp"
-#include "taskscout/train/fine_tune.hpp"
+#include "taskscout/select/taskemb_options.hpp"
+#include "taskscout/train/fine_tune_options.hpp"
 
 namespace taskscout {
 
@@ -53,8 +57,8 @@ struct SourceRegistrationOptions {
 };
 
 // Phases are "fine-tuning", "embedding (base)", "embedding (fine-tuned)", "fitting the
-// ESM", "task embedding", "registering". `start` gives a phase's total units (steps, texts; 1 otherwise).
-// Phases: fine-tuning (units: steps), embedding, ESM fit… A callback may throw Cancelled.
+// ESM", "task embedding", "registering"; units are steps, texts, and 1 otherwise. A
+// callback may throw Cancelled.
 struct RegistrationProgress : Progress {
   std::function<void(const Evaluation&)> evaluation;  // after every dev evaluation
 };
@@ -64,7 +68,7 @@ struct SourceRegistration {
   Evaluation best;  // the kept evaluation (its dev metrics are recorded)
   std::size_t train_examples = 0, dev_examples = 0, trainable_parameters = 0;
   bool dev_from_source = false;  // dev was held out of the source
-  EsmFit esm_fit;                // weight/bias are the stored map; r2_heldout its fit
+  EsmFitQuality esm_fit;         // how well the stored ESM fits
   std::size_t embedded_texts = 0, truncated_texts = 0;
   double fine_tune_seconds = 0, embed_seconds = 0, esm_seconds = 0, taskemb_seconds = 0, seconds = 0;
 };
@@ -77,6 +81,32 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
                                               const std::optional<Dataset>& dev,
                                               const SourceRegistrationOptions& options,
                                               const RegistrationProgress& progress = {});
+
+struct EsmRegistrationOptions {
+  std::filesystem::path base;  // the base model whose embeddings the ESM maps
+  std::filesystem::path esm;   // the ESM file (esm/esm.hpp's format)
+  std::string name;            // unique in the registry
+  // With a source dataset: how its texts are embedded for the mean embedding.
+  EmbeddingOptions embedding{Pooling::Mean, -1};
+  std::size_t max_length = 0, batch_size = 32;
+  std::size_t max_texts = 10'000;  // embedded texts (a sample by `seed` when more)
+  std::uint64_t seed = 0;
+  nlohmann::json dev_metrics = nlohmann::json::object();  // the source model's, as its trainer measured them
+  nlohmann::json provenance = nlohmann::json::object();   // merged into the record's provenance
+};
+
+struct EsmRegistration {
+  SourceRecord stored;
+  std::size_t embedded_texts = 0, truncated_texts = 0;
+  double seconds = 0;
+};
+
+// InputError when the name is taken, the ESM is not one (esm_check.hpp) or was trained on
+// another base, or maps another dimension than the base's hidden size; `source` (optional)
+// must have texts. Phases: "embedding source texts" (units: texts). Nothing is registered
+// on any error.
+EsmRegistration register_external_esm(Registry& registry, const std::optional<Dataset>& source,
+                                      const EsmRegistrationOptions& options, const Progress& progress = {});
 
 // The dev slice: round(fraction·N) rows (at least 1) by a seeded shuffle, the rest train,
 // each in increasing row order. InputError naming the file when N < 2.

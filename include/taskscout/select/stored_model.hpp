@@ -8,12 +8,10 @@
 #include <map>
 #include <string>
 
+#include "taskscout/registry/source.hpp"
 #include "taskscout/train/task_model.hpp"
 
 namespace taskscout {
-
-// Artifact kinds (registry/source.hpp) → blob files.
-using ArtifactFiles = std::map<std::string, std::filesystem::path>;
 
 // True when `blobs` holds a model: full_model, lora, or adapter and head.
 bool has_stored_model(const ArtifactFiles& blobs);

@@ -23,17 +23,11 @@
 #include <string>
 
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/select/taskemb_options.hpp"
 #include "taskscout/text/tokenizer.hpp"
 #include "taskscout/train/task_model.hpp"
 
 namespace taskscout {
-
-struct TaskEmbOptions {
-  std::size_t max_examples = 1000;  // a seeded sample of the rows when there are more
-  std::size_t batch_size = 32;
-  std::size_t max_length = 0;  // tokens per text; 0: the length the model was trained with
-  std::uint64_t seed = 0;
-};
 
 // [L+1, D] float64 Fisher diagonals of `model` on `data` (labels as the model's: the same
 // class order), its texts tokenized by `tokenizer`. InputError naming `data.path` when the

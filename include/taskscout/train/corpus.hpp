@@ -18,7 +18,7 @@ struct CorpusOptions {
 
 struct CorpusFile {
   std::string path;
-  std::size_t texts = 0;  // kept (non-blank) texts
+  std::size_t texts = 0;    // kept (non-blank) texts
   std::size_t skipped = 0;  // blank lines or rows
 };
 

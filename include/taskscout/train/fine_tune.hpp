@@ -15,43 +15,11 @@
 
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/model_folder.hpp"
+#include "taskscout/train/fine_tune_options.hpp"
 #include "taskscout/train/metrics.hpp"
 #include "taskscout/train/task_model.hpp"
 
 namespace taskscout {
-
-struct FineTuneOptions {
-  FineTuneMethod method = FineTuneMethod::Full;
-  std::int64_t epochs = 3;
-  std::size_t batch_size = 16;
-  double learning_rate = 0;   // 0: by method — full 5e-5, adapter 1e-3, lora 5e-4
-  double warmup_ratio = 0.1;  // of all update steps
-  double weight_decay = 0.01;
-  double max_grad_norm = 1.0;          // 0: no clipping
-  std::int64_t eval_steps = 0;         // 0: evaluate after every epoch
-  std::int64_t patience = 0;           // stop after this many evaluations without improvement; 0: never
-  std::size_t max_train_examples = 0;  // 0: all; else a seeded random subset
-  std::size_t max_length = 0;          // tokens per text, special tokens included; 0: 128 or the model's limit if lower
-  bool balanced_class_weights = false;  // cross-entropy weights n / (classes · count)
-  std::uint64_t seed = 0;
-  LoraConfig lora;
-  AdapterConfig adapter;
-  // Adapter or LoRA only: start the method's tensors from this folder of the same method
-  // (e.g. a source task's adapter, for sequential intermediate-task transfer as Poth et al.
-  // 2021 train it) instead of a fresh draw; its configuration replaces `adapter` / `lora`.
-  // The head is fresh either way.
-  std::filesystem::path init_from;
-
-  double effective_learning_rate() const;
-};
-
-struct Evaluation {
-  std::int64_t step = 0;
-  double epoch = 0;
-  double train_loss = 0;  // mean over the steps since the last evaluation
-  double learning_rate = 0;
-  Metrics dev;
-};
 
 struct FineTuneResult {
   TaskModel model;  // the best evaluation's parameters

@@ -14,7 +14,7 @@ namespace taskscout {
 
 struct MaskingOptions {
   double mask_probability = 0.15;
-  double replace_with_mask = 0.8;   // of the chosen tokens
+  double replace_with_mask = 0.8;    // of the chosen tokens
   double replace_with_random = 0.1;  // of the chosen tokens; the rest stay unchanged
   std::int64_t mask_token_id = -1;
   std::int64_t vocab_size = 0;  // random tokens are drawn uniformly from [0, vocab_size)

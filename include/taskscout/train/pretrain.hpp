@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskscout/core/progress.hpp"
 #include "taskscout/train/corpus.hpp"
 
 namespace taskscout {
@@ -57,7 +58,7 @@ struct PretrainConfig {
   double mask_probability = 0.15;
   std::uint64_t seed = 0;
   // Evaluation, logging and checkpoints.
-  double eval_fraction = 0.01;  // of the texts, held out (at least one text when > 0)
+  double eval_fraction = 0.01;     // of the texts, held out (at least one text when > 0)
   std::int64_t eval_batches = 20;  // at most this many batches of held-out blocks
   std::int64_t eval_every = 500;
   std::int64_t log_every = 50;
@@ -72,11 +73,11 @@ PretrainConfig parse_pretrain_config(std::string_view json, const std::string& s
 std::string pretrain_config_json(const PretrainConfig& config);
 
 struct PretrainLogEntry {
-  std::int64_t step = 0;  // updates done
-  std::string split;      // "train" (mean over the steps since the last entry) or "eval"
+  std::int64_t step = 0;          // updates done
+  std::string split;              // "train" (mean over the steps since the last entry) or "eval"
   double loss = 0, accuracy = 0;  // MLM loss and accuracy on the masked tokens
   std::int64_t masked_tokens = 0;
-  double learning_rate = 0;  // train: the rate of the last update
+  double learning_rate = 0;      // train: the rate of the last update
   double tokens_per_second = 0;  // train only
 };
 
@@ -89,10 +90,13 @@ struct PretrainOptions {
   // Stop after this many steps of this call (0: run to config.steps); for tests.
   std::int64_t stop_after = 0;
   std::function<void(const std::string&)> note;  // progress notes (e.g. to stderr)
+  // One phase, "pretraining": units are steps (a resumed run starts at its step), the
+  // detail the last logged loss, accuracy and learning rate.
+  Progress progress;
 };
 
 struct PretrainResult {
-  std::int64_t step = 0;  // updates done in all
+  std::int64_t step = 0;        // updates done in all
   std::int64_t start_step = 0;  // where this call began (0, or the resumed checkpoint's)
   bool interrupted = false;
   bool complete = false;  // step == config.steps

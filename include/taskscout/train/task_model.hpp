@@ -26,16 +26,9 @@
 #include "taskscout/model/parameters.hpp"
 #include "taskscout/model/sentence_embedding.hpp"
 #include "taskscout/text/tokenizer.hpp"
+#include "taskscout/train/fine_tune_options.hpp"
 
 namespace taskscout {
-
-// Compose: K frozen source adapters combined by a learned composition (a folder of
-// model/composition_files.hpp), made by taskscout compose, never by fine_tune.
-enum class FineTuneMethod { Full, Adapter, Lora, Compose };
-
-// "full" | "adapter" | "lora"; UsageError otherwise (compose is not a fine-tuning method).
-FineTuneMethod parse_fine_tune_method(const std::string& text);
-std::string method_name(FineTuneMethod method);
 
 struct TaskModel {
   FineTuneMethod method = FineTuneMethod::Full;

@@ -1,0 +1,1 @@
+#error "the public API (taskscout/taskscout.hpp) must not include libtorch"
