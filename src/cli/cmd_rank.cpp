@@ -239,6 +239,8 @@ void add_rank_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--report", o->report, "Also write the rankings as a self-contained HTML page");
   cmd->add_flag("--force", o->force, "Replace --report even if it is not a taskscout report");
+  rename_option_flag("rank", "fine_tune.epochs", "--taskemb-epochs");
+  rename_option_flag("rank", "fine_tune.learning_rate", "--taskemb-learning-rate");
   add_common_options(*cmd, o->common);
   cmd->callback([o] { run(*o); });
 }

@@ -24,7 +24,6 @@
 namespace taskscout::cli {
 namespace {
 
-
 struct RegisterOptions {
   CommonOptions common;
   std::string registry, base, esm, name, source, text_column = "text", text_pair_column, label_column = "label";
@@ -242,6 +241,8 @@ void add_register_command(CLI::App& app) {
   cmd->add_option("--adapter", o->placement, "Adapter placement: pfeiffer or houlsby")->capture_default_str();
   cmd->add_option("--reduction-factor", f.adapter.reduction_factor, "Adapter bottleneck = hidden / factor")
       ->capture_default_str();
+  rename_option_flag("register", "fine_tune.batch_size", "--train-batch-size");
+  rename_option_flag("register", "fine_tune.max_length", "--train-max-length");
   add_common_options(*cmd, o->common);
   cmd->callback([o] { run(*o); });
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "taskscout/core/progress.hpp"
@@ -70,6 +71,12 @@ class ProgressBars {
   std::optional<ProgressBar> bar_;
   std::int64_t shown_ = 0;
 };
+
+// How the CLI spells a library option named in an error (core/error.hpp's opt): "--" and
+// the last dotted part with '-' for '_' (fine_tune.max_length → --max-length), unless the
+// command renamed it (register trains with --train-max-length).
+void rename_option_flag(const std::string& command, const std::string& option, const std::string& flag);
+std::string option_flag(const std::string& command, std::string_view option);
 
 // "a,b,,c" → {"a", "b", "c"}: a comma-separated flag value, empty items dropped.
 std::vector<std::string> split_list(const std::string& text);

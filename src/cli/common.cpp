@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <map>
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
@@ -91,6 +92,27 @@ Progress ProgressBars::callbacks() {
             shown_ = done;
           },
           [this] { bar_.reset(); }};
+}
+
+namespace {
+
+std::map<std::pair<std::string, std::string>, std::string>& renamed_flags() {
+  static std::map<std::pair<std::string, std::string>, std::string> flags;
+  return flags;
+}
+
+}  // namespace
+
+void rename_option_flag(const std::string& command, const std::string& option, const std::string& flag) {
+  renamed_flags()[{command, option}] = flag;
+}
+
+std::string option_flag(const std::string& command, std::string_view option) {
+  if (const auto it = renamed_flags().find({command, std::string(option)}); it != renamed_flags().end())
+    return it->second;
+  std::string flag = "--" + std::string(option.substr(option.rfind('.') + 1));
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
 }
 
 }  // namespace taskscout::cli

@@ -72,7 +72,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s; run 'taskscout --help' or 'taskscout <command> --help'\n", e.what());
     return 2;
   } catch (const taskscout::Error& e) {
-    std::fprintf(stderr, "error: %s\n", e.what());
+    // Options the library names are spelled as this command's flags.
+    const std::string command = argc > 1 ? argv[1] : "";
+    const std::string message =
+        e.message([&](std::string_view option) { return taskscout::cli::option_flag(command, option); });
+    std::fprintf(stderr, "error: %s\n", message.c_str());
     return 1;
   } catch (const std::filesystem::filesystem_error& e) {
     // A path the library checked without expecting this (a symbolic link loop, a folder

@@ -35,8 +35,8 @@ void check_distinct(const std::vector<std::string>& names) {
 
 // How a source without an adapter was registered, for the message that refuses it.
 std::string registered_as(const SourceRecord& r) {
-  if (r.artifact(artifact_kind::kFullModel)) return "as a full model (--method full)";
-  if (r.artifact(artifact_kind::kLora)) return "as a LoRA (--method lora)";
+  if (r.artifact(artifact_kind::kFullModel)) return "as a full model (" + opt("method") + " full)";
+  if (r.artifact(artifact_kind::kLora)) return "as a LoRA (" + opt("method") + " lora)";
   return "without a fine-tuned model";
 }
 
@@ -81,8 +81,8 @@ std::vector<AdapterSource> registry_adapters(const fs::path& registry_folder, co
     if (!adapter || !head)
       throw InputError(
           fmt::format("{} was registered {}; composition combines bottleneck adapters: register it "
-                      "with --method adapter, or combine full and LoRA sources with taskscout merge",
-                      what, registered_as(r)));
+                      "with {} adapter, or combine full and LoRA sources with taskscout merge",
+                      what, registered_as(r), opt("method")));
     const ArtifactFiles files = {{std::string(artifact_kind::kAdapter), registry.blob_path(adapter->digest)},
                                  {std::string(artifact_kind::kHead), registry.blob_path(head->digest)}};
     out.push_back({r.name, adapter->digest, load_stored_model(files, base, what)});
@@ -112,8 +112,8 @@ TopSources top_registry_sources(const fs::path& registry, const fs::path& base, 
     if (s.model.count(std::string(kind))) pool.push_back(std::move(s));
   if (pool.empty())
     throw InputError(location(registry.string()) +
-                     fmt::format("no source stores a {0}; register sources with --method {1} to use them", kind,
-                                 kind == artifact_kind::kAdapter ? "adapter" : "full"));
+                     fmt::format("no source stores a {0}; register sources with {2} {1} to use them", kind,
+                                 kind == artifact_kind::kAdapter ? "adapter" : "full", opt("method")));
   const RankTarget t = embed_rank_target(target, base, base_model_fingerprint(base), embedding);
   const MethodRanking ranked = rank_pool(t, pool, {find_rank_method(method).name}).front();
   TopSources top;

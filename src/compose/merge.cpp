@@ -160,10 +160,10 @@ void check_base(const Source& s, const fs::path& base, const std::function<const
   const MergeSource& g = *s.given;
   if (!g.base_fingerprint.empty()) {
     if (g.base_fingerprint != base_fingerprint())
-      throw InputError(
-          fmt::format("{} was trained from another base (fingerprint {}…) than {} ({}…); merge sources of one base, "
-                      "over that base (--base)",
-                      s.what(), g.base_fingerprint.substr(0, 12), base.string(), base_fingerprint().substr(0, 12)));
+      throw InputError(fmt::format(
+          "{} was trained from another base (fingerprint {}…) than {} ({}…); merge sources of one base, "
+          "over that base ({})",
+          s.what(), g.base_fingerprint.substr(0, 12), base.string(), base_fingerprint().substr(0, 12), opt("base")));
     return;
   }
   const std::string recorded = recorded_base(g.folder);
@@ -175,8 +175,8 @@ void check_base(const Source& s, const fs::path& base, const std::function<const
     if (base_model_fingerprint(p) != base_fingerprint())
       throw InputError(location(g.folder.string()) +
                        fmt::format("{} was trained from the base {}, which is not {}; merge sources of one base, "
-                                   "over that base (--base)",
-                                   s.what(), p.string(), base.string()));
+                                   "over that base ({})",
+                                   s.what(), p.string(), base.string(), opt("base")));
     return;
   }
 }
@@ -193,8 +193,8 @@ void check_output_folder(const fs::path& out, const std::vector<fs::path>& input
     const fs::path in = fs::weakly_canonical(fs::absolute(input), ec);
     const auto [a, b] = std::mismatch(o.begin(), o.end(), in.begin(), in.end());
     if (a == o.end())
-      throw UsageError(
-          fmt::format("--out {} holds the input {}; write the merged model elsewhere", out.string(), input.string()));
+      throw UsageError(fmt::format("{} {} holds the input {}; write the merged model elsewhere", opt("out"),
+                                   out.string(), input.string()));
   }
   StagedFolder::check_target(out);
 }
@@ -203,9 +203,9 @@ std::vector<double> resolve_weights(const MergeOptions& o, std::size_t k) {
   if (o.weights.empty()) return std::vector<double>(k, 1.0);
   if (o.weights.size() != k)
     throw UsageError(
-        fmt::format("--weights gives {} weights for {} sources; give one per source", o.weights.size(), k));
+        fmt::format("{} gives {} weights for {} sources; give one per source", opt("weights"), o.weights.size(), k));
   for (double w : o.weights)
-    if (!std::isfinite(w)) throw UsageError("--weights must be finite numbers");
+    if (!std::isfinite(w)) throw UsageError(opt("weights") + " must be finite numbers");
   return o.weights;
 }
 
@@ -236,27 +236,28 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
   const auto started = std::chrono::steady_clock::now();
   c10::InferenceMode inference;
   // Options first: nothing is read before they are known to be usable.
-  if (given.empty()) throw UsageError("no sources to merge; give at least one (--models or --sources)");
+  if (given.empty())
+    throw UsageError("no sources to merge; give at least one (" + opt("models") + " or " + opt("sources") + ")");
   const MergeMethod& method = find_merge_method(o.method);
   MergeParameters params{o.lambda, o.density, o.gamma, o.fisher_floor, o.seed, {}};
   method.check(params);
-  if (!std::isfinite(o.lambda)) throw UsageError("--lambda must be a finite number");
+  if (!std::isfinite(o.lambda)) throw UsageError(opt("lambda") + " must be a finite number");
   const std::vector<double> weights = resolve_weights(o, given.size());
   if (!method.uses_base() || method.name() == "linear") {
     double sum = 0;
     for (double w : weights) sum += w;
     if (sum == 0)
       throw UsageError(
-          fmt::format("{} divides by the sum of the weights, which is 0; change --weights", method.name()));
+          fmt::format("{} divides by the sum of the weights, which is 0; change {}", method.name(), opt("weights")));
   }
   std::set<std::string> names;
   std::vector<fs::path> inputs{base};
   for (const MergeSource& s : given) {
     if (!names.insert(s.name).second)
       throw UsageError(
-          fmt::format("source \"{}\" is given twice; give each source once (use --weights to weigh one "
+          fmt::format("source \"{}\" is given twice; give each source once (use {} to weigh one "
                       "more)",
-                      s.name));
+                      s.name, opt("weights")));
     std::error_code ec;
     for (const fs::path& seen : inputs)
       if (fs::exists(seen, ec) && fs::exists(s.folder, ec) && fs::equivalent(seen, s.folder, ec))
@@ -265,14 +266,16 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
     inputs.push_back(s.folder);
   }
   if (o.head != "fresh" && !names.count(o.head))
-    throw UsageError(fmt::format("--head {}: no such source; use fresh or one of {}", o.head, fmt::join(names, ", ")));
+    throw UsageError(
+        fmt::format("{} {}: no such source; use fresh or one of {}", opt("head"), o.head, fmt::join(names, ", ")));
   check_output_folder(out, inputs);
 
   // The base.
   if (!fs::is_regular_file(base / "config.json"))
     throw InputError(location(base.string()) +
                      "the base model folder has no config.json; pass the folder the "
-                     "sources were fine-tuned from as --base");
+                     "sources were fine-tuned from as " +
+                     opt("base"));
   EncoderConfig base_config = read_encoder_config(base / "config.json");
   base_config.architectures.clear();
   base_config.labels.clear();
@@ -320,11 +323,12 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
                         s.what(), kind_name(s.kind)));
       const fs::path f = given[k].fisher.empty() ? folder / kParameterFisherFile : given[k].fisher;
       if (!fs::is_regular_file(f))
-        throw InputError(fmt::format(
-            "{} has no parameter Fisher ({}), which --method fisher needs: register the source "
-            "with `taskscout register --method full --parameter-fisher N` and merge it from the "
-            "registry, or use another method",
-            s.what(), given[k].digest.empty() ? f.string() + " is missing" : "no parameter_fisher artifact"));
+        throw InputError(
+            fmt::format("{} has no parameter Fisher ({}), which {} fisher needs: register the source "
+                        "with `taskscout register --method full --parameter-fisher N` and merge it from the "
+                        "registry, or use another method",
+                        s.what(), given[k].digest.empty() ? f.string() + " is missing" : "no parameter_fisher artifact",
+                        opt("method")));
       s.fisher = std::make_unique<SafetensorsFile>(f);
     }
   }
@@ -337,8 +341,8 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
   if (kinds.count(Kind::Adapter) && method.name() != "linear")
     throw UsageError(
         fmt::format("adapter sources merge by parameter averaging only (as the adapters library's "
-                    "average_adapter): use --method linear, not {}",
-                    method.name()));
+                    "average_adapter): use {} linear, not {}",
+                    opt("method"), method.name()));
   const std::vector<double> coefficients = method.task_vector_coefficients(weights, params);
   const bool all_lora = kinds.size() == 1 && kinds.count(Kind::Lora);
   const bool adapters = kinds.count(Kind::Adapter) > 0;
@@ -352,9 +356,9 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
     head_model = load_task_model(given[head_index].folder, base);
     if (!o.labels.empty() && head_model->config.labels != o.labels)
       throw InputError(
-          fmt::format("--head {}: that source predicts [{}] but the target's labels are [{}]; use "
-                      "--head fresh (a new head, trained on the target)",
-                      o.head, fmt::join(head_model->config.labels, ", "), fmt::join(o.labels, ", ")));
+          fmt::format("{0} {1}: that source predicts [{2}] but the target's labels are [{3}]; use "
+                      "{0} fresh (a new head, trained on the target)",
+                      opt("head"), o.head, fmt::join(head_model->config.labels, ", "), fmt::join(o.labels, ", ")));
   }
 
   MergeSummary summary;
@@ -381,8 +385,8 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
     if (!at::isfinite(merged).all().item<bool>())
       throw InputError(
           fmt::format("merging tensor \"{}\" gave a value that is not finite; check the sources' "
-                      "weights for NaN or Inf, and --weights and --lambda",
-                      name));
+                      "weights for NaN or Inf, and {} and {}",
+                      name, opt("weights"), opt("lambda")));
     MergedTensor t{name, merged.sizes().vec(), 0, 0, 0};
     if (base_t.defined()) {
       // One pass, no temporaries: ‖θ₀‖², ‖θ − θ₀‖² and the entries changed, in float64.
@@ -615,8 +619,8 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
         if (!s.fisher->contains(spec.name))
           throw InputError(location(s.fisher->path()) +
                            fmt::format("{}'s parameter Fisher has no tensor \"{}\"; register the source again with "
-                                       "--parameter-fisher",
-                                       s.what(), spec.name));
+                                       "{}",
+                                       s.what(), spec.name, opt("parameter_fisher")));
         check_tensor(s.fisher->get(spec.name), spec, s.what() + "'s parameter Fisher", s.fisher->path());
       }
     }

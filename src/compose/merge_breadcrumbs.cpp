@@ -21,8 +21,8 @@ class Breadcrumbs final : public MergeMethod {
     if (!(p.gamma >= 0 && p.gamma + p.density <= 1))
       throw UsageError(fmt::format(
           "breadcrumbs keeps density {} after dropping gamma {} of the largest entries: gamma must be ≥ 0 and "
-          "density + gamma ≤ 1; lower --density or --gamma",
-          p.density, p.gamma));
+          "density + gamma ≤ 1; lower {} or {}",
+          p.density, p.gamma, opt("density"), opt("gamma")));
   }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
     const at::Tensor base = in.base();

@@ -15,7 +15,8 @@ class Fisher final : public MergeMethod {
   bool uses_base() const override { return false; }
   bool uses_fisher() const override { return true; }
   void check(const MergeParameters& p) const override {
-    if (!(p.fisher_floor > 0)) throw UsageError("--fisher-floor must be positive (it keeps every denominator > 0)");
+    if (!(p.fisher_floor > 0))
+      throw UsageError(opt("fisher_floor") + " must be positive (it keeps every denominator > 0)");
   }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
     at::Tensor sum, weight;

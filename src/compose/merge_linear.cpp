@@ -10,7 +10,8 @@ namespace {
 double total(const std::vector<double>& weights) {
   double sum = 0;
   for (double w : weights) sum += w;
-  if (sum == 0) throw UsageError("linear merging divides by the sum of the weights, which is 0; change --weights");
+  if (sum == 0)
+    throw UsageError("linear merging divides by the sum of the weights, which is 0; change " + opt("weights"));
   return sum;
 }
 

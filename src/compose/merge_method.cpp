@@ -23,7 +23,7 @@ at::Tensor task_vector(const TensorInputs& in, const at::Tensor& base, std::size
 
 void check_density(const MergeParameters& p) {
   if (!(p.density > 0 && p.density <= 1))
-    throw UsageError(fmt::format("--density must be in (0, 1], got {}", p.density));
+    throw UsageError(fmt::format("{} must be in (0, 1], got {}", opt("density"), p.density));
 }
 
 }  // namespace merge_detail

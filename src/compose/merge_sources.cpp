@@ -56,14 +56,13 @@ RegistryMergeSources registry_merge_sources(const Registry& registry, const std:
   out.base = base;
   if (out.base.empty()) {
     if (recorded_base.empty() || !fs::is_regular_file(recorded_base / "config.json"))
-      throw InputError(
-          fmt::format("the sources' base model {} (recorded at registration) is not found; pass --base "
-                      "FOLDER",
-                      recorded_base.empty() ? "(not recorded)" : recorded_base.string()));
+      throw InputError(fmt::format("the sources' base model {} (recorded at registration) is not found; pass it as {}",
+                                   recorded_base.empty() ? "(not recorded)" : recorded_base.string(), opt("base")));
     if (!fingerprint.empty() && base_model_fingerprint(recorded_base) != fingerprint)
       throw InputError(location(recorded_base.string()) +
                        "the base recorded at registration has changed since (its fingerprint differs); pass the "
-                       "original base as --base FOLDER");
+                       "original base as " +
+                       opt("base"));
     out.base = recorded_base;
   }
   return out;

@@ -69,9 +69,9 @@ MergeOptions merge_options(const std::string& method, std::size_t k, std::uint64
 
 TransferReport run_transfer(const fs::path& registry, const fs::path& base, const TransferTarget& target,
                             const TransferOptions& o, const TransferProgress& progress) {
-  if (o.k == 0) throw UsageError("--k must be at least 1");
-  if (o.seeds == 0) throw UsageError("--seeds must be at least 1");
-  if (o.compose.empty()) throw UsageError("--compose names no composition");
+  if (o.k == 0) throw UsageError(opt("k") + " must be at least 1");
+  if (o.seeds == 0) throw UsageError(opt("seeds") + " must be at least 1");
+  if (o.compose.empty()) throw UsageError(opt("compose") + " names no composition");
   // One family per run: adapters composed, or full models merged; each has its own baseline.
   const bool merging = is_merge(o.compose.front());
   std::vector<CompositionMethod> compositions;
@@ -79,15 +79,15 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
   for (const std::string& name : o.compose) {
     if (is_merge(name) != merging)
       throw UsageError(
-          fmt::format("--compose mixes compositions of adapters and merges of full models (\"{}\", \"{}\"); they need "
+          fmt::format("{} mixes compositions of adapters and merges of full models (\"{}\", \"{}\"); they need "
                       "different sources and baselines: run transfer once for each",
-                      o.compose.front(), name));
+                      opt("compose"), o.compose.front(), name));
     if (merging) {
       merges.push_back(name.substr(kMergePrefix.size()));
       try {
         find_merge_method(merges.back());
       } catch (const UsageError& e) {
-        throw UsageError(fmt::format("--compose {}: {}", name, e.what()));
+        throw UsageError(fmt::format("{} {}: {}", opt("compose"), name, e.what()));
       }
     } else {
       compositions.push_back(parse_composition_method(name));
@@ -102,8 +102,8 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
   report.ranking = top_registry_sources(registry, base, target.train, o.k, o.rank_method, kind);
   report.candidates = report.ranking.candidates.size();
   if (report.ranking.names.size() < o.k)
-    throw InputError(fmt::format("{} ranked {} {} sources of {}; combining {} needs as many (lower --k)", o.rank_method,
-                                 report.ranking.names.size(), kind, registry.string(), o.k));
+    throw InputError(fmt::format("{} ranked {} {} sources of {}; combining {} needs as many (lower {})", o.rank_method,
+                                 report.ranking.names.size(), kind, registry.string(), o.k, opt("k")));
 
   text::Tokenizer tokenizer = text::Tokenizer::from_folder(base);
   ScratchDir scratch("taskscout-transfer");

@@ -12,6 +12,7 @@
 // from the hard joint counts. Matches TLlib's ranking code (which adds 1e-20 inside the
 // log: a difference below 1e-18).
 #include "linalg.hpp"
+#include "taskscout/core/error.hpp"
 #include "taskscout/estimate/estimators.hpp"
 
 namespace taskscout {
@@ -20,16 +21,15 @@ namespace {
 
 at::Tensor source_probs_f64(const EstimationInput& in, std::string_view name) {
   if (!in.source_probs)
-    throw UsageError(fmt::format("{} needs the source model's predicted class probabilities on the target "
-                                 "examples: pass them with --source-probs (an N×Z float32 .npy of softmax outputs)",
-                                 name));
+    throw UsageError(
+        fmt::format("{} needs the source model's predicted class probabilities on the target "
+                    "examples: pass them as {} (an N×Z float32 .npy of softmax outputs)",
+                    name, opt("source_probs")));
   return as_tensor(*in.source_probs).to(at::kDouble);
 }
 
 // One-hot N×C float64 indicator of the target classes.
-at::Tensor one_hot(const Targets& t) {
-  return at::one_hot(detail::class_tensor(t), t.num_classes).to(at::kDouble);
-}
+at::Tensor one_hot(const Targets& t) { return at::one_hot(detail::class_tensor(t), t.num_classes).to(at::kDouble); }
 
 }  // namespace
 

@@ -12,7 +12,7 @@ namespace {
 // Why `e` cannot run on `in`, or "" when it can.
 std::string cannot_run(const EstimatorInfo& e, const EstimationInput& in) {
   if (e.needs_source_probs && !in.source_probs)
-    return "it needs the source model's predicted probabilities (source_probs)";
+    return "it needs the source model's predicted probabilities: pass them as " + opt("source_probs");
   if (in.targets.kind == TaskKind::Regression && !e.supports_regression)
     return "it is defined for classification only; the labels are regression targets";
   return "";

@@ -64,8 +64,8 @@ void check_output(const fs::path& out, const OutputRule& rule) {
     throw UsageError(fmt::format("{}{} is a folder; give a file name", named(rule), out.string()));
   if (rule.written_by_taskscout && rule.written_by_taskscout(out)) return;
   throw UsageError(fmt::format(
-      "{} exists and was not written by taskscout (it is not {}); choose another path, or pass --force to replace it",
-      out.string(), rule.kind.empty() ? "a taskscout output" : rule.kind));
+      "{} exists and was not written by taskscout (it is not {}); choose another path, or pass {} to replace it",
+      out.string(), rule.kind.empty() ? "a taskscout output" : rule.kind, opt("force")));
 }
 
 bool is_taskscout_safetensors(const fs::path& path, const std::string& format) {

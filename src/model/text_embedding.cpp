@@ -17,7 +17,7 @@ TextEmbeddings embed_texts(const Encoder& encoder, text::Tokenizer tokenizer, st
   const auto limit = static_cast<std::size_t>(encoder.config.max_length());
   const std::size_t max_length = options.max_length == 0 ? limit : options.max_length;
   if (max_length > limit)
-    throw UsageError(fmt::format("--max-length {} exceeds what this {} model supports ({} tokens)", max_length,
+    throw UsageError(fmt::format("{} {} exceeds what this {} model supports ({} tokens)", opt("max_length"), max_length,
                                  encoder.config.model_type, limit));
   if (options.batch_size == 0) throw UsageError("the batch size must be at least 1");
   if (texts.empty()) throw InputError(what + ": no texts to embed");
@@ -57,8 +57,8 @@ TextEmbeddings embed_texts(const Encoder& encoder, text::Tokenizer tokenizer, st
     const at::Tensor pooled = sentence_embeddings(encoder, ids, mask, types, options.embedding);
     if (!result.embeddings.defined())
       result.embeddings = at::empty({static_cast<std::int64_t>(texts.size()), pooled.size(1)}, at::kFloat);
-    const at::Tensor index = at::tensor(std::vector<std::int64_t>(order.begin() + start, order.begin() + start + rows),
-                                        at::kLong);
+    const at::Tensor index =
+        at::tensor(std::vector<std::int64_t>(order.begin() + start, order.begin() + start + rows), at::kLong);
     result.embeddings.index_copy_(0, index, pooled.to(at::kFloat));
     result.padded_tokens += b.rows * b.length;
     if (progress) progress(start + rows, b.length);

@@ -255,8 +255,8 @@ ImportResult import_registry(Registry& registry, const fs::path& archive_path, N
     for (std::size_t i = 0; i < clashes.size() && i < 10; ++i) list += (i ? ", " : "") + clashes[i];
     if (clashes.size() > 10) list += fmt::format(" and {} more", clashes.size() - 10);
     throw InputError(where + fmt::format("{} source name(s) already in the registry: {}; nothing was imported. Pass "
-                                         "--rename to import them under new names, or --skip to leave them out",
-                                         clashes.size(), list));
+                                         "{} to import them under new names, or {} to leave them out",
+                                         clashes.size(), list, opt("rename"), opt("skip")));
   }
   for (const auto& s : sources)
     if (on_clash != NameClash::Fail) taken.insert(s.name);  // renamed names must avoid the archive's too

@@ -34,8 +34,8 @@ void Database::fail(int rc, std::string_view doing) const {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       throw IoError(where + fmt::format("the {} is locked by another process (waited {:g} s while {}); retry when "
-                                        "it has finished, or wait longer with --lock-timeout",
-                                        what_, lock_timeout_, doing));
+                                        "it has finished, or wait longer with {}",
+                                        what_, lock_timeout_, doing, opt("lock_timeout")));
     case SQLITE_IOERR: {
       const int err = sqlite3_system_errno(db_);
       throw IoError(where + fmt::format("cannot write the {} ({}: {}{}); nothing was changed: free space (or check "

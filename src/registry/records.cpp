@@ -114,8 +114,8 @@ void check_source_name(const std::string& name, const std::string& where) {
   // Names go into JSON output (rank --json, registry list --json), which only holds UTF-8.
   if (const auto bad = find_invalid_utf8(name))
     throw InputError(where + fmt::format("source names must be valid UTF-8 text; the name given has an invalid byte "
-                                         "at offset {}; choose another --name",
-                                         *bad));
+                                         "at offset {}; choose another {}",
+                                         *bad, opt("name")));
 }
 
 }  // namespace taskscout

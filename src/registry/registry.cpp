@@ -293,9 +293,9 @@ SourceRecord Registry::add(const NewSource& source, const AddOptions& options) {
     Statement s(*db_, "SELECT id FROM sources WHERE name = ?1");
     s.bind(1, r.name);
     if (s.step())
-      throw InputError(where + fmt::format("a source named \"{}\" is already registered; choose another --name, or "
+      throw InputError(where + fmt::format("a source named \"{}\" is already registered; choose another {}, or "
                                            "remove it first with `taskscout registry rm {} {}`",
-                                           r.name, folder_.string(), r.name));
+                                           r.name, opt("name"), folder_.string(), r.name));
   }
   // Blobs first, under the write lock: no index row ever points at a blob being written,
   // and garbage collection (also under the lock) never deletes one about to be referenced.

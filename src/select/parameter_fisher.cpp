@@ -16,7 +16,8 @@ ParameterMap parameter_fisher(const TaskModel& model, text::Tokenizer& tokenizer
   if (model.method != FineTuneMethod::Full)
     throw UsageError(
         "the parameter Fisher is for full models (Fisher merging averages full parameters); register "
-        "with --method full");
+        "with " +
+        opt("method") + " full");
   const Dataset sample = select_rows(data, sample_rows(data.size(), o.max_examples, o.seed));
   if (sample.size() == 0) throw InputError(location(data.path) + "no rows to compute the parameter Fisher on");
   const TokenizedTexts tokens = tokenize_texts(tokenizer, sample.texts, sample.text_pairs,

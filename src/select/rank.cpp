@@ -209,7 +209,8 @@ MethodRanking run_artifact_method(const std::string& method, const RankTarget& t
     }
     if (method == "taskemb") {
       if (c.fisher.empty())
-        throw InputError("it has no task embedding (artifact fisher); register it again with --method to add one");
+        throw InputError("it has no task embedding (artifact fisher); register it again with " + opt("method") +
+                         " to add one");
       return taskemb_similarity(target_fisher, read_fisher_artifact(c.fisher), c.fisher.string());
     }
     if (c.vocabulary.empty())
@@ -243,7 +244,7 @@ std::vector<MethodRanking> run_model_methods(const std::vector<std::string>& met
     const PoolSource& c = pool[i];
     check_entry(c, target);
     if (!has_stored_model(c.model))
-      throw InputError("it stores no fine-tuned model (register it with --method to have one)");
+      throw InputError("it stores no fine-tuned model (register it with " + opt("method") + " to have one)");
     Stopwatch shared;
     const TaskModel model = load_stored_model(c.model, target.base, "source " + c.name);
     EstimationInput in{

@@ -122,7 +122,8 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   registration::check_new_name(registry, o.name);  // before the training, not after
   if (o.batch_size == 0) throw UsageError("the embedding batch size must be at least 1");
   if (o.parameter_fisher_examples > 0 && o.fine_tune.method != FineTuneMethod::Full)
-    throw UsageError("--parameter-fisher is for --method full (Fisher merging averages full parameters)");
+    throw UsageError(opt("parameter_fisher") + " is for " + opt("method") +
+                     " full (Fisher merging averages full parameters)");
   const std::string base_fingerprint = base_model_fingerprint(o.base);
   const Encoder base = load_encoder(o.base);
   TextEmbeddingOptions embed_options;

@@ -83,9 +83,8 @@ void restore(const fs::path& blob, const std::string& kind, const fs::path& fold
   if (name == metadata.end() || files == metadata.end())
     throw InputError(
         fmt::format("{}: the model blob {} carries no folder files (metadata file_name and "
-                    "folder_files); re-register the source with taskscout register "
-                    "--method",
-                    what, blob.string()));
+                    "folder_files); re-register the source with taskscout register {}",
+                    what, blob.string(), opt("method")));
   nlohmann::json contents;
   try {
     contents = nlohmann::json::parse(files->second);

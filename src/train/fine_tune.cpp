@@ -21,15 +21,17 @@ namespace taskscout {
 namespace {
 
 void check_options(const FineTuneOptions& o) {
-  if (o.epochs < 1) throw UsageError(fmt::format("--epochs must be at least 1, not {}", o.epochs));
-  if (o.batch_size < 1) throw UsageError("--batch-size must be at least 1");
+  if (o.epochs < 1) throw UsageError(fmt::format("{} must be at least 1, not {}", opt("fine_tune.epochs"), o.epochs));
+  if (o.batch_size < 1) throw UsageError(opt("fine_tune.batch_size") + " must be at least 1");
   if (!(o.effective_learning_rate() > 0) || !std::isfinite(o.learning_rate))
-    throw UsageError(fmt::format("--learning-rate must be positive, not {}", o.learning_rate));
+    throw UsageError(fmt::format("{} must be positive, not {}", opt("fine_tune.learning_rate"), o.learning_rate));
   if (!(o.warmup_ratio >= 0 && o.warmup_ratio <= 1))
-    throw UsageError(fmt::format("--warmup-ratio must lie in [0, 1], not {}", o.warmup_ratio));
-  if (!(o.max_grad_norm >= 0)) throw UsageError("--max-grad-norm must be non-negative (0 turns clipping off)");
-  if (o.eval_steps < 0 || o.patience < 0) throw UsageError("--eval-steps and --patience must be non-negative");
-  if (o.max_length == 1) throw UsageError("--max-length 1 leaves no room for a token");
+    throw UsageError(fmt::format("{} must lie in [0, 1], not {}", opt("fine_tune.warmup_ratio"), o.warmup_ratio));
+  if (!(o.max_grad_norm >= 0))
+    throw UsageError(opt("fine_tune.max_grad_norm") + " must be non-negative (0 turns clipping off)");
+  if (o.eval_steps < 0 || o.patience < 0)
+    throw UsageError(opt("fine_tune.eval_steps") + " and " + opt("fine_tune.patience") + " must be non-negative");
+  if (o.max_length == 1) throw UsageError(opt("fine_tune.max_length") + " 1 leaves no room for a token");
   if (!o.init_from.empty() && o.method == FineTuneMethod::Full)
     throw UsageError(
         "starting from another folder's tensors is for adapter and LoRA; for full fine-tuning, pass "
@@ -195,8 +197,8 @@ FineTuneResult train_task_model(TaskModel model, const ParameterMap& trained, co
   const bool regression = train_all.kind == LabelKind::Regression;
   const auto limit = static_cast<std::size_t>(model.config.max_length());
   if (o.max_length > limit)
-    throw UsageError(fmt::format("--max-length {} exceeds what this {} model supports ({} tokens)", o.max_length,
-                                 model.config.model_type, limit));
+    throw UsageError(fmt::format("{} {} exceeds what this {} model supports ({} tokens)", opt("fine_tune.max_length"),
+                                 o.max_length, model.config.model_type, limit));
   const std::size_t max_length = o.max_length == 0 ? std::min<std::size_t>(128, limit) : o.max_length;
   text::Tokenizer tokenizer = text::Tokenizer::from_folder(model.base_folder);
   const Dataset train = select_rows(train_all, training_rows(train_all.size(), o.max_train_examples, o.seed));
@@ -268,8 +270,8 @@ FineTuneResult train_task_model(TaskModel model, const ParameterMap& trained, co
       ++step;
       const double loss_value = loss.item<double>();
       if (!std::isfinite(loss_value))
-        throw InputError(
-            fmt::format("the training loss became {} at step {}: lower --learning-rate", loss_value, step));
+        throw InputError(fmt::format("the training loss became {} at step {}: lower {}", loss_value, step,
+                                     opt("fine_tune.learning_rate")));
       loss_sum += loss_value;
       ++loss_steps;
       if (progress.step) progress.step(step, total, loss_value);

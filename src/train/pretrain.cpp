@@ -409,15 +409,15 @@ Start find_start(const PretrainConfig& config, const Corpus& corpus, const Pretr
   Start start;
   if (!options.resume) {
     if (fs::exists(out / kState))
-      throw UsageError(location(out.string()) +
-                       "holds a pretraining checkpoint; pass --resume to continue it, or choose another --out");
+      throw UsageError(location(out.string()) + "holds a pretraining checkpoint; pass " + opt("resume") +
+                       " to continue it, or choose another " + opt("out"));
     StagedFolder probe(out);  // fails now, not after training, when `out` cannot be written
     return start;
   }
   start.from = fs::exists(out / kState) ? out : orphaned_checkpoint(out);
   if (start.from.empty())
-    throw UsageError(location(out.string()) + "holds no pretraining checkpoint (" + kState +
-                     "); run without --resume to start one");
+    throw UsageError(location(out.string()) + "holds no pretraining checkpoint (" + kState + "); run without " +
+                     opt("resume") + " to start one");
   if (start.from != out)
     note("resuming from " + start.from.string() + ", left by a run stopped while replacing " + out.string());
   try {
@@ -433,14 +433,14 @@ Start find_start(const PretrainConfig& config, const Corpus& corpus, const Pretr
   for (const auto& [key, value] : now.items())
     if (!state["config"].contains(key) || state["config"][key] != value)
       throw InputError(where + fmt::format("the checkpoint was trained with {} = {}, the config now says {}; resume "
-                                           "with the config it was started with, or start a new --out",
-                                           key, state["config"].value(key, json()).dump(), value.dump()));
+                                           "with the config it was started with, or start a new {}",
+                                           key, state["config"].value(key, json()).dump(), value.dump(), opt("out")));
   const std::string fingerprint = fmt::format("{:016x}", corpus.fingerprint());
   if (state["corpus"]["texts"] != corpus.texts.size() || state["corpus"]["fingerprint"] != fingerprint)
     throw InputError(where + fmt::format("the checkpoint was trained on another corpus ({} texts, fingerprint {}; "
-                                         "now {} texts, {}); resume with the same --corpus files in the same order",
+                                         "now {} texts, {}); resume with the same {} files in the same order",
                                          state["corpus"]["texts"].dump(), state["corpus"]["fingerprint"].dump(),
-                                         corpus.texts.size(), fingerprint));
+                                         corpus.texts.size(), fingerprint, opt("corpus")));
   if (state.value("threads", 0) != thread_count())
     note(
         fmt::format("the checkpoint was written with {} threads, this run uses {}: results may differ from an "

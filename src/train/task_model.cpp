@@ -66,9 +66,9 @@ fs::path find_base(const fs::path& folder, const fs::path& base, const std::stri
   }
   for (const fs::path& candidate : {fs::path(recorded), folder / recorded})
     if (!recorded.empty() && fs::exists(candidate / "config.json")) return candidate;
-  throw InputError(
-      location(folder.string()) +
-      fmt::format("the base model \"{}\" this folder was trained on is not found; pass --base FOLDER", recorded));
+  throw InputError(location(folder.string()) +
+                   fmt::format("the base model \"{}\" this folder was trained on is not found; pass it as {}", recorded,
+                               opt("base")));
 }
 
 // A LoRA, adapter or composed folder runs only on the base it was trained on: the same
@@ -81,8 +81,8 @@ void check_base_fingerprint(const fs::path& folder, const Sidecar& sidecar, cons
   if (actual == sidecar.base_fingerprint) return;
   throw InputError(location((folder / kSidecar).string()) +
                    fmt::format("this {} folder was trained on the base with fingerprint {}, but the base {} has "
-                               "fingerprint {}; pass --base with the base it was trained on{}",
-                               kind, sidecar.base_fingerprint, base.string(), actual,
+                               "fingerprint {}; pass {} with the base it was trained on{}",
+                               kind, sidecar.base_fingerprint, base.string(), actual, opt("base"),
                                sidecar.base_model.empty() ? "" : " (recorded as " + sidecar.base_model + ")"));
 }
 

@@ -152,6 +152,10 @@ TEST_F(RegisterTrain, BadInputOrALateFailureRegistersNothing) {
        "no-such-base"},
       // Fails after fine-tuning and embedding: an ESM needs at least 4 texts.
       {register_args("d", "sentiment.csv", "full") + " --max-texts 3", "error: "},
+      // The library names the fine-tune's option; register spells it as its own flag (its
+      // --max-length is the embedding's), and takes --max-grad-norm as train does.
+      {register_args("e", "sentiment.csv", "lora") + " --train-max-length 1", "--train-max-length 1 leaves no room"},
+      {register_args("f", "sentiment.csv", "lora") + " --max-grad-norm -1", "--max-grad-norm must be non-negative"},
   };
   for (const Case& c : cases) {
     const auto r = run_taskscout(c.args);

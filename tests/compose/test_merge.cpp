@@ -324,19 +324,19 @@ TEST_F(Fixture, BadInputIsRefusedAndNothingWritten) {
   renamed[1].folder = a;
   expect_refused<UsageError>(*this, renamed, o, {"twice"});
   o.weights = {1};
-  expect_refused<UsageError>(*this, sources({a, b}), o, {"--weights", "2 sources"});
+  expect_refused<UsageError>(*this, sources({a, b}), o, {"weights", "2 sources"});
   o.weights = {};
   o.method = "fisher";
-  expect_refused<InputError>(*this, sources({a, b}), o, {"source \"a\"", "parameter Fisher", "--parameter-fisher"});
+  expect_refused<InputError>(*this, sources({a, b}), o, {"source \"a\"", "parameter Fisher", "parameter_fisher"});
   o.method = "ties";
   o.density = 0;
-  expect_refused<UsageError>(*this, sources({a, b}), o, {"--density"});
+  expect_refused<UsageError>(*this, sources({a, b}), o, {"density"});
   o = {};
   o.head = "c";
-  expect_refused<UsageError>(*this, sources({a, b}), o, {"--head c"});
+  expect_refused<UsageError>(*this, sources({a, b}), o, {"head c"});
   o.head = "b";
   o.labels = {"neg", "neutral", "pos"};
-  expect_refused<InputError>(*this, sources({a, b}), o, {"--head b", "neg, pos", "neg, neutral, pos", "--head fresh"});
+  expect_refused<InputError>(*this, sources({a, b}), o, {"head b", "neg, pos", "neg, neutral, pos", "head fresh"});
 }
 
 TEST_F(Fixture, SourcesOfAnotherShapeVocabularyOrBaseAreRefused) {

@@ -112,7 +112,7 @@ TEST(LeepNce, NeedSourceProbabilities) {
       fn(in, {});
       FAIL() << "expected UsageError";
     } catch (const UsageError& e) {
-      EXPECT_NE(std::string(e.what()).find("--source-probs"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("pass them as source_probs"), std::string::npos) << e.what();
     }
   }
 }

@@ -27,9 +27,9 @@ at::Tensor mask() { return ids().ne(0).to(at::kLong); }
 
 TEST(Lora, TargetsAsPeftMatchesThem) {
   const EncoderConfig c = taskscout::testing::tiny_config();
-  EXPECT_EQ(lora_modules(c, {}), (std::vector<std::string>{
-                                     "encoder.layer.0.attention.self.query", "encoder.layer.0.attention.self.value",
-                                     "encoder.layer.1.attention.self.query", "encoder.layer.1.attention.self.value"}));
+  EXPECT_EQ(lora_modules(c, {}),
+            (std::vector<std::string>{"encoder.layer.0.attention.self.query", "encoder.layer.0.attention.self.value",
+                                      "encoder.layer.1.attention.self.query", "encoder.layer.1.attention.self.value"}));
   LoraConfig dense;
   dense.target_modules = {"dense"};  // attention.output.dense, intermediate.dense, output.dense (pooler absent)
   EXPECT_EQ(lora_modules(c, dense).size(), 6u);
@@ -92,8 +92,9 @@ TEST(Lora, GradientsMatchFiniteDifferences) {
     return (encode(c, m, ids(), mask(), {}, o).last_hidden_state * target).sum();
   };
   taskscout::testing::expect_gradients_match(
-      p, {"transformer.layer.0.attention.q_lin.lora_A.weight", "transformer.layer.0.attention.q_lin.lora_B.weight",
-          "transformer.layer.1.attention.v_lin.lora_B.weight"},
+      p,
+      {"transformer.layer.0.attention.q_lin.lora_A.weight", "transformer.layer.0.attention.q_lin.lora_B.weight",
+       "transformer.layer.1.attention.v_lin.lora_B.weight"},
       loss);
 }
 
@@ -103,8 +104,10 @@ TEST(Lora, PeftFolderRoundTrips) {
   LoraConfig l;
   l.rank = 2;
   l.alpha = 4;
-  LoraFiles f{l, "/models/base", init_lora(c, l, 1), {{"classifier.weight", at::randn({3, 16})},
-                                                      {"classifier.bias", at::randn({3})}}};
+  LoraFiles f{l,
+              "/models/base",
+              init_lora(c, l, 1),
+              {{"classifier.weight", at::randn({3, 16})}, {"classifier.bias", at::randn({3})}}};
   f.encoder["pooler.dense.weight"] = at::randn({16, 16});
   f.encoder["pooler.dense.bias"] = at::randn({16});
   write_lora_files(dir.path(), c, f);

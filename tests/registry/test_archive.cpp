@@ -73,7 +73,7 @@ TEST_F(Archive, NameClashesFailUnlessRenamedOrSkipped) {
   } catch (const InputError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("\"mr\""), std::string::npos) << m;
-    EXPECT_NE(m.find("--rename"), std::string::npos) << m;
+    EXPECT_NE(m.find("rename"), std::string::npos) << m;
   }
   EXPECT_EQ(other.count(), 1);  // nothing imported
 

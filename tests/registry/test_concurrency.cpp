@@ -99,7 +99,7 @@ TEST(RegistryConcurrency, ReadersDoNotWaitForAWriterButWritersTimeOutClearly) {
   } catch (const IoError& e) {
     const std::string m = e.what();
     EXPECT_NE(m.find("locked by another process"), std::string::npos) << m;
-    EXPECT_NE(m.find("--lock-timeout"), std::string::npos) << m;
+    EXPECT_NE(m.find("lock_timeout"), std::string::npos) << m;
     EXPECT_NE(m.find((dir / "reg").string()), std::string::npos) << m;
   }
   const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

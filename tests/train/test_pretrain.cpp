@@ -177,7 +177,7 @@ TEST(Pretrain, RefusesToOverwriteOrToResumeSomethingElse) {
   PretrainConfig c = tiny_config();
   c.steps = 5;
   run(c, dir / "out");
-  EXPECT_NE(error_of<UsageError>([&] { run(c, dir / "out"); }).find("--resume"), std::string::npos);
+  EXPECT_NE(error_of<UsageError>([&] { run(c, dir / "out"); }).find("resume"), std::string::npos);
   EXPECT_NE(error_of<UsageError>([&] { run(c, dir / "none", true); }).find("no pretraining checkpoint"),
             std::string::npos);
   PretrainConfig other = c;

@@ -2,14 +2,27 @@
 // One exception hierarchy for everything the user can act on. what() is the complete
 // one-line message: what is wrong, where (file, line, column, source id) and what to do.
 // The CLI prints it as "error: <what()>" and exits non-zero.
+#include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace taskscout {
 
+// An option of a library call, named in an error message: opt("learning_rate"). what()
+// reads it as that name (the Python keyword; "fine_tune.max_length" for a field of a nested
+// struct), and a front end spells it as its own with Error::message (the CLI:
+// --learning-rate). Two ASCII control characters mark it; they never occur in names.
+std::string opt(std::string_view name);
+
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& message);
+  // The message with every option spelled by `spell`.
+  std::string message(const std::function<std::string(std::string_view option)>& spell) const;
+
+ private:
+  std::string marked_;  // the message with the options' marks kept
 };
 
 // Wrong command-line usage: an unknown method, contradictory flags.

@@ -273,21 +273,21 @@ void fit_combined(std::map<std::string, std::map<std::string, std::map<std::stri
 TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o, const BenchmarkProgress& progress) {
   Stopwatch watch;
   parse_fine_tune_method(o.method);  // UsageError for an unknown method
-  if (o.seeds < 1) throw UsageError("--seeds must be at least 1");
-  if (o.target_examples < 2) throw UsageError("--target-examples must be at least 2");
-  if (o.jobs < 1) throw UsageError("--jobs must be at least 1");
+  if (o.seeds < 1) throw UsageError(opt("seeds") + " must be at least 1");
+  if (o.target_examples < 2) throw UsageError(opt("target_examples") + " must be at least 2");
+  if (o.jobs < 1) throw UsageError(opt("jobs") + " must be at least 1");
   const int threads = o.threads > 0 ? o.threads : hardware_threads();
   set_thread_count(threads);
   for (const auto& m : o.rankers) find_rank_method(m);  // unknown names fail before any work
 
   const std::vector<TaskSpec> suite = load_task_suite(o.tasks);
-  auto choose = [&](const std::vector<std::string>& names, const char* flag) {
+  auto choose = [&](const std::vector<std::string>& names, const std::string& flag) {
     std::vector<TaskSpec> chosen = select_tasks(suite, names, flag);
     if (names.empty() && o.max_tasks > 0 && chosen.size() > o.max_tasks) chosen.resize(o.max_tasks);
     return chosen;
   };
-  const std::vector<TaskSpec> source_specs = choose(o.sources, "--sources");
-  const std::vector<TaskSpec> target_specs = choose(o.targets, "--targets");
+  const std::vector<TaskSpec> source_specs = choose(o.sources, opt("sources"));
+  const std::vector<TaskSpec> target_specs = choose(o.targets, opt("targets"));
   std::map<std::string, LoadedTask> tasks;
   for (const auto* list : {&source_specs, &target_specs})
     for (const auto& spec : *list)
@@ -306,7 +306,7 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
   };
   for (const auto& t : result.targets)
     if (sources_of(t).empty())
-      throw UsageError(fmt::format("target '{}' has no source but itself; give --sources other tasks", t));
+      throw UsageError(fmt::format("target '{}' has no source but itself; give {} other tasks", t, opt("sources")));
 
   std::error_code ec;
   fs::create_directories(o.out / "sources", ec);
