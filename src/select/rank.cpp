@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "taskscout/core/error.hpp"
@@ -31,11 +32,26 @@ namespace taskscout {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// The pooling and layer a source's artifacts were embedded with, as registration and
+// import-esm record them in provenance["embedding"]; left unknown when absent or malformed.
+void recorded_embedding(const nlohmann::json& provenance, PoolSource& c) {
+  if (!provenance.is_object() || !provenance.contains("embedding")) return;
+  const nlohmann::json& e = provenance["embedding"];
+  if (!e.is_object() || !e.contains("pooling") || !e["pooling"].is_string()) return;
+  c.pooling = e["pooling"].get<std::string>();
+  if (e.contains("layer") && e["layer"].is_number_integer()) c.layer = e["layer"].get<int>();
+}
+
+}  // namespace
+
 std::vector<PoolSource> registry_pool(const fs::path& folder) {
   const Registry registry = Registry::open(folder);
   std::vector<PoolSource> out;
   for (const SourceRecord& r : registry.list()) {
-    PoolSource c{r.name, r.base_fingerprint, {}, {}, {}, {}, {}, r.defect};
+    PoolSource c{r.name, r.base_fingerprint, {}, {}, {}, {}, {}, r.defect, {}, -1};
+    recorded_embedding(r.provenance, c);
     // A damaged row (e.g. a malformed digest) is skipped with its defect, no path built.
     auto blob = [&](std::string_view kind) {
       const Artifact* a = r.artifact(kind);
@@ -76,7 +92,7 @@ std::vector<PoolSource> esm_file_pool(const std::vector<std::string>& specs) {
     if (!is_valid_utf8(f.stem().string()))
       throw InputError(location(f.string()) +
                        "the file name, which names the source, is not valid UTF-8 text; rename the file");
-    out.push_back({f.stem().string(), "", f, {}, {}, {}, {}, {}});
+    out.push_back({f.stem().string(), "", f, {}, {}, {}, {}, {}, {}, -1});
   }
   return out;
 }
@@ -143,6 +159,19 @@ void check_entry(const PoolSource& c, const RankTarget& target) {
   if (std::string why = check_base(c.base_fingerprint, target.base_fingerprint); !why.empty()) throw InputError(why);
 }
 
+// An ESM or a mean embedding only compares with a target embedded the way its source was:
+// the reason to skip the source, or "" (also when either side is unknown: a target given
+// as features, a source registered without saying).
+std::string check_pooling(const PoolSource& c, const RankTarget& target) {
+  if (c.pooling.empty() || !target.has_texts()) return "";
+  const EmbeddingOptions& t = target.embedding.embedding;
+  if (c.pooling == pooling_name(t.pooling) && c.layer == t.layer) return "";
+  return fmt::format(
+      "its artifacts read embeddings pooled by {} from layer {}, but the target was embedded with {} from layer {}; "
+      "rank with --pooling {} --layer {}",
+      c.pooling, c.layer, pooling_name(t.pooling), t.layer, c.pooling, c.layer);
+}
+
 std::vector<std::string> names_of(const std::vector<PoolSource>& pool) {
   std::vector<std::string> names;
   for (const auto& c : pool) names.push_back(c.name);
@@ -195,6 +224,8 @@ MethodRanking run_artifact_method(const std::string& method, const RankTarget& t
   auto scorer = [&](std::size_t i) -> double {
     const PoolSource& c = pool[i];
     check_entry(c, target);
+    if (method == "esm-logme" || method == "textemb")
+      if (std::string why = check_pooling(c, target); !why.empty()) throw InputError(why);
     if (method == "esm-logme") {
       if (c.esm.empty()) throw InputError("it has no ESM artifact; register it with one (taskscout esm train)");
       const Esm esm = load_esm(c.esm);

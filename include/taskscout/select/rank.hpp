@@ -46,6 +46,11 @@ struct PoolSource {
   std::filesystem::path esm, mean_embedding, vocabulary, fisher;  // empty when the source has no such artifact
   ArtifactFiles model;                                            // the fine-tuned model's blobs, if any
   std::string defect;                                             // a damaged registry row
+  // How the source's ESM and mean embedding read embeddings (registered with --pooling and
+  // --layer, or hf-dataset-selector's pooling for an imported ESM); empty when unknown.
+  // esm-logme and textemb skip the source when the target was embedded otherwise.
+  std::string pooling;
+  int layer = -1;
 };
 
 // Every source of a registry, by name.
