@@ -522,7 +522,8 @@ std::vector<HfEsmExportItem> export_hf_esms(const Registry& registry, const fs::
   OutputRule rule;
   rule.flag = "OUT_DIR";
   rule.inputs = {registry.folder()};
-  check_output(out / "model.safetensors", rule);  // not inside the registry
+  rule.force = true;        // existing folders are judged below, one by one
+  check_output(out, rule);  // never the registry or inside it
   // Everything is checked before the first file is written.
   for (const auto& r : records)
     if (r.defect.empty() && r.artifact(artifact_kind::kEsm)) check_export_folder(out / r.name);

@@ -166,10 +166,13 @@ std::string check_pooling(const PoolSource& c, const RankTarget& target) {
   if (c.pooling.empty() || !target.has_texts()) return "";
   const EmbeddingOptions& t = target.embedding.embedding;
   if (c.pooling == pooling_name(t.pooling) && c.layer == t.layer) return "";
+  auto layer = [](int l) { return l == -1 ? std::string("the last layer") : fmt::format("layer {}", l); };
+  std::string flags = "--pooling " + c.pooling;
+  if (c.layer != t.layer) flags += fmt::format(" --layer {}", c.layer);
   return fmt::format(
-      "its artifacts read embeddings pooled by {} from layer {}, but the target was embedded with {} from layer {}; "
-      "rank with --pooling {} --layer {}",
-      c.pooling, c.layer, pooling_name(t.pooling), t.layer, c.pooling, c.layer);
+      "its artifacts read embeddings pooled by {} from {}, but the target was embedded with {} from {}; "
+      "rank with {}",
+      c.pooling, layer(c.layer), pooling_name(t.pooling), layer(t.layer), flags);
 }
 
 std::vector<std::string> names_of(const std::vector<PoolSource>& pool) {
