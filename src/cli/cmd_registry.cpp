@@ -307,6 +307,8 @@ void add_registry_command(CLI::App& app) {
   imp->add_flag("--skip", o->skip, "Leave out sources whose name is taken");
   add_common_options(*imp, o->common);
   imp->callback([o] { run_import(*o); });
+
+  add_registry_hf_esm_commands(*reg);
 }
 
 }  // namespace taskscout::cli

@@ -33,6 +33,8 @@ void add_train_command(CLI::App& app);
 void add_evaluate_command(CLI::App& app);
 void add_predict_command(CLI::App& app);
 void add_registry_command(CLI::App& app);
+// registry import-esm and export-esm (hf-dataset-selector folders), under `registry`.
+void add_registry_hf_esm_commands(CLI::App& registry);
 void add_register_command(CLI::App& app);
 void add_esm_command(CLI::App& app);
 void add_rank_command(CLI::App& app);
