@@ -17,6 +17,7 @@
 #include "taskscout/core/timer.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/model_fingerprint.hpp"
+#include "taskscout/io/output_guard.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/model/model_folder.hpp"
 #include "taskscout/registry/fingerprint.hpp"
@@ -182,6 +183,25 @@ ModelRanking rank_models(const std::vector<fs::path>& models, const Dataset& tar
       throw UsageError(fmt::format("--method {} does not score regression targets; use logme or knn", m));
   }
   if (target.texts.empty()) throw InputError(target.path + ": the target has no texts to embed");
+  if (!o.cache.empty()) {
+    // Never the target, a registry, or inside a model folder (whether or not it exists yet).
+    OutputRule rule;
+    rule.flag = "--cache";
+    rule.inputs = {target.path};
+    rule.force = true;  // files in it are judged one by one (read_cache)
+    check_output(o.cache, rule);
+    const fs::path cache = fs::weakly_canonical(o.cache);
+    for (const auto& m : models) {
+      std::error_code ec;
+      fs::path model = fs::weakly_canonical(m, ec);
+      if (ec) continue;
+      if (model.filename().empty()) model = model.parent_path();  // "bert/"
+      auto [a, b] = std::mismatch(model.begin(), model.end(), cache.begin(), cache.end());
+      if (a == model.end())
+        throw UsageError(fmt::format("--cache {} lies inside the model folder {}; put the cache elsewhere",
+                                     o.cache.string(), m.string()));
+    }
+  }
   const Targets labels = dataset_targets(target);
   const std::string target_fingerprint = o.cache.empty() ? "" : dataset_fingerprint(target);
   const auto rows = static_cast<std::int64_t>(target.size());

@@ -114,6 +114,10 @@ TEST_F(RankModels, TheCacheIsWrittenThenReused) {
   target.texts[0] = "a different text";
   o.pooling = Pooling::Mean;
   EXPECT_FALSE(rank_models({dir / "bert"}, target, o).models[0].from_cache);
+  // The cache never goes inside a model folder.
+  o.cache = dir / "bert" / "cache";
+  EXPECT_THROW(rank_models({dir / "bert"}, target, o), UsageError);
+  o.cache = dir / "cache";
   // A damaged cache file is recomputed, not trusted.
   for (const auto& f : fs::directory_iterator(dir / "cache")) testing::write_text(f.path(), "garbage");
   const ModelRanking again = rank_models({dir / "bert"}, target, o);
