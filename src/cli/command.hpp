@@ -38,6 +38,7 @@ void add_registry_hf_esm_commands(CLI::App& registry);
 void add_register_command(CLI::App& app);
 void add_esm_command(CLI::App& app);
 void add_rank_command(CLI::App& app);
+void add_rank_models_command(CLI::App& app);
 void add_pretrain_command(CLI::App& app);
 void add_benchmark_command(CLI::App& app);
 void add_report_command(CLI::App& app);

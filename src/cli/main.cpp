@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_register_command(app);
   taskscout::cli::add_esm_command(app);
   taskscout::cli::add_rank_command(app);
+  taskscout::cli::add_rank_models_command(app);
   taskscout::cli::add_pretrain_command(app);
   taskscout::cli::add_benchmark_command(app);
   taskscout::cli::add_report_command(app);
