@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   if (argc > 1) {
     const std::string command = argv[1];
     bool encodes = false;
-    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark"})
+    for (const char* c : {"embed", "train", "evaluate", "predict", "pretrain", "register", "benchmark", "rank-models"})
       encodes |= command == c;
     if (command == "rank")
       for (int i = 2; i < argc; ++i)
