@@ -57,8 +57,11 @@ TEST_F(PoolsCli, ImportEsmReportsEachFolderThenRankNeedsTheirPooling) {
   const json j = json::parse(r.out);
   EXPECT_EQ(j["imported"], 3);
   EXPECT_EQ(j["skipped"], 9);
-  for (const auto& f : j["folders"])
-    if (!f["imported"].get<bool>()) EXPECT_FALSE(f["reason"].get<std::string>().empty()) << f.dump();
+  for (const auto& f : j["folders"]) {
+    if (!f["imported"].get<bool>()) {
+      EXPECT_FALSE(f["reason"].get<std::string>().empty()) << f.dump();
+    }
+  }
 
   auto table = run_taskscout("registry import-esm " + q(dir / "reg") + " " + q(hf() / "bad" / "nan_weight") +
                              " --base " + q(dir / "bert"));
@@ -116,8 +119,11 @@ TEST_F(PoolsCli, RankModelsPrintsATableJsonAndReusesItsCache) {
   ASSERT_EQ(j["methods"]["logme"]["skipped"].size(), 1u);
   EXPECT_EQ(j["methods"]["logme"]["skipped"][0]["model"], "broken");
   EXPECT_EQ(j["methods"]["knn"]["ranking"].size(), 2u);
-  for (const auto& m : j["models"])
-    if (m["model"] != "broken") EXPECT_FALSE(m["from_cache"].get<bool>());
+  for (const auto& m : j["models"]) {
+    if (m["model"] != "broken") {
+      EXPECT_FALSE(m["from_cache"].get<bool>());
+    }
+  }
 
   auto again = run_taskscout("rank-models --models " + models + " --target " + q(dir / "target.csv") +
                              " --method logme,knn --cache " + q(dir / "cache") + " --threads 1 --csv");
