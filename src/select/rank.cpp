@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -234,6 +235,14 @@ MethodRanking run_artifact_method(const std::string& method, const RankTarget& t
       const Esm esm = load_esm(c.esm);
       if (std::string why = check_base(esm.base_fingerprint(), target.base_fingerprint); !why.empty())
         throw InputError(why);
+      // An ESM file that says how it pools (import-esm writes it) is checked even outside a registry.
+      if (auto p = esm.metadata.find("pooling"); c.pooling.empty() && p != esm.metadata.end()) {
+        PoolSource described = c;
+        described.pooling = p->second;
+        if (auto l = esm.metadata.find("layer"); l != esm.metadata.end())
+          described.layer = std::atoi(l->second.c_str());
+        if (std::string why = check_pooling(described, target); !why.empty()) throw InputError(why);
+      }
       return esm_target->score(esm, c.esm.string());
     }
     if (method == "textemb") {

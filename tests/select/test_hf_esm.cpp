@@ -268,6 +268,16 @@ TEST_F(HfEsm, RankRefusesATargetPooledOtherwiseAndSaysWhatToPass) {
       rank_pool(embed_rank_target(data, dir / "bert", fingerprint, pooler), pool, {"esm-logme"}).at(0).ranking;
   EXPECT_EQ(ranked.ranked.size(), 3u);
   EXPECT_TRUE(ranked.skipped.empty());
+  // The same ESMs as files (rank --esms): their metadata says how they pool.
+  std::vector<std::string> files;
+  for (const auto& s : registry->list()) files.push_back(registry->blob_path(s.artifact("esm")->digest).string());
+  const Ranking from_files =
+      rank_pool(embed_rank_target(data, dir / "bert", fingerprint, mean), esm_file_pool(files), {"esm-logme"})
+          .at(0)
+          .ranking;
+  EXPECT_TRUE(from_files.ranked.empty());
+  ASSERT_EQ(from_files.skipped.size(), 3u);
+  EXPECT_NE(from_files.skipped[0].skipped.find("--pooling pooler"), std::string::npos) << from_files.skipped[0].skipped;
   // Another layer is refused too.
   pooler.embedding.layer = 1;
   const Ranking layer =
