@@ -14,6 +14,9 @@ data_offsets per tensor and __metadata__ {"format": "pt"}, then the raw little-e
 so the folders do not depend on the safetensors package. Deterministic: rerunning rewrites
 the same bytes.
 
+Also writes OUT/../hf_esm_oracle.safetensors: inputs x and hfselect's outputs
+y = x·Wᵀ + b of good/glue_sst2's map, the orientation the import must keep.
+
 Usage: python3 scripts/make_hf_esm_fixtures.py [OUT]   (default tests/fixtures/select/hf_esm)
 """
 import json
@@ -104,6 +107,12 @@ def main():
     good, bad = os.path.join(out, "good"), os.path.join(out, "bad")
 
     w, b = linear(1)
+    # The oracle of the orientation: what hfselect's nn.Linear computes for glue_sst2,
+    # ESM(x) = x·Wᵀ + b (in float64 from the float32 weights), for 5 seeded inputs.
+    x = np.random.RandomState(99).standard_normal((5, DIM)).astype(np.float32)
+    y = x.astype(np.float64) @ w.astype(np.float64).T + b.astype(np.float64)
+    write_safetensors(os.path.join(os.path.dirname(os.path.normpath(out)), "hf_esm_oracle.safetensors"),
+                      [("x", x), ("y", y.astype(np.float32))])
     folder(good, "glue_sst2", esm_config(task_id="nyu-mll/glue", task_subset="sst2", text_column="sentence"),
            [("model.bias", b), ("model.weight", w)])
     w, b = linear(2)  # hfselect 0.1.0: nn.Sequential(nn.Linear) saved as sequential.0.*

@@ -11,6 +11,7 @@
 #include <random>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/tensor.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/model_fingerprint.hpp"
 #include "taskscout/io/safetensors.hpp"
@@ -111,6 +112,12 @@ TEST_F(HfEsm, ImportsGoodFoldersAndNamesEveryBadOne) {
   const auto [w, b] = stored("nyu-mll--glue:sst2");
   EXPECT_EQ(w, tensor(fixtures() / "good" / "glue_sst2" / "model.safetensors", "model.weight"));
   EXPECT_EQ(b, tensor(fixtures() / "good" / "glue_sst2" / "model.safetensors", "model.bias"));
+  // Applied as taskscout applies ESMs, the imported map gives what hfselect's nn.Linear gives.
+  const SafetensorsFile oracle(testing::fixtures_dir() / "select" / "hf_esm_oracle.safetensors");
+  const Esm esm = load_esm(registry->blob_path(s.artifact("esm")->digest));
+  const at::Tensor mapped = apply_esm(esm, as_tensor(oracle.get("x")));
+  const at::Tensor expected = as_tensor(oracle.get("y"));
+  EXPECT_TRUE(at::allclose(mapped, expected, 1e-5, 1e-5)) << (mapped - expected).abs().max().item<float>();
   // The 0.1.0 names.
   const auto [lw, lb] = stored("stanfordnlp--imdb");
   EXPECT_EQ(lw, tensor(fixtures() / "good" / "imdb_legacy" / "model.safetensors", "sequential.0.weight"));
