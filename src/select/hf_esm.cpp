@@ -346,7 +346,10 @@ std::vector<fs::path> find_hf_esm_folders(const std::vector<fs::path>& dirs) {
   std::vector<fs::path> out;
   for (const auto& dir : dirs) {
     std::error_code ec;
-    if (!fs::is_directory(dir, ec)) throw IoError(location(dir.string()) + "no such folder");
+    if (!fs::exists(dir, ec)) throw IoError(location(dir.string()) + "no such folder");
+    if (!fs::is_directory(dir, ec))
+      throw InputError(location(dir.string()) +
+                       "is a file; give an ESM folder (config.json and model.safetensors) or a folder of them");
     if (is_esm_folder(dir)) {
       out.push_back(dir);
       continue;

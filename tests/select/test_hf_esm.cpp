@@ -116,8 +116,8 @@ TEST_F(HfEsm, ImportsGoodFoldersAndNamesEveryBadOne) {
   const SafetensorsFile oracle(testing::fixtures_dir() / "select" / "hf_esm_oracle.safetensors");
   const Esm esm = load_esm(registry->blob_path(s.artifact("esm")->digest));
   const at::Tensor mapped = apply_esm(esm, as_tensor(oracle.get("x")));
-  const at::Tensor expected = as_tensor(oracle.get("y"));
-  EXPECT_TRUE(at::allclose(mapped, expected, 1e-5, 1e-5)) << (mapped - expected).abs().max().item<float>();
+  const at::Tensor by_hfselect = as_tensor(oracle.get("y"));
+  EXPECT_TRUE(at::allclose(mapped, by_hfselect, 1e-5, 1e-5)) << (mapped - by_hfselect).abs().max().item<float>();
   // The 0.1.0 names.
   const auto [lw, lb] = stored("stanfordnlp--imdb");
   EXPECT_EQ(lw, tensor(fixtures() / "good" / "imdb_legacy" / "model.safetensors", "sequential.0.weight"));
@@ -156,6 +156,7 @@ TEST_F(HfEsm, AFolderOfNoEsmsIsAnError) {
   fs::create_directories(dir / "empty" / "sub");
   EXPECT_THROW(import_hf_esms(*registry, {dir / "empty"}, options()), InputError);
   EXPECT_THROW(import_hf_esms(*registry, {dir / "absent"}, options()), IoError);
+  EXPECT_THROW(import_hf_esms(*registry, {fixtures() / "good" / "glue_sst2" / "config.json"}, options()), InputError);
 }
 
 TEST_F(HfEsm, ExportThenImportGivesIdenticalWeightsAndConfig) {

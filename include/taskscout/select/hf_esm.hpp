@@ -53,7 +53,7 @@ struct HfEsmImportResult {
 
 // The ESM folders under `dirs`: a directory holding config.json or model.safetensors is one
 // ESM folder; any other directory is searched (recursively, sorted) for them. IoError for a
-// directory that does not exist, InputError for one holding no ESM folder.
+// directory that does not exist, InputError for a file or a directory holding no ESM folder.
 std::vector<std::filesystem::path> find_hf_esm_folders(const std::vector<std::filesystem::path>& dirs);
 
 // How hfselect pools embeddings of a base with this config.json model_type and this
