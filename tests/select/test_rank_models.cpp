@@ -169,12 +169,19 @@ TEST_F(RankModels, RefusesWhatCannotWork) {
   EXPECT_NE(r.rankings[0].ranking.skipped[0].skipped.find("no pooler"), std::string::npos);
 }
 
-TEST_F(RankModels, ACancelStopsTheRun) {
+TEST_F(RankModels, ACancelStopsTheRunAndARerunResumesFromTheCache) {
   Progress p;
   p.advance = [](std::int64_t done, const std::string&) {
     if (done >= 1) throw Cancelled();
   };
-  EXPECT_THROW(rank_models({dir / "bert", base_encoder()}, target, {}, p), Cancelled);
+  RankModelsOptions o;
+  o.cache = dir / "cache";
+  EXPECT_THROW(rank_models({dir / "bert", base_encoder()}, target, o, p), Cancelled);
+  // Resumed: the model embedded before the cancel comes from the cache, the other is embedded.
+  const ModelRanking resumed = rank_models({dir / "bert", base_encoder()}, target, o);
+  EXPECT_TRUE(resumed.models[0].from_cache);
+  EXPECT_FALSE(resumed.models[1].from_cache);
+  EXPECT_EQ(resumed.rankings[0].ranking.ranked.size(), 2u);
 }
 
 }  // namespace
