@@ -65,6 +65,10 @@ const Field kFields[] = {
     {"esm_optimizer", FieldType::String, false},
     {"developers", FieldType::String, false},
     {"version", FieldType::String, false},
+    // taskscout's own, which export-esm adds (hfselect keeps unknown keys as metadata): how
+    // the map's embeddings were pooled, when that is not hfselect's rule for the base.
+    {"taskscout_pooling", FieldType::String, false},
+    {"taskscout_layer", FieldType::Integer, false},
 };
 
 // The keys transformers' PretrainedConfig.to_dict() adds to every config it writes.
@@ -399,7 +403,15 @@ HfEsmImportResult import_hf_esms(Registry& registry, const std::vector<fs::path>
         throw InputError(why);
       const LinearWeights weights = read_weights(folder / "model.safetensors", base.hidden_size, config);
       item.dim = weights.weight.shape()[0];
+      int layer = -1;
       item.pooling = hf_esm_pooling(base.model_type, base_model_name);
+      if (config.contains("taskscout_pooling") && config["taskscout_pooling"].is_string()) {
+        item.pooling = config["taskscout_pooling"];
+        if (item.pooling != "cls" && item.pooling != "mean" && item.pooling != "pooler")
+          throw InputError(fmt::format("taskscout_pooling \"{}\" is not cls, mean or pooler", item.pooling));
+      }
+      if (config.contains("taskscout_layer") && config["taskscout_layer"].is_number_integer())
+        layer = config["taskscout_layer"].get<int>();
       if (auto it = taken.find(item.name); it != taken.end())
         throw InputError(
             fmt::format("the name \"{}\" is taken by {} in this import; give the folders distinct "
@@ -416,7 +428,7 @@ HfEsmImportResult import_hf_esms(Registry& registry, const std::vector<fs::path>
               {{"base_fingerprint", base.fingerprint},
                {"origin", "hf-dataset-selector"},
                {"pooling", item.pooling},
-               {"layer", "-1"}}};
+               {"layer", std::to_string(layer)}}};
       validate_esm(esm, "model.safetensors");  // finite values, shapes
       const fs::path esm_file = scratch.path() / fmt::format("esm-{}.safetensors", i);
       save_esm(esm_file, esm);
@@ -434,7 +446,7 @@ HfEsmImportResult import_hf_esms(Registry& registry, const std::vector<fs::path>
                       {"hf_esm_weights", weights.names},
                       {"esm_dim", item.dim},
                       // What the ESM was trained on, so that rank embeds the target the same way.
-                      {"embedding", {{"pooling", item.pooling}, {"layer", -1}, {"from", "hf-dataset-selector"}}}};
+                      {"embedding", {{"pooling", item.pooling}, {"layer", layer}, {"from", "hf-dataset-selector"}}}};
       registry.add(source);  // one transaction: the source whole or not at all
       std::error_code ec;
       fs::remove(esm_file, ec);
@@ -456,7 +468,7 @@ namespace {
 json native_config(const SourceRecord& s, std::int64_t dim) {
   json c = json::object();
   for (const Field& f : kFields)
-    if (std::string(f.name) != "version") c[f.name] = nullptr;
+    if (!std::string(f.name).starts_with("taskscout_") && std::string(f.name) != "version") c[f.name] = nullptr;
   const json& p = s.provenance;
   std::string base_name;
   if (p.contains("base_model") && p["base_model"].is_string())
@@ -548,6 +560,12 @@ std::vector<HfEsmExportItem> export_hf_esms(const Registry& registry, const fs::
                         : native_config(r, bias.numel());
       // Version 0.1.0 tells hfselect to expect the legacy sequential.0.* names; these are model.*.
       if (config.contains("version") && config["version"] == "0.1.0") config.erase("version");
+      // The pooling the source records travels with it, so that importing it back keeps it.
+      if (const json& e = r.provenance.value("embedding", json::object());
+          e.is_object() && e.contains("pooling") && e["pooling"].is_string()) {
+        config["taskscout_pooling"] = e["pooling"];
+        config["taskscout_layer"] = e.contains("layer") && e["layer"].is_number_integer() ? e["layer"] : json(-1);
+      }
       const fs::path folder = out / r.name;
       fs::create_directories(folder);
       write_safetensors(folder / "model.safetensors", {{"model.weight", weight}, {"model.bias", bias}},

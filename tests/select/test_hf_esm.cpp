@@ -202,6 +202,36 @@ TEST_F(HfEsm, ExportThenImportGivesIdenticalWeightsAndConfig) {
   EXPECT_THROW(export_hf_esms(*registry, dir / "out2", {"no-such-source"}), InputError);
 }
 
+TEST_F(HfEsm, ASourceRegisteredHereExportsToAConfigThatImportsBack) {
+  Array w(DType::F32, {32, 32}), b(DType::F32, {32});
+  for (std::int64_t i = 0; i < 32; ++i) w.mutable_values<float>()[i * 32 + (i + 1) % 32] = 0.5f + 0.01f * i;
+  const std::string fingerprint = base_model_fingerprint(dir / "bert");
+  save_esm(dir / "esm.safetensors", Esm{w, b, {{"base_fingerprint", fingerprint}}});
+  NewSource n;
+  n.record.name = "sst2";
+  n.record.base_fingerprint = fingerprint;
+  n.record.provenance = {{"base_model", (dir / "bert").string()},
+                         {"embedding", {{"pooling", "mean"}, {"layer", -1}, {"texts", 500}, {"seed", 3}}}};
+  n.artifact_files["esm"] = dir / "esm.safetensors";
+  registry->add(n);
+  ASSERT_EQ(export_hf_esms(*registry, dir / "out", {"sst2"}).at(0).reason, "");
+  std::ifstream in(dir / "out" / "sst2" / "config.json");
+  const json config = json::parse(in);
+  EXPECT_EQ(config["base_model_name"], "bert");
+  EXPECT_EQ(config["task_id"], "sst2");
+  EXPECT_EQ(config["num_examples"], 500);
+  EXPECT_EQ(config["esm_embedding_dim"], 32);
+  Registry second = Registry::create(dir / "reg2");
+  const HfEsmImportResult r = import_hf_esms(second, {dir / "out"}, options());
+  ASSERT_EQ(r.imported(), 1u) << r.items.at(0).reason;
+  // Its mean pooling came back with it (not hfselect's pooler rule for a BERT base).
+  EXPECT_EQ(config["taskscout_pooling"], "mean");
+  EXPECT_EQ(r.items[0].pooling, "mean");
+  EXPECT_EQ(second.get("sst2").provenance["embedding"]["pooling"], "mean");
+  EXPECT_EQ(tensor(second.blob_path(second.get("sst2").artifact("esm")->digest), "weight"),
+            std::vector<float>(w.values<float>().begin(), w.values<float>().end()));
+}
+
 // A target given as features: 60 rows of 32 dimensions, three classes.
 RankTarget features_target() {
   std::mt19937_64 rng(7);
