@@ -220,7 +220,8 @@ ModelRanking rank_models(const std::vector<fs::path>& models, const Dataset& tar
     std::optional<CacheEntry> entry;
     try {
       std::error_code ec;
-      if (!fs::is_directory(models[i], ec)) throw InputError("no such model folder");
+      if (!fs::exists(models[i], ec)) throw InputError("no such model folder");
+      if (!fs::is_directory(models[i], ec)) throw InputError("not a folder (a model is a folder with config.json)");
       const EncoderConfig config = read_encoder_config(models[i] / "config.json");
       run.model_type = config.model_type;
       run.hidden_size = config.hidden_size;

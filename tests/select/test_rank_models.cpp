@@ -80,6 +80,8 @@ TEST_F(RankModels, RanksModelsOfDifferentSizesAndSkipsBrokenOnes) {
   auto s = scores(r.rankings[0]);
   EXPECT_NE(s.at("gpt2")->skipped.find("gpt2"), std::string::npos) << s.at("gpt2")->skipped;
   EXPECT_NE(s.at("absent")->skipped.find("no such model folder"), std::string::npos);
+  const ModelRanking file = rank_models({dir / "bert" / "config.json"}, target, o);
+  EXPECT_NE(file.models[0].skipped.find("not a folder"), std::string::npos) << file.models[0].skipped;
 
   // The score is the estimator on the embeddings the project's embed_texts gives (mean
   // pooling of the last layer), whatever the batching.
