@@ -10,6 +10,8 @@
 //   registry     registry/registry.hpp     the source registry (SQLite + blobs)
 //   register     select/registration.hpp   an ESM trained elsewhere, or fine-tune here
 //   rank         select/rank.hpp           rank_sources: a pool for a target, best first
+//   hf ESMs      select/hf_esm.hpp         hf-dataset-selector ESM folders in and out of a registry
+//   model zoos   select/rank_models.hpp    rank_models: local checkpoints for a target
 //   merge        compose/merge.hpp         weight merging of registered or folder models
 //   benchmark    eval/transfer_benchmark.hpp  the measured transfer matrix
 //
@@ -29,6 +31,8 @@
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/embed.hpp"
 #include "taskscout/registry/registry.hpp"
+#include "taskscout/select/hf_esm.hpp"
 #include "taskscout/select/rank.hpp"
+#include "taskscout/select/rank_models.hpp"
 #include "taskscout/select/registration.hpp"
 #include "taskscout/select/targets.hpp"

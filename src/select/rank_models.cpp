@@ -20,6 +20,8 @@
 #include "taskscout/io/output_guard.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/model/model_folder.hpp"
+#include "taskscout/model/pooling.hpp"
+#include "taskscout/model/sentence_embedding.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/text/encoding.hpp"
 #include "taskscout/text/tokenizer.hpp"

@@ -22,7 +22,7 @@
 
 #include "taskscout/core/progress.hpp"
 #include "taskscout/io/dataset.hpp"
-#include "taskscout/model/pooling.hpp"
+#include "taskscout/model/embedding_options.hpp"
 #include "taskscout/select/rank.hpp"
 
 namespace taskscout {
