@@ -22,6 +22,11 @@ function(taskscout_module name)
   target_include_directories(taskscout_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
                              $<INSTALL_INTERFACE:include>)
   target_link_libraries(taskscout_${name} PUBLIC ${M_DEPS})
+  if(name STREQUAL "core")
+    # The version, from project(): core/version.cpp returns it (the fuzz build makes core too).
+    set_source_files_properties(${PROJECT_SOURCE_DIR}/src/core/version.cpp TARGET_DIRECTORY taskscout_core
+                                PROPERTIES COMPILE_DEFINITIONS TASKSCOUT_VERSION="${PROJECT_VERSION}")
+  endif()
   if(M_TORCH)
     target_link_libraries(taskscout_${name} PUBLIC torch)
     target_precompile_headers(taskscout_${name} REUSE_FROM taskscout_torch_pch)

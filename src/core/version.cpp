@@ -2,7 +2,7 @@
 
 namespace taskscout {
 
-// TASKSCOUT_VERSION is defined for this file only (src/CMakeLists.txt), so a new version
+// TASKSCOUT_VERSION is defined for this file only (cmake/taskscout_module.cmake), so a new version
 // rebuilds one file.
 const char* version() { return TASKSCOUT_VERSION; }
 
