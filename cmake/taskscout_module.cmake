@@ -19,6 +19,10 @@ function(taskscout_module name)
     return()
   endif()
   add_library(taskscout_${name} STATIC ${sources})
+  if(TASKSCOUT_PYTHON)
+    # Linked into the Python module, a shared object.
+    set_target_properties(taskscout_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON)
+  endif()
   target_include_directories(taskscout_${name} PUBLIC $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
                              $<INSTALL_INTERFACE:include>)
   target_link_libraries(taskscout_${name} PUBLIC ${M_DEPS})
