@@ -1,6 +1,8 @@
 """taskscout.score: transferability estimators on numpy arrays, as ``taskscout score``."""
 from typing import Dict, Optional, Sequence, Union
 
+import numpy as np
+
 from . import _core
 
 #: Every estimator, in the order ``method="all"`` runs them.
@@ -24,6 +26,7 @@ def score(features, labels, method: Union[str, Sequence[str]] = "logme", source_
         methods = ["all"] if method == "all" else [m for m in method.split(",") if m]
     else:
         methods = list(method)
+    features, labels, source_probs = _arrays(features, labels, source_probs)
     result = _core.score(features, labels, methods, source_probs, task, knn_k, folds, seed, threads, progress)
     scores = {name: value for name, value, _seconds in result.scores}
     return scores[methods[0]] if single else scores
@@ -32,8 +35,16 @@ def score(features, labels, method: Union[str, Sequence[str]] = "logme", source_
 def score_details(features, labels, method="all", source_probs=None, **options):
     """As :func:`score` with a list, plus each method's seconds and the skipped methods."""
     methods = ["all"] if method == "all" else ([method] if isinstance(method, str) else list(method))
+    features, labels, source_probs = _arrays(features, labels, source_probs)
     result = _core.score(features, labels, methods, source_probs, options.get("task", "auto"),
                          options.get("knn_k", 1), options.get("folds", 5), options.get("seed", 0),
                          options.get("threads", 0), options.get("progress", False))
     return {"scores": {n: v for n, v, _ in result.scores}, "seconds": {n: s for n, _, s in result.scores},
             "skipped": list(result.skipped)}
+
+
+def _arrays(features, labels, source_probs):
+    """Lists and scalars as numpy arrays (an ndarray passes through as it is, never copied);
+    the extension checks dtype, shape and layout."""
+    return (np.asarray(features), np.asarray(labels),
+            None if source_probs is None else np.asarray(source_probs))

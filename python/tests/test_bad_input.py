@@ -59,3 +59,16 @@ def test_mismatched_rows_and_one_class(classification):
 def test_missing_registry_is_an_input_error(tmp_path):
     with pytest.raises(taskscout.InputError, match="registry init"):
         taskscout.Registry(tmp_path / "nowhere")
+
+
+def test_lists_and_scalars_become_arrays(classification):
+    _, x, y = classification
+    assert taskscout.score(x.tolist(), y.tolist()) == taskscout.score(x.astype(np.float64), y)
+    with pytest.raises(ValueError, match=r"2-D matrix \(N×D\), got shape \[\]"):
+        taskscout.score(1.0, y)
+    with pytest.raises(TypeError, match="got object"):
+        taskscout.score(np.array([[None] * 3] * 60), y)
+    with pytest.raises(taskscout.InputError, match="need at least 2 examples and 1 feature"):
+        taskscout.score(np.zeros((60, 0), np.float32), y)
+    with pytest.raises(taskscout.InputError, match="sum to 2, not 1"):
+        taskscout.score(x, y, "leep", source_probs=np.ones((60, 2), np.float32))

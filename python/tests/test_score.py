@@ -61,3 +61,13 @@ def test_details_give_seconds_and_skipped(classification):
     d = taskscout.score_details(x, y, "all")
     assert set(d["scores"]) == set(d["seconds"])
     assert any(s.startswith("leep:") for s in d["skipped"])
+
+
+def test_progress_bars_and_callbacks_change_nothing(classification):
+    _, x, y = classification
+    seen = []
+    assert taskscout.score(x, y, "all", progress=True) == taskscout.score(x, y, "all")
+    assert taskscout.score(x, y, "all", progress=lambda *a: seen.append(a)) == taskscout.score(x, y, "all")
+    assert seen[0][0] == "scoring" and seen[-1][1:3] == (len(taskscout.METHODS) - 2, len(taskscout.METHODS) - 2)
+    with pytest.raises(TypeError, match="progress must be"):
+        taskscout.score(x, y, progress="yes")
