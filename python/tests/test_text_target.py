@@ -78,6 +78,31 @@ def test_compute_task_ranking_as_hf_dataset_selector(tasks):
     assert frame.index.name == "Rank"
 
 
+class FakeHfselectDataset:
+    """What compute_task_ranking reads of an hfselect.Dataset: rows by index and the columns."""
+
+    def __init__(self, rows, text_col, label_col, is_regression=False):
+        self.rows, self.text_col, self.label_col, self.is_regression = rows, text_col, label_col, is_regression
+
+    def __getitem__(self, i):
+        return self.rows[i]
+
+    def __len__(self):
+        return len(self.rows)
+
+
+def test_compute_task_ranking_reads_an_hfselect_dataset(tasks):
+    root, reg, target, _, _ = tasks
+    table = root / "tasks" / target["test"]
+    with open(table, newline="") as f:
+        rows = [{"sentence": r["text"], "label": int(r["label"]) if r["label"].isdigit() else r["label"]}
+                for r in csv.DictReader(f)]
+    ranking = taskscout.compute_task_ranking(FakeHfselectDataset(rows, "sentence", "label"), str(BASE),
+                                             registry=str(reg), batch_size=32)
+    expected = taskscout.compute_task_ranking(table, str(BASE), registry=str(reg), batch_size=32)
+    assert ranking.scores == expected.scores
+
+
 def test_compute_task_ranking_refuses_what_needs_the_hub(tasks):
     root, reg, target, _, _ = tasks
     table = root / "tasks" / target["test"]
