@@ -1,7 +1,9 @@
 """What the Python module adds to `taskscout rank` over 1,000 ESMs (issue 12: under 5%).
 
-The same pool (ESM files, or a registry of them) and the same target features, ranked by
-  cli:    `taskscout rank --esms POOL --target-features X --labels Y --json` (one process), and
+The same pool and the same target features, ranked by
+  cli:    `taskscout rank --esms POOL --target-features X --labels Y --json` (one process;
+          with --registry, `--registry REG`: a registry of the same number of ESMs, built by
+          importing an archive from bench/registry_make_archive.py), and
   python: `python3 -c "import taskscout; taskscout.rank_pool(...)"` (one process: interpreter
           start, import, the call, reading the results into a Ranking),
 alternating which goes first in each round, so that load on a shared machine falls on both
@@ -10,7 +12,7 @@ less sensitive than wall time to other jobs on the machine) of each over the rou
 ratios, plus the in-process time of the rank call against the CLI's own ranking seconds, and
 checks that both ranked every source with the same scores, bit for bit.
 
-Usage: python3 bench/python/rank_overhead.py [--sources 1000] [--dim 768] [--n 1000]
+Usage: python3 bench/python/rank_overhead.py [--registry] [--sources 1000] [--dim 768] [--n 1000]
        [--rounds 3] [--threads 2] [--build build] [--data build/bench-data/python-rank]
 Run with Debian's /usr/bin/python3 and PYTHONPATH=BUILD/python (or the module installed).
 """
@@ -61,13 +63,29 @@ def make_data(folder: Path, sources: int, dim: int, n: int) -> Path:
     return pool
 
 
+def make_registry(folder: Path, build: Path, sources: int, dim: int) -> Path:
+    """A registry of `sources` ESMs (D×D) through the real import path; made once."""
+    reg = folder / f"registry{sources}_d{dim}"
+    if not (folder / f"registry{sources}_d{dim}.done").exists():
+        archive = folder / f"registry{sources}_d{dim}.tsar"
+        script = Path(__file__).resolve().parents[1] / "registry_make_archive.py"
+        if not archive.exists():
+            subprocess.run([sys.executable, str(script), str(archive), str(sources), str(dim)], check=True)
+        for command in (["init", str(reg)], ["import", str(reg), str(archive)]):
+            subprocess.run([str(build / "taskscout"), "registry", *command], check=True, stdout=subprocess.DEVNULL)
+        archive.unlink()
+        (folder / f"registry{sources}_d{dim}.done").touch()
+    return reg
+
+
 PYTHON_RUN = """
 import json, sys, time
 import numpy as np
 import taskscout
 pool, x, y, threads = sys.argv[1], np.load(sys.argv[2]), np.load(sys.argv[3]), int(sys.argv[4])
+where = {"registry": pool} if sys.argv[5] == "registry" else {"esms": [pool]}
 start = time.perf_counter()
-r = taskscout.rank_pool(esms=[pool], target=(x, y), method="esm-logme", k=5, threads=threads)
+r = taskscout.rank_pool(**where, target=(x, y), method="esm-logme", k=5, threads=threads)
 call = time.perf_counter() - start
 print(json.dumps({"call": call, "scores": r.scores(), "skipped": len(r.skipped)}))
 """
@@ -82,10 +100,14 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--build", default="build")
     p.add_argument("--data", default=None)
+    p.add_argument("--registry", action="store_true", help="rank a registry of the ESMs, not ESM files")
     a = p.parse_args()
     build = Path(a.build).resolve()
     data = Path(a.data or build / "bench-data" / "python-rank")
     pool = make_data(data, a.sources, a.dim, a.n)
+    kind = "registry" if a.registry else "esms"
+    if a.registry:
+        pool = make_registry(data, build, a.sources, a.dim)
     x, y = data / f"x_n{a.n}_d{a.dim}.npy", data / f"y_n{a.n}.npy"
     env = dict(os.environ, PYTHONPATH=str(build / "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
@@ -95,7 +117,7 @@ def main() -> None:
 
     def cli():
         start = time.perf_counter()
-        out = subprocess.run([str(build / "taskscout"), "rank", "--esms", str(pool), "--target-features", str(x),
+        out = subprocess.run([str(build / "taskscout"), "rank", f"--{kind}", str(pool), "--target-features", str(x),
                               "--labels", str(y), "--method", "esm-logme", "--k", str(a.sources), "--threads",
                               str(a.threads), "--json"], capture_output=True, text=True, check=True).stdout
         wall = time.perf_counter() - start
@@ -104,7 +126,7 @@ def main() -> None:
 
     def python():
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", PYTHON_RUN, str(pool), str(x), str(y), str(a.threads)],
+        out = subprocess.run([sys.executable, "-c", PYTHON_RUN, str(pool), str(x), str(y), str(a.threads), kind],
                              capture_output=True, text=True, check=True, env=env).stdout
         wall = time.perf_counter() - start
         j = json.loads(out)
@@ -137,7 +159,7 @@ def main() -> None:
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(json.dumps({
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
-        "sources": a.sources, "dim": a.dim, "n": a.n, "threads": a.threads, "rounds": a.rounds,
+        "pool": "registry" if a.registry else "ESM files", "sources": a.sources, "dim": a.dim, "n": a.n, "threads": a.threads, "rounds": a.rounds,
         "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2),
         "wall_median_s": {k: round(v, 3) for k, v in med.items()},
         "wall_ratio_python_over_cli": round(med["python"] / med["cli"], 4),
