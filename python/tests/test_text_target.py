@@ -8,6 +8,7 @@ import pytest
 
 import taskscout
 from conftest import BASE, cli_json, run_cli
+from test_rank import masked
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,12 @@ def test_text_target_ranking_equals_the_cli(tasks):
     for method in ("esm-logme", "textemb", "logme"):
         assert strip(r.to_dict()["methods"][method]) == strip(cli["methods"][method]), method
     assert r.n == cli["n"] == 40 and r.d == 128
+    # Side by side, as the CLI's table (timings masked).
+    table_cli = run_cli("rank", "--registry", reg, "--target", table, "--base", BASE, "--method",
+                        "esm-logme,textemb,logme").stdout
+    assert masked(str(r)) == masked(table_cli)
+    assert str(r).splitlines()[0].split() == ["rank", "source", "esm-logme", "esm-logme", "rank", "textemb",
+                                              "textemb", "rank", "logme", "logme", "rank", "seconds", "skipped"]
 
     # The same rows given from Python as (texts, labels): the same target.
     with open(table, newline="") as f:
