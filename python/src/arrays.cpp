@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <cmath>
 #include <vector>
 
 #include "taskscout/core/error.hpp"
+#include "taskscout/select/targets.hpp"
 
 namespace taskscout::python {
 namespace {
@@ -45,38 +45,34 @@ Array probabilities_array(const py::array& probs, const std::string& what) {
 }
 
 Targets targets_from_labels(const py::array& labels, const std::string& task, const std::string& what) {
-  if (task != "auto" && task != "classification" && task != "regression")
-    throw UsageError("task must be \"auto\", \"classification\" or \"regression\", got \"" + task + "\"");
+  const TaskChoice choice = parse_task_choice(task);
   const char kind = labels.dtype().kind();  // 'i', 'u', 'f', 'b', …
   if (kind != 'i' && kind != 'u' && kind != 'f')
     throw py::type_error(
         fmt::format("{}: labels must be integer class ids or float targets, got dtype {}", what, dtype_str(labels)));
-  if (labels.ndim() < 1 || labels.ndim() > 2)
-    throw py::value_error(fmt::format("{}: labels must have shape [N] (or [N, T] for regression), got {}", what,
-                                      shape_string(shape_of(labels))));
-  // Labels are small (N values): one converting copy, the same for every dtype and layout.
-  const auto values = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(labels);
-  if (!values) throw py::error_already_set();
-  Array copy(DType::F64, shape_of(labels));
-  std::copy(values.data(), values.data() + values.size(), copy.mutable_values<double>().begin());
-  const bool regression = task == "regression" || (task == "auto" && kind == 'f');
-  if (regression) return Targets::from_values(copy);
-  if (labels.ndim() != 1)
-    throw InputError(fmt::format("{}: class labels must be one id per example (shape [N]), got {}", what,
-                                 shape_string(shape_of(labels))));
-  std::vector<std::int64_t> classes;
-  classes.reserve(static_cast<std::size_t>(values.size()));
-  std::int64_t row = 0;
-  for (double v : copy.values<double>()) {
-    if (!std::isfinite(v) || v != std::floor(v))
-      throw InputError(
-          fmt::format("{}: label at row {} is {}, not a class id; pass integer class ids or use "
-                      "task=\"regression\"",
-                      what, row, v));
-    classes.push_back(static_cast<std::int64_t>(v));
-    ++row;
+  // A C-contiguous array of a dtype taskscout reads (a copy only when the given one is not).
+  py::array a;
+  DType dtype;
+  if (labels.dtype().is(py::dtype::of<std::int64_t>()) ||
+      (kind != 'f' && !labels.dtype().is(py::dtype::of<std::int32_t>()))) {
+    a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(labels);
+    dtype = DType::I64;
+  } else if (labels.dtype().is(py::dtype::of<std::int32_t>())) {
+    a = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>::ensure(labels);
+    dtype = DType::I32;
+  } else if (labels.dtype().is(py::dtype::of<float>())) {
+    a = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(labels);
+    dtype = DType::F32;
+  } else {
+    a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(labels);
+    dtype = DType::F64;
   }
-  return Targets::from_class_labels(classes);
+  if (!a) throw py::error_already_set();
+  // Labels are small: an owned copy, so the Targets never point into Python memory.
+  const Array view = Array::view(dtype, shape_of(a), static_cast<const std::byte*>(a.data()), {});
+  Array owned(dtype, view.shape());
+  std::copy(view.bytes(), view.bytes() + view.nbytes(), owned.mutable_bytes());
+  return targets_from_array(owned, choice, what);
 }
 
 }  // namespace taskscout::python

@@ -22,9 +22,9 @@ Array features_array(const py::array& features, const std::string& what);
 // Source probabilities (N×Z) as float32, under the same rules as features.
 Array probabilities_array(const py::array& probs, const std::string& what);
 
-// Labels as `taskscout score --labels y.npy --task T` reads them: integer dtypes are class
-// ids and float dtypes regression targets when task is "auto"; "classification" takes
-// floats only if they are whole numbers; "regression" takes N or N×T.
+// Labels as `taskscout score --labels y.npy --task T` reads them (select/targets.hpp's
+// targets_from_array, given the array in its own dtype: int32/int64/float32/float64 as they
+// are, other integer and float dtypes widened to int64/float64).
 Targets targets_from_labels(const py::array& labels, const std::string& task, const std::string& what);
 
 }  // namespace taskscout::python

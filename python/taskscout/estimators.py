@@ -28,7 +28,7 @@ def score(features, labels, method: Union[str, Sequence[str]] = "logme", source_
         methods = list(method)
     features, labels, source_probs = _arrays(features, labels, source_probs)
     result = _core.score(features, labels, methods, source_probs, task, knn_k, folds, seed, threads, progress)
-    scores = {name: value for name, value, _seconds in result.scores}
+    scores = {s.method: s.score for s in result.scores}
     return scores[methods[0]] if single else scores
 
 
@@ -39,8 +39,8 @@ def score_details(features, labels, method="all", source_probs=None, **options):
     result = _core.score(features, labels, methods, source_probs, options.get("task", "auto"),
                          options.get("knn_k", 1), options.get("folds", 5), options.get("seed", 0),
                          options.get("threads", 0), options.get("progress", False))
-    return {"scores": {n: v for n, v, _ in result.scores}, "seconds": {n: s for n, _, s in result.scores},
-            "skipped": list(result.skipped)}
+    return {"scores": {s.method: s.score for s in result.scores},
+            "seconds": {s.method: s.seconds for s in result.scores}, "skipped": list(result.skipped)}
 
 
 def _arrays(features, labels, source_probs):

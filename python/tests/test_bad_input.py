@@ -52,7 +52,7 @@ def test_mismatched_rows_and_one_class(classification):
         taskscout.score(x, y[:59])
     with pytest.raises(taskscout.InputError, match="single class"):
         taskscout.score(x, np.zeros(60, np.int64))
-    with pytest.raises(taskscout.InputError, match="not a class id"):
+    with pytest.raises(taskscout.InputError, match="not a class id; give integer class ids"):
         taskscout.score(x, np.full(60, 0.5), task="classification")
 
 
