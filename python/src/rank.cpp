@@ -1,12 +1,11 @@
-// taskscout._core.rank: a pool (a registry, or ESM files) ranked for one target by
-// select/rank.hpp's rank_pool, as `taskscout rank` does. The target is a table of texts (a
-// file, or rows given from Python) embedded with the base model, or base embeddings given as
-// numpy arrays. Results are returned whole (every ranked and skipped source); the Python
-// side cuts to k and prints.
+// taskscout._core.rank: select/rank.hpp's rank_sources, the whole of `taskscout rank`: a pool
+// (a registry, or ESM files) ranked for one target — a table of texts embedded with the base
+// model, or base embeddings given as numpy arrays. Results are returned whole (every ranked and
+// skipped source); the Python side cuts to k and prints.
 #include "taskscout/select/rank.hpp"
 
-#include <fmt/format.h>
-
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,22 +15,22 @@
 #include "call.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/threads.hpp"
-#include "taskscout/io/dataset.hpp"
-#include "taskscout/io/table.hpp"
-#include "taskscout/model/pooling.hpp"
-#include "taskscout/registry/fingerprint.hpp"
+#include "taskscout/io/scratch_dir.hpp"
+#include "taskscout/model/embedding_options.hpp"
+#include "taskscout/select/combined_ranker.hpp"
 
 namespace taskscout::python {
 namespace {
 
-struct RankRequest {
-  std::string registry;              // or
+// What Python fills in; rank() turns it into the library's RankRequest.
+struct PyRankRequest {
+  std::string registry;
   std::vector<std::string> esms;     // ESM files or folders
   std::string target;                // a table file, or
-  std::vector<std::string> columns;  // a table given from Python (columns, rows)
+  std::vector<std::string> columns;  // a table given from Python (columns, rows of text cells)
   std::vector<std::vector<std::string>> rows;
   std::string base, base_fingerprint;
-  std::vector<std::string> methods;  // empty: the CLI's default
+  std::vector<std::string> methods;  // empty: the library's default
   std::string task = "auto", text_column = "text", text_pair_column, label_column = "label", pooling = "mean";
   int layer = -1;
   std::size_t max_length = 0, batch_size = 32;
@@ -40,108 +39,75 @@ struct RankRequest {
   int threads = 0;
 };
 
-DatasetOptions dataset_options(const RankRequest& q) {
-  DatasetOptions d;
-  d.text_column = q.text_column;
-  d.text_pair_column = q.text_pair_column;
-  d.label_column = q.label_column;
-  d.kind = q.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  return d;
-}
-
-// The target's texts embedded with the base (progress phase "embedding target").
-RankTarget text_target(const RankRequest& q, const Progress& progress) {
-  if (q.base.empty()) throw UsageError("a target given as texts needs base=, the model folder that embeds them");
-  Dataset data;
-  if (!q.target.empty()) {
-    data = load_dataset(q.target, dataset_options(q));
-  } else {
-    Table table;
-    table.path = "<target rows>";
-    table.columns = q.columns;
-    table.rows = q.rows;
-    for (std::size_t i = 0; i < q.rows.size(); ++i) table.lines.push_back(static_cast<long>(i + 2));
-    data = make_dataset(table, dataset_options(q));
+// Rows given from Python become a JSONL table in a scratch folder, so that they are read as
+// a file would be (the same label order and checks).
+std::string write_rows(const PyRankRequest& q, const ScratchDir& scratch) {
+  const auto path = scratch.path() / "target.jsonl";
+  std::ofstream out(path);
+  for (const auto& row : q.rows) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::object();
+    for (std::size_t c = 0; c < q.columns.size() && c < row.size(); ++c) j[q.columns[c]] = row[c];
+    out << j.dump() << "\n";
   }
-  TextEmbeddingOptions options;
-  options.embedding.pooling = parse_pooling(q.pooling);
-  options.embedding.layer = q.layer;
-  options.max_length = q.max_length;
-  options.batch_size = q.batch_size;
-  const std::string fingerprint = q.base_fingerprint.empty() ? base_model_fingerprint(q.base) : q.base_fingerprint;
-  ProgressPhase phase(progress, "embedding target", static_cast<std::int64_t>(data.texts.size()));
-  return embed_rank_target(data, q.base, fingerprint, options,
-                           [&](std::size_t done, std::size_t) { phase.advance(static_cast<std::int64_t>(done)); });
+  if (!out) throw IoError(location(path.string()) + "cannot write the target rows");
+  return path.string();
 }
 
-py::dict rank(const RankRequest& q, const std::optional<py::array>& features, const std::optional<py::array>& labels,
+py::dict rank(const PyRankRequest& q, const std::optional<py::array>& features, const std::optional<py::array>& labels,
               py::object progress) {
-  if (q.registry.empty() == q.esms.empty())
-    throw UsageError("give the sources as a registry or as ESM files, one of the two");
-  std::vector<std::string> methods;
-  if (q.methods.size() == 1 && q.methods[0] == "all")
-    for (const auto& m : rank_methods()) methods.push_back(m.name);
-  else
-    for (const auto& m : q.methods) methods.push_back(find_rank_method(m).name);
-  const bool by_default = methods.empty();
-  // Arrays are read with the GIL held (they are Python objects); the features stay a view.
-  RankTarget target;
-  const bool from_features = features.has_value();
-  if (from_features) {
+  RankRequest r;
+  r.registry = q.registry;
+  r.esm_files = q.esms;
+  r.target = q.target;
+  r.base = q.base;
+  r.base_fingerprint = q.base_fingerprint;
+  r.methods = q.methods;
+  r.columns.text_column = q.text_column;
+  r.columns.text_pair_column = q.text_pair_column;
+  r.columns.label_column = q.label_column;
+  r.columns.kind = q.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  r.embedding.embedding.pooling = parse_pooling(q.pooling);
+  r.embedding.embedding.layer = q.layer;
+  r.embedding.max_length = q.max_length;
+  r.embedding.batch_size = q.batch_size;
+  r.pool.taskemb_fine_tune.seed = q.seed;
+  if (features) {
     if (!labels) throw UsageError("target features need labels");
-    target.what = "target features";
-    target.input.features = features_array(*features, target.what);
-    target.input.targets = targets_from_labels(*labels, q.task, target.what);
+    // Read with the GIL held (Python objects); the features stay a view of the numpy buffer.
+    r.features_name = "target features";
+    r.features.features = features_array(*features, r.features_name);
+    r.features.targets = targets_from_labels(*labels, q.task, r.features_name);
   }
-  std::vector<std::string> notes;
   CallContext call(std::move(progress));
-  std::vector<PoolSource> pool;
-  std::vector<MethodRanking> results;
-  call.run([&] {
+  const RankResult result = call.run([&] {
     set_thread_count(q.threads);
-    // Sources first: a wrong registry path fails before the target is embedded.
-    pool = q.registry.empty() ? esm_file_pool(q.esms) : registry_pool(q.registry);
-    RankPoolOptions pool_options;
-    if (!q.combined_weights.empty()) pool_options.combined = CombinedRanker::load(q.combined_weights);
-    pool_options.taskemb_fine_tune.seed = q.seed;
-    if (from_features) {
-      target.base_fingerprint = !q.base_fingerprint.empty() ? q.base_fingerprint
-                                : !q.base.empty()           ? base_model_fingerprint(q.base)
-                                                            : "";
-    } else {
-      target = text_target(q, call.progress());
+    if (!q.combined_weights.empty()) r.pool.combined = CombinedRanker::load(q.combined_weights);
+    std::optional<ScratchDir> scratch;
+    if (!q.rows.empty()) {
+      scratch.emplace("taskscout-python");
+      r.target = write_rows(q, *scratch);
     }
-    validate(target.input, target.what);
-    if (by_default) {
-      // As the CLI: combined, or esm-logme when the target has no texts (combined reads them).
-      methods = {target.has_texts() ? "combined" : "esm-logme"};
-      if (!target.has_texts())
-        notes.push_back("ranking by esm-logme: the default method, combined, needs the target's texts");
-    } else if (!target.has_texts() && q.methods.size() == 1 && q.methods[0] == "all") {
-      std::erase_if(methods, [](const std::string& m) { return find_rank_method(m).reads_texts; });
-      notes.push_back("the methods that read the target's texts are left out: give the target as texts");
-    }
-    results = rank_pool(target, pool, methods, call.progress(), pool_options);
+    return rank_sources(r, call.progress());
   });
 
   py::dict out;
-  out["target"] = target.what;
-  out["n"] = target.input.features.rows();
-  out["d"] = target.input.features.cols();
-  out["sources"] = pool.size();
-  out["embed_seconds"] = target.embed_seconds;
-  out["notes"] = notes;
+  out["target"] = q.rows.empty() ? result.target.what : std::string("<target rows>");
+  out["n"] = result.target.input.features.rows();
+  out["d"] = result.target.input.features.cols();
+  out["sources"] = result.sources;
+  out["embed_seconds"] = result.target.embed_seconds;
+  out["notes"] = result.notes;
   py::list per_method;
-  for (const auto& r : results) {
+  for (const auto& m : result.methods) {
     py::list ranked, skipped;
-    for (const auto& s : r.ranking.ranked) ranked.append(py::make_tuple(s.name, s.score, s.seconds));
-    for (const auto& s : r.ranking.skipped) skipped.append(py::make_tuple(s.name, s.skipped, s.seconds));
+    for (const auto& s : m.ranking.ranked) ranked.append(py::make_tuple(s.name, s.score, s.seconds));
+    for (const auto& s : m.ranking.skipped) skipped.append(py::make_tuple(s.name, s.skipped, s.seconds));
     py::dict d;
-    d["method"] = r.method;
+    d["method"] = m.method;
     d["ranked"] = ranked;
     d["skipped"] = skipped;
-    d["setup_seconds"] = r.setup_seconds;
-    d["seconds"] = r.seconds;
+    d["setup_seconds"] = m.setup_seconds;
+    d["seconds"] = m.seconds;
     per_method.append(d);
   }
   out["methods"] = per_method;
@@ -151,27 +117,27 @@ py::dict rank(const RankRequest& q, const std::optional<py::array>& features, co
 }  // namespace
 
 void bind_rank(py::module_& m) {
-  py::class_<RankRequest>(m, "RankRequest")
+  py::class_<PyRankRequest>(m, "RankRequest")
       .def(py::init<>())
-      .def_readwrite("registry", &RankRequest::registry)
-      .def_readwrite("esms", &RankRequest::esms)
-      .def_readwrite("target", &RankRequest::target)
-      .def_readwrite("columns", &RankRequest::columns)
-      .def_readwrite("rows", &RankRequest::rows)
-      .def_readwrite("base", &RankRequest::base)
-      .def_readwrite("base_fingerprint", &RankRequest::base_fingerprint)
-      .def_readwrite("methods", &RankRequest::methods)
-      .def_readwrite("task", &RankRequest::task)
-      .def_readwrite("text_column", &RankRequest::text_column)
-      .def_readwrite("text_pair_column", &RankRequest::text_pair_column)
-      .def_readwrite("label_column", &RankRequest::label_column)
-      .def_readwrite("pooling", &RankRequest::pooling)
-      .def_readwrite("layer", &RankRequest::layer)
-      .def_readwrite("max_length", &RankRequest::max_length)
-      .def_readwrite("batch_size", &RankRequest::batch_size)
-      .def_readwrite("combined_weights", &RankRequest::combined_weights)
-      .def_readwrite("seed", &RankRequest::seed)
-      .def_readwrite("threads", &RankRequest::threads);
+      .def_readwrite("registry", &PyRankRequest::registry)
+      .def_readwrite("esms", &PyRankRequest::esms)
+      .def_readwrite("target", &PyRankRequest::target)
+      .def_readwrite("columns", &PyRankRequest::columns)
+      .def_readwrite("rows", &PyRankRequest::rows)
+      .def_readwrite("base", &PyRankRequest::base)
+      .def_readwrite("base_fingerprint", &PyRankRequest::base_fingerprint)
+      .def_readwrite("methods", &PyRankRequest::methods)
+      .def_readwrite("task", &PyRankRequest::task)
+      .def_readwrite("text_column", &PyRankRequest::text_column)
+      .def_readwrite("text_pair_column", &PyRankRequest::text_pair_column)
+      .def_readwrite("label_column", &PyRankRequest::label_column)
+      .def_readwrite("pooling", &PyRankRequest::pooling)
+      .def_readwrite("layer", &PyRankRequest::layer)
+      .def_readwrite("max_length", &PyRankRequest::max_length)
+      .def_readwrite("batch_size", &PyRankRequest::batch_size)
+      .def_readwrite("combined_weights", &PyRankRequest::combined_weights)
+      .def_readwrite("seed", &PyRankRequest::seed)
+      .def_readwrite("threads", &PyRankRequest::threads);
   m.def("rank", &rank, py::arg("request"), py::arg("features"), py::arg("labels"), py::arg("progress"));
   py::list names;
   for (const auto& r : rank_methods()) names.append(r.name);
