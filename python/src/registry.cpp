@@ -1,5 +1,5 @@
 // taskscout._core.Registry: a source registry's records, and registering a source — an ESM
-// trained elsewhere, or fine-tuned here (select/registration.hpp) — as `taskscout register`.
+// trained elsewhere or fine-tuned here — through select/registration.hpp, as `taskscout register`.
 #include "taskscout/registry/registry.hpp"
 
 #include <fmt/format.h>
@@ -85,42 +85,37 @@ class PyRegistry {
     return out;
   }
 
-  // An ESM trained elsewhere, as `taskscout register --esm` without --source: checked
-  // against the base model (fingerprint and hidden size) and stored.
+  // An ESM trained elsewhere, as `taskscout register --esm` (select/registration.hpp's
+  // register_external_esm): with a source dataset (path non-empty), its fingerprint, labels
+  // and the base's mean embedding of its texts are stored too.
   py::dict register_esm(const std::string& name, const std::string& base, const std::string& esm,
-                        const std::string& dev_metrics) {
-    nlohmann::json metrics = nlohmann::json::parse(dev_metrics, nullptr, false);
-    if (metrics.is_discarded() || !metrics.is_object())
+                        const std::string& source_path, const std::string& dev_metrics, const py::dict& o,
+                        py::object progress) {
+    EsmRegistrationOptions options;
+    options.base = base;
+    options.esm = esm;
+    options.name = name;
+    options.dev_metrics = nlohmann::json::parse(dev_metrics, nullptr, false);
+    if (options.dev_metrics.is_discarded() || !options.dev_metrics.is_object())
       throw UsageError("dev_metrics must be a JSON object, e.g. {\"accuracy\": 0.91}");
-    SourceRecord stored;
-    {
-      py::gil_scoped_release release;
+    options.embedding.pooling = parse_pooling(o["pooling"].cast<std::string>());
+    options.embedding.layer = o["layer"].cast<int>();
+    options.max_length = o["max_length"].cast<std::size_t>();
+    options.batch_size = o["batch_size"].cast<std::size_t>();
+    options.max_texts = o["max_texts"].cast<std::size_t>();
+    options.seed = o["seed"].cast<std::uint64_t>();
+    options.provenance = {{"command", "python register(esm=...)"}};
+    const DatasetOptions data_options = dataset_options(o);
+    const int threads = o["threads"].cast<int>();
+    CallContext call(std::move(progress));
+    const EsmRegistration r = call.run([&] {
       std::lock_guard lock(mutex_);
-      check_source_name(name, location(folder()));
-      if (registry_.find(name))
-        throw InputError(location(folder()) +
-                         fmt::format("a source named \"{}\" is already registered; choose another name, or remove "
-                                     "it first with `taskscout registry rm {} {}`",
-                                     name, folder(), name));
-      const std::string fingerprint = base_model_fingerprint(base);
-      const EsmFileInfo info = check_esm_file(esm, fingerprint);
-      const EncoderConfig config = read_encoder_config(fs::path(base) / "config.json");
-      if (info.dim != config.hidden_size)
-        throw InputError(location(esm) + fmt::format("the ESM maps {}-dimensional embeddings but the base model {} "
-                                                     "has hidden size {}; register it with the base it was trained on",
-                                                     info.dim, base, config.hidden_size));
-      NewSource source;
-      source.record.name = name;
-      source.record.base_fingerprint = fingerprint;
-      source.record.dev_metrics = metrics;
-      source.record.provenance = {{"command", "python register(esm=...)"},
-                                  {"esm_file", fs::absolute(esm).string()},
-                                  {"esm_dim", info.dim},
-                                  {"base_model", fs::absolute(base).string()}};
-      source.artifact_files[std::string(artifact_kind::kEsm)] = esm;
-      stored = registry_.add(source);
-    }
-    return record_dict(stored);
+      set_thread_count(threads);
+      std::optional<Dataset> source;
+      if (!source_path.empty()) source = load_dataset(source_path, data_options);
+      return register_external_esm(registry_, source, options, call.progress());
+    });
+    return record_dict(r.stored);
   }
 
   // Fine-tunes on `source` here and registers the model, its ESM and the rest, as
@@ -200,7 +195,7 @@ void bind_registry(py::module_& m) {
       .def_property_readonly("folder", &PyRegistry::folder)
       .def("sources", &PyRegistry::sources)
       .def("register_esm", &PyRegistry::register_esm, py::arg("name"), py::arg("base"), py::arg("esm"),
-           py::arg("dev_metrics"))
+           py::arg("source"), py::arg("dev_metrics"), py::arg("options"), py::arg("progress"))
       .def("register_fine_tuned", &PyRegistry::register_fine_tuned, py::arg("name"), py::arg("base"), py::arg("source"),
            py::arg("dev"), py::arg("options"), py::arg("progress"));
 }

@@ -46,6 +46,12 @@ _FINE_TUNE_DEFAULTS = dict(
     lora_rank=8, lora_alpha=16.0, lora_targets=[], adapter="pfeiffer", reduction_factor=16)
 
 
+# register(esm=…) options and their defaults (the CLI's): the source's columns and how its
+# texts are embedded for the mean embedding.
+_ESM_DEFAULTS = dict(text_column="text", text_pair_column="", label_column="label", task="classification",
+                     pooling="mean", layer=-1, max_length=0, batch_size=32, max_texts=10_000, seed=0, threads=0)
+
+
 def _texts_table(target, text_column: str, label_column: str, task: str):
     """(texts, labels) given from Python as the columns and text rows of a table, so that
     labels get the same ids as from a file (integers ordered numerically, else by code point)."""
@@ -130,7 +136,9 @@ class Registry:
                  dev_metrics: Optional[Dict[str, Any]] = None, progress=False, **options) -> Source:
         """Adds a source, as ``taskscout register``.
 
-        ``esm=FILE``: an ESM trained elsewhere (checked against ``base``). ``method="full" |
+        ``esm=FILE``: an ESM trained elsewhere (checked against ``base``); with ``source=TABLE``
+        the dataset's fingerprint, labels and the base's mean embedding of its texts are stored
+        too (for textemb and combined). ``method="full" |
         "adapter" | "lora"`` with ``source=TABLE``: fine-tunes ``base`` on it here, fits its ESM
         and stores model, ESM, mean embedding and dev metrics in one transaction. ``options``
         are the CLI's flags with underscores (epochs, learning_rate, seed, lora_rank, …).
@@ -142,14 +150,12 @@ class Registry:
             raise ValueError("register takes esm= (an ESM trained elsewhere) or method= (fine-tune here), one of "
                              "the two")
         if esm is not None:
-            if source is not None:
-                # The CLI's --esm --source path (mean embedding and vocabulary of the source's
-                # texts) is CLI code today, not library: not offered here yet.
-                raise NotImplementedError("register(esm=…, source=…) is not available from Python yet; register "
-                                          "the ESM without source=, or use `taskscout register --esm … --source …`")
-            if options:
-                raise TypeError(f"register(esm=…) takes no options {sorted(options)}")
-            d = self._core.register_esm(name, base, os.fspath(esm), json.dumps(dev_metrics or {}))
+            unknown = set(options) - set(_ESM_DEFAULTS)
+            if unknown:
+                raise TypeError(f"unknown register(esm=…) options {sorted(unknown)}; known: {sorted(_ESM_DEFAULTS)}")
+            o = dict(_ESM_DEFAULTS, **options)
+            d = self._core.register_esm(name, base, os.fspath(esm), os.fspath(source) if source else "",
+                                        json.dumps(dev_metrics or {}), o, progress)
             return _source(d)
         if source is None:
             raise ValueError("register(method=…) needs source=, the dataset to fine-tune on")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import taskscout
-from conftest import BASE, cli_json, run_cli
+from conftest import BASE, cli_json, run_cli, write_esm
 from test_rank import masked
 
 
@@ -40,6 +40,25 @@ def test_register_fine_tunes_and_stores(tasks):
     assert stored.task == "classification" and stored.dataset_size == 120
     assert "fine-tuning" in seen  # the library's phases reached the callback
     assert len(taskscout.Registry(reg).sources) == 2
+
+
+def test_register_an_esm_with_its_source_as_the_cli(tasks, tmp_path):
+    """register(esm=…, source=…) stores what `register --esm … --source …` stores: the same
+    dataset fingerprint and the same mean-embedding and vocabulary blobs."""
+    root, _, target, _, _ = tasks
+    write_esm(tmp_path / "esm.safetensors", np.eye(128))
+    source = root / "tasks" / target["train"]
+    reg = tmp_path / "reg"
+    mine = taskscout.Registry(reg, create=True).register("py", base=BASE, esm=tmp_path / "esm.safetensors",
+                                                         source=source, max_texts=50, seed=1)
+    run_cli("register", "--registry", reg, "--base", BASE, "--esm", tmp_path / "esm.safetensors", "--name", "cli",
+            "--source", source, "--max-texts", 50, "--seed", 1)
+    theirs = next(s for s in taskscout.Registry(reg).sources if s.name == "cli")
+    assert set(mine.artifacts) == set(theirs.artifacts) == {"esm", "mean_embedding", "vocabulary"}
+    for kind in mine.artifacts:
+        assert mine.artifacts[kind].digest == theirs.artifacts[kind].digest, kind
+    assert (mine.dataset_fingerprint, mine.dataset_size, mine.label_names) == \
+           (theirs.dataset_fingerprint, theirs.dataset_size, theirs.label_names)
 
 
 def test_text_target_ranking_equals_the_cli(tasks):
