@@ -4,8 +4,6 @@
 // skipped source); the Python side cuts to k and prints.
 #include "taskscout/select/rank.hpp"
 
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +13,7 @@
 #include "call.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/threads.hpp"
-#include "taskscout/io/scratch_dir.hpp"
+#include "taskscout/io/table.hpp"
 #include "taskscout/model/embedding_options.hpp"
 #include "taskscout/select/combined_ranker.hpp"
 
@@ -31,7 +29,7 @@ struct PyRankRequest {
   std::vector<std::vector<std::string>> rows;
   std::string base, base_fingerprint;
   std::vector<std::string> methods;  // empty: the library's default
-  std::string task = "auto", text_column = "text", text_pair_column, label_column = "label", pooling = "mean";
+  std::string task = "auto", text_column = "text", text_pair_column, label_column = "label", pooling = "auto";
   int layer = -1;
   std::size_t max_length = 0, batch_size = 32;
   std::string combined_weights;
@@ -39,18 +37,14 @@ struct PyRankRequest {
   int threads = 0;
 };
 
-// Rows given from Python become a JSONL table in a scratch folder, so that they are read as
-// a file would be (the same label order and checks).
-std::string write_rows(const PyRankRequest& q, const ScratchDir& scratch) {
-  const auto path = scratch.path() / "target.jsonl";
-  std::ofstream out(path);
-  for (const auto& row : q.rows) {
-    nlohmann::ordered_json j = nlohmann::ordered_json::object();
-    for (std::size_t c = 0; c < q.columns.size() && c < row.size(); ++c) j[q.columns[c]] = row[c];
-    out << j.dump() << "\n";
-  }
-  if (!out) throw IoError(location(path.string()) + "cannot write the target rows");
-  return path.string();
+// Rows given from Python: a table read as a file would be (the same label order and checks).
+Table rows_table(const PyRankRequest& q) {
+  Table table;
+  table.path = "<target rows>";
+  table.columns = q.columns;
+  table.rows = q.rows;
+  for (std::size_t i = 0; i < q.rows.size(); ++i) table.lines.push_back(static_cast<long>(i + 1));
+  return table;
 }
 
 py::dict rank(const PyRankRequest& q, const std::optional<py::array>& features, const std::optional<py::array>& labels,
@@ -66,7 +60,8 @@ py::dict rank(const PyRankRequest& q, const std::optional<py::array>& features, 
   r.columns.text_pair_column = q.text_pair_column;
   r.columns.label_column = q.label_column;
   r.columns.kind = q.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  r.embedding.embedding.pooling = parse_pooling(q.pooling);
+  r.pooling_from_sources = q.pooling == "auto";
+  r.embedding.embedding.pooling = parse_pooling(q.pooling == "auto" ? "mean" : q.pooling);
   r.embedding.embedding.layer = q.layer;
   r.embedding.max_length = q.max_length;
   r.embedding.batch_size = q.batch_size;
@@ -82,16 +77,12 @@ py::dict rank(const PyRankRequest& q, const std::optional<py::array>& features, 
   const RankResult result = call.run([&] {
     set_thread_count(q.threads);
     if (!q.combined_weights.empty()) r.pool.combined = CombinedRanker::load(q.combined_weights);
-    std::optional<ScratchDir> scratch;
-    if (!q.rows.empty()) {
-      scratch.emplace("taskscout-python");
-      r.target = write_rows(q, *scratch);
-    }
+    if (!q.rows.empty()) r.target_table = rows_table(q);
     return rank_sources(r, call.progress());
   });
 
   py::dict out;
-  out["target"] = q.rows.empty() ? result.target.what : std::string("<target rows>");
+  out["target"] = result.target.what;
   out["n"] = result.target.input.features.rows();
   out["d"] = result.target.input.features.cols();
   out["sources"] = result.sources;

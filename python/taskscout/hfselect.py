@@ -99,7 +99,7 @@ def _config(source, provenance=None) -> ESMConfig:
 
 def compute_task_ranking(dataset, model_name: str, esms: Optional[List[str]] = None,
                          esm_repo_ids: Optional[List[str]] = None, batch_size: int = 128,
-                         device_name: str = "cpu", *, registry: Optional[str] = None, pooling: str = "mean",
+                         device_name: str = "cpu", *, registry: Optional[str] = None, pooling: str = "auto",
                          text_col: Optional[str] = None, label_col: Optional[str] = None, threads: int = 0,
                          progress=False) -> TaskRanking:
     """Ranks intermediate tasks for ``dataset`` by ESM-LogME, as hf-dataset-selector does.
@@ -107,8 +107,9 @@ def compute_task_ranking(dataset, model_name: str, esms: Optional[List[str]] = N
     dataset: a table path, an hfselect ``Dataset`` or ``(texts, labels)``. model_name: the base
     model's local folder. esms: ESM files or folders of them (``registry=`` instead: a taskscout
     registry). esm_repo_ids, a Hub model name, and a device other than "cpu" cannot be honoured
-    offline and raise UsageError. pooling: how the ESMs' embeddings were taken ("mean" for
-    taskscout's; hf-dataset-selector's own ESMs use BERT's "pooler").
+    offline and raise UsageError. pooling: how the ESMs' embeddings were taken; "auto" (the
+    default) embeds the target as the registry's sources record (hf-dataset-selector's
+    imported ESMs: BERT's "pooler"), "mean" when they record none (ESM files).
     """
     if esm_repo_ids is not None:
         raise UsageError("esm_repo_ids names ESMs on the Hugging Face Hub, which taskscout does not download: "

@@ -68,7 +68,7 @@ def _texts_table(target, text_column: str, label_column: str, task: str):
 def rank_pool(*, registry: str = "", esms: Sequence[str] = (), target=None, base: Optional[str] = None,
               method: Union[str, Sequence[str], None] = None, k: int = 10, labels=None, task: str = "auto",
               text_column: str = "text", text_pair_column: str = "", label_column: str = "label",
-              pooling: str = "mean", layer: int = -1, max_length: int = 0, batch_size: int = 32,
+              pooling: str = "auto", layer: int = -1, max_length: int = 0, batch_size: int = 32,
               base_fingerprint: Optional[str] = None, combined_weights: Optional[str] = None, seed: int = 0,
               threads: int = 0, progress=False) -> Ranking:
     """A registry or ESM files ranked for a target; see Registry.rank."""

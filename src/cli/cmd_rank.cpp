@@ -25,7 +25,7 @@ struct RankOptions {
   std::string registry, target, base, target_features, labels, base_fingerprint;
   std::string method;  // empty: the default (see run)
   std::vector<std::string> esms;
-  std::string text_column = "text", text_pair_column, label_column = "label", pooling = "mean", task = "auto";
+  std::string text_column = "text", text_pair_column, label_column = "label", pooling = "auto", task = "auto";
   int layer = -1;
   std::size_t k = 10, max_length = 0, batch_size = 32;
   std::string report;            // an HTML page of the rankings, when given
@@ -74,7 +74,8 @@ RankRequest make_request(const RankOptions& o) {
     r.columns.text_pair_column = o.text_pair_column;
     r.columns.label_column = o.label_column;
     r.columns.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-    r.embedding.embedding.pooling = parse_pooling(o.pooling);
+    r.pooling_from_sources = o.pooling == "auto";
+    r.embedding.embedding.pooling = parse_pooling(o.pooling == "auto" ? "mean" : o.pooling);
     r.embedding.embedding.layer = o.layer;
     r.embedding.max_length = o.max_length;
     r.embedding.batch_size = o.batch_size;
@@ -222,8 +223,10 @@ void add_rank_command(CLI::App& app) {
   cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
   cmd->add_option("--label-column", o->label_column, "Label column of --target or a --labels table")
       ->capture_default_str();
-  cmd->add_option("--pooling", o->pooling, "cls, mean or pooler: as the sources' ESMs were trained")
-      ->check(CLI::IsMember({"cls", "mean", "pooler"}))
+  cmd->add_option("--pooling", o->pooling,
+                  "cls, mean or pooler: as the sources' ESMs were trained (auto: the pooling and layer the sources "
+                  "record, mean when they record none)")
+      ->check(CLI::IsMember({"auto", "cls", "mean", "pooler"}))
       ->capture_default_str();
   cmd->add_option("--layer", o->layer, "Hidden state to pool (negative from the end)")->capture_default_str();
   cmd->add_option("--max-length", o->max_length, "Tokens per text (default: the model's limit)");

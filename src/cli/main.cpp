@@ -86,6 +86,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s: %s; %s\n", e.path1().c_str(), e.code().message().c_str(),
                  loop ? "a symbolic link there points back at itself: fix or remove it" : "check the path");
     return 1;
+  } catch (const taskscout::InternalError& e) {
+    // A broken invariant of taskscout's own: a bug, not the user's input.
+    std::fprintf(stderr, "error: internal: %s; this is a bug in taskscout %s, please report it\n", e.what(),
+                 taskscout::version());
+    return 3;
   } catch (const std::exception& e) {
     // A library failure we did not anticipate; still one line, never a trace.
     std::fprintf(stderr, "error: internal: %s\n", e.what());

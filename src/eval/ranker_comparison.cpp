@@ -309,7 +309,7 @@ std::vector<Metric> random_ranker_metrics(std::span<const double> truth) {
     else if (name.starts_with("precision@"))
       out.push_back(random_precision_at_k(truth, m.k));
     else
-      throw std::logic_error(fmt::format("the random ranker has no expectation for metric '{}'", name));
+      throw InternalError(fmt::format("the random ranker has no expectation for metric '{}'", name));
   }
   return out;
 }

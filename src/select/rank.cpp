@@ -168,8 +168,8 @@ std::string check_pooling(const PoolSource& c, const RankTarget& target) {
   const EmbeddingOptions& t = target.embedding.embedding;
   if (c.pooling == pooling_name(t.pooling) && c.layer == t.layer) return "";
   auto layer = [](int l) { return l == -1 ? std::string("the last layer") : fmt::format("layer {}", l); };
-  std::string flags = "--pooling " + c.pooling;
-  if (c.layer != t.layer) flags += fmt::format(" --layer {}", c.layer);
+  std::string flags = opt("pooling") + " " + c.pooling;
+  if (c.layer != t.layer) flags += fmt::format(" {} {}", opt("layer"), c.layer);
   return fmt::format(
       "its artifacts read embeddings pooled by {} from {}, but the target was embedded with {} from {}; "
       "rank with {}",

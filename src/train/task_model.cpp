@@ -261,7 +261,7 @@ void save_task_model(const fs::path& folder, const TaskModel& m,
           {m.adapter, base.string(), added, m.head, m.regression() ? std::vector<std::string>{} : m.config.labels});
       break;
     case FineTuneMethod::Compose: {
-      if (!m.encode.adapter.composition) throw std::logic_error("a composed model without its composition");
+      if (!m.encode.adapter.composition) throw InternalError("a composed model without its composition");
       CompositionFiles f;
       f.composition = *m.encode.adapter.composition;
       f.composition.observe = nullptr;

@@ -69,18 +69,28 @@ TEST_F(PoolsCli, ImportEsmReportsEachFolderThenRankNeedsTheirPooling) {
   EXPECT_NE(table.out.find("nan_weight"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("skipped"), std::string::npos) << table.out;
 
-  // The default mean pooling is refused, naming the flag; --pooling pooler ranks them all.
+  // Mean pooling is refused, naming what to pass; the default (auto: as the sources record)
+  // and --pooling pooler rank them all, alike.
   auto mean = run_taskscout("rank --registry " + q(dir / "reg") + " --target " + q(dir / "target.csv") + " --base " +
-                            q(dir / "bert") + " --method esm-logme --threads 1 --json");
+                            q(dir / "bert") + " --method esm-logme --pooling mean --threads 1 --json");
   ASSERT_EQ(mean.exit_code, 0) << mean.err;
   const json m = json::parse(mean.out);
   EXPECT_EQ(m["scored"], 0);
   ASSERT_EQ(m["skipped"].size(), 3u);
-  EXPECT_NE(m["skipped"][0]["reason"].get<std::string>().find("--pooling pooler"), std::string::npos);
+  EXPECT_NE(m["skipped"][0]["reason"].get<std::string>().find("pooling pooler"), std::string::npos);
   auto pooler = run_taskscout("rank --registry " + q(dir / "reg") + " --target " + q(dir / "target.csv") + " --base " +
                               q(dir / "bert") + " --method esm-logme --pooling pooler --threads 1 --json");
   ASSERT_EQ(pooler.exit_code, 0) << pooler.err;
   EXPECT_EQ(json::parse(pooler.out)["scored"], 3);
+  auto by_default = run_taskscout("rank --registry " + q(dir / "reg") + " --target " + q(dir / "target.csv") +
+                                  " --base " + q(dir / "bert") + " --method esm-logme --threads 1 --json");
+  ASSERT_EQ(by_default.exit_code, 0) << by_default.err;
+  const json a = json::parse(by_default.out)["ranking"], b = json::parse(pooler.out)["ranking"];
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["source"], b[i]["source"]);
+    EXPECT_EQ(a[i]["score"], b[i]["score"]);
+  }
 }
 
 TEST_F(PoolsCli, ExportEsmWritesTheLayoutAndRefusesForeignFolders) {

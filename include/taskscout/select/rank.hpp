@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,7 @@
 #include "taskscout/core/progress.hpp"
 #include "taskscout/estimate/problem.hpp"
 #include "taskscout/io/dataset.hpp"
+#include "taskscout/io/table.hpp"
 #include "taskscout/model/embedding_options.hpp"
 #include "taskscout/registry/source.hpp"
 #include "taskscout/select/combined_ranker.hpp"
@@ -127,6 +129,14 @@ struct RankRequest {
   // `embedding` says…
   std::filesystem::path target, base;
   DatasetOptions columns;
+  // Instead of the `target` file, a table already in memory (rows given from Python); its
+  // `path` names it in messages. Read with `columns`, as a file would be.
+  std::optional<Table> target_table;
+  // Embed the target the way the pool's sources record theirs were (hf-dataset-selector's
+  // ESMs: BERT's pooler output; registered ones: what `register` used), when they agree;
+  // otherwise, or when none records it, as `embedding` says. Sources embedded otherwise
+  // are skipped with the reason either way.
+  bool pooling_from_sources = false;
   TextEmbeddingOptions embedding;
   // …or, when `target` is empty, features (N×D base embeddings) and labels named by
   // `features_name`; `base`, when given, then only identifies compatible sources.
