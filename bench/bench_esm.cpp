@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "taskscout/core/lapack.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/core/threads.hpp"
-#include "bench_support.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/npy.hpp"

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "taskscout/core/threads.hpp"
 #include "bench_support.hpp"
+#include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/io/npy.hpp"

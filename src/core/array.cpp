@@ -15,30 +15,37 @@ namespace taskscout {
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
     case DType::F16:
-    case DType::BF16: return 2;
+    case DType::BF16:
+      return 2;
     case DType::F32:
-    case DType::I32: return 4;
+    case DType::I32:
+      return 4;
     case DType::F64:
-    case DType::I64: return 8;
+    case DType::I64:
+      return 8;
   }
   return 0;
 }
 
 std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-    case DType::F32: return "F32";
-    case DType::F64: return "F64";
-    case DType::I32: return "I32";
-    case DType::I64: return "I64";
+    case DType::F16:
+      return "F16";
+    case DType::BF16:
+      return "BF16";
+    case DType::F32:
+      return "F32";
+    case DType::F64:
+      return "F64";
+    case DType::I32:
+      return "I32";
+    case DType::I64:
+      return "I64";
   }
   return "?";
 }
 
-std::string shape_string(const std::vector<std::int64_t>& shape) {
-  return fmt::format("[{}]", fmt::join(shape, ", "));
-}
+std::string shape_string(const std::vector<std::int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ", ")); }
 
 Array::Array(DType dtype, std::vector<std::int64_t> shape) : dtype_(dtype), shape_(std::move(shape)) {
   for (auto s : shape_)
@@ -93,24 +100,70 @@ namespace {
 
 double load(const std::byte* p, DType dtype) {
   switch (dtype) {
-    case DType::F16: { std::uint16_t h; std::memcpy(&h, p, 2); return half_to_float(h); }
-    case DType::BF16: { std::uint16_t b; std::memcpy(&b, p, 2); return bfloat16_to_float(b); }
-    case DType::F32: { float v; std::memcpy(&v, p, 4); return v; }
-    case DType::F64: { double v; std::memcpy(&v, p, 8); return v; }
-    case DType::I32: { std::int32_t v; std::memcpy(&v, p, 4); return v; }
-    case DType::I64: { std::int64_t v; std::memcpy(&v, p, 8); return static_cast<double>(v); }
+    case DType::F16: {
+      std::uint16_t h;
+      std::memcpy(&h, p, 2);
+      return half_to_float(h);
+    }
+    case DType::BF16: {
+      std::uint16_t b;
+      std::memcpy(&b, p, 2);
+      return bfloat16_to_float(b);
+    }
+    case DType::F32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case DType::F64: {
+      double v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    case DType::I32: {
+      std::int32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case DType::I64: {
+      std::int64_t v;
+      std::memcpy(&v, p, 8);
+      return static_cast<double>(v);
+    }
   }
   return 0;
 }
 
 void store(std::byte* p, DType dtype, double v) {
   switch (dtype) {
-    case DType::F16: { auto h = float_to_half(static_cast<float>(v)); std::memcpy(p, &h, 2); return; }
-    case DType::BF16: { auto b = float_to_bfloat16(static_cast<float>(v)); std::memcpy(p, &b, 2); return; }
-    case DType::F32: { float f = static_cast<float>(v); std::memcpy(p, &f, 4); return; }
-    case DType::F64: std::memcpy(p, &v, 8); return;
-    case DType::I32: { auto i = static_cast<std::int32_t>(v); std::memcpy(p, &i, 4); return; }
-    case DType::I64: { auto i = static_cast<std::int64_t>(v); std::memcpy(p, &i, 8); return; }
+    case DType::F16: {
+      auto h = float_to_half(static_cast<float>(v));
+      std::memcpy(p, &h, 2);
+      return;
+    }
+    case DType::BF16: {
+      auto b = float_to_bfloat16(static_cast<float>(v));
+      std::memcpy(p, &b, 2);
+      return;
+    }
+    case DType::F32: {
+      float f = static_cast<float>(v);
+      std::memcpy(p, &f, 4);
+      return;
+    }
+    case DType::F64:
+      std::memcpy(p, &v, 8);
+      return;
+    case DType::I32: {
+      auto i = static_cast<std::int32_t>(v);
+      std::memcpy(p, &i, 4);
+      return;
+    }
+    case DType::I64: {
+      auto i = static_cast<std::int64_t>(v);
+      std::memcpy(p, &i, 8);
+      return;
+    }
   }
 }
 
@@ -159,9 +212,7 @@ float half_to_float(std::uint16_t h) {
   return std::bit_cast<float>(bits);
 }
 
-float bfloat16_to_float(std::uint16_t b) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16);
-}
+float bfloat16_to_float(std::uint16_t b) { return std::bit_cast<float>(static_cast<std::uint32_t>(b) << 16); }
 
 std::uint16_t float_to_bfloat16(float f) {
   std::uint32_t bits = std::bit_cast<std::uint32_t>(f);
@@ -175,8 +226,8 @@ std::uint16_t float_to_half(float f) {
   const std::uint16_t sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000u);
   const float a = std::fabs(f);
   if (std::isnan(f)) return sign | 0x7e00u;
-  if (a >= 65520.0f) return sign | 0x7c00u;  // rounds to infinity
-  if (a < 6.103515625e-05f) {                // subnormal half: multiples of 2^-24
+  if (a >= 65520.0f) return sign | 0x7c00u;             // rounds to infinity
+  if (a < 6.103515625e-05f) {                           // subnormal half: multiples of 2^-24
     const float q = std::nearbyint(std::ldexp(a, 24));  // default rounding: to nearest even
     return sign | static_cast<std::uint16_t>(q);
   }

@@ -30,8 +30,8 @@ double gbc(const EstimationInput& input, const EstimatorOptions& opt) {
   double total = 0;
   for (std::int64_t i = 0; i < g.num_classes(); ++i) {
     const at::Tensor avg = (var[i] + var) / 2;  // C×D
-    const at::Tensor db = (mu[i] - mu).square().div(avg).sum(1) / 8 +
-                          0.5 * (avg.log() - half_log_var[i] - half_log_var).sum(1);
+    const at::Tensor db =
+        (mu[i] - mu).square().div(avg).sum(1) / 8 + 0.5 * (avg.log() - half_log_var[i] - half_log_var).sum(1);
     at::Tensor bc = (-db).exp();
     bc[i] = 0;  // i ≠ j
     total += bc.sum().item<double>();

@@ -20,8 +20,10 @@ namespace taskscout::detail {
 
 inline void require_classification(const EstimationInput& in, std::string_view name) {
   if (in.targets.kind != TaskKind::Classification)
-    throw UsageError(fmt::format("{} is defined for classification only; for regression targets use logme, "
-                                 "knn or linear_probe", name));
+    throw UsageError(
+        fmt::format("{} is defined for classification only; for regression targets use logme, "
+                    "knn or linear_probe",
+                    name));
 }
 
 // Examples per class.
@@ -61,9 +63,7 @@ inline at::Tensor features_f64(const EstimationInput& in) {
 // x − column mean, in place.
 inline at::Tensor centre_(at::Tensor x) { return x.sub_(x.mean(0, /*keepdim=*/true)); }
 
-inline at::Tensor class_tensor(const Targets& t) {
-  return at::tensor(t.classes, at::TensorOptions().dtype(at::kLong));
-}
+inline at::Tensor class_tensor(const Targets& t) { return at::tensor(t.classes, at::TensorOptions().dtype(at::kLong)); }
 
 // The features as float64 with rows regrouped so that each class is one contiguous slice:
 // class c is x.narrow(0, begin[c], count[c]), rows kept in their original order. Lets

@@ -60,10 +60,10 @@ LinearModel fit_logistic(const at::Tensor& x, const at::Tensor& y, std::int64_t 
     const at::Tensor z = at::addmm(b, wt, xt);  // K×n logits
     const at::Tensor lse = z.logsumexp(0, true);
     const double f = (lse - z.gather(0, y_row)).mean().item<double>() + 0.5 * lambda * wt.square().sum().item<double>();
-    at::Tensor p = (z - lse).exp_();     // softmax
+    at::Tensor p = (z - lse).exp_();      // softmax
     p.scatter_add_(0, y_row, minus_one);  // ∂CE/∂z = p − onehot(y)
-    grad = at::cat({at::addmm(wt, p, x, lambda, 1.0 / static_cast<double>(n)),
-                    p.sum(1, true) / static_cast<double>(n)}, 1);
+    grad = at::cat({at::addmm(wt, p, x, lambda, 1.0 / static_cast<double>(n)), p.sum(1, true) / static_cast<double>(n)},
+                   1);
     return f;
   };
 
@@ -171,9 +171,8 @@ double r2(const at::Tensor& pred, const at::Tensor& y) {
 
 double linear_probe(const EstimationInput& input, const EstimatorOptions& opt) {
   validate(input, "linear_probe");
-  const EstimationInput in = input.targets.kind == TaskKind::Classification
-                                 ? detail::classification_input(input, "linear_probe")
-                                 : input;
+  const EstimationInput in =
+      input.targets.kind == TaskKind::Classification ? detail::classification_input(input, "linear_probe") : input;
   if (opt.probe_folds < 2)
     throw UsageError(fmt::format("linear_probe: needs at least 2 folds, got {}", opt.probe_folds));
   const Targets& t = in.targets;
@@ -187,8 +186,10 @@ double linear_probe(const EstimationInput& input, const EstimatorOptions& opt) {
     for (std::int64_t i = 0; i < n; ++i) groups[t.classes[i]].push_back(i);
     for (std::size_t c = 0; c < groups.size(); ++c) {
       if (groups[c].size() < 2)
-        throw InputError(fmt::format("linear_probe: class {} has {} example(s); cross-validation needs at least "
-                                     "2 per class (drop the class or add examples)", c, groups[c].size()));
+        throw InputError(
+            fmt::format("linear_probe: class {} has {} example(s); cross-validation needs at least "
+                        "2 per class (drop the class or add examples)",
+                        c, groups[c].size()));
       k = std::min<std::int64_t>(k, static_cast<std::int64_t>(groups[c].size()));
     }
   } else {

@@ -18,8 +18,7 @@ namespace {
 double coding_rate(const at::Tensor& z, double eps) {
   const std::int64_t n = z.size(0), d = z.size(1);
   const at::Tensor gram = n < d ? at::matmul(z, z.t()) : at::matmul(z.t(), z);
-  const at::Tensor a = gram / (static_cast<double>(n) * eps) +
-                       at::eye(gram.size(0), gram.options());
+  const at::Tensor a = gram / (static_cast<double>(n) * eps) + at::eye(gram.size(0), gram.options());
   return at::linalg_cholesky(a).diagonal().log().sum().item<double>();  // ½·logdet
 }
 

@@ -118,7 +118,8 @@ Metric kendall_tau_b(std::span<const double> scores, std::span<const double> tru
   if (xtie == tot || ytie == tot) return std::nullopt;
   // tot = concordant + discordant + xtie + ytie − ntie
   const double con_minus_dis = static_cast<double>(tot - xtie - ytie + ntie - 2 * dis);
-  const double tau = con_minus_dis / std::sqrt(static_cast<double>(tot - xtie)) / std::sqrt(static_cast<double>(tot - ytie));
+  const double tau =
+      con_minus_dis / std::sqrt(static_cast<double>(tot - xtie)) / std::sqrt(static_cast<double>(tot - ytie));
   return std::min(1.0, std::max(-1.0, tau));
 }
 
@@ -184,7 +185,8 @@ Metric precision_at_k(std::span<const double> scores, std::span<const double> tr
   const std::vector<std::size_t> order = by_score(scores);
   const std::size_t top = std::min(k, order.size());
   std::vector<double> sorted(truth.begin(), truth.end());
-  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(top - 1), sorted.end(), std::greater<>());
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(top - 1), sorted.end(),
+                   std::greater<>());
   const double threshold = sorted[top - 1];  // the top-th best truth
   std::size_t hits = 0;
   for (std::size_t i = 0; i < top; ++i) hits += truth[order[i]] >= threshold;

@@ -35,8 +35,9 @@ std::vector<int> pick_factors(Rng& rng, int factors, int count) {
 SyntheticPool make_synthetic_pool(const SyntheticPoolSpec& s) {
   if (s.targets < 1 || s.sources < 1 || s.examples < 2 || s.dim < 1 || s.classes < 2 || s.factors < 1 ||
       s.target_factors < 1 || s.target_factors > s.factors || s.source_classes < 2)
-    throw UsageError("synthetic pool: need targets, sources ≥ 1, examples ≥ 2, classes ≥ 2, "
-                     "1 ≤ target factors ≤ factors");
+    throw UsageError(
+        "synthetic pool: need targets, sources ≥ 1, examples ≥ 2, classes ≥ 2, "
+        "1 ≤ target factors ≤ factors");
   Rng rng(s.seed);
   const auto n = static_cast<std::size_t>(s.examples), d = static_cast<std::size_t>(s.dim),
              f = static_cast<std::size_t>(s.factors);
@@ -67,13 +68,12 @@ SyntheticPool make_synthetic_pool(const SyntheticPoolSpec& s) {
   std::uniform_int_distribution<int> captured_count(1, s.factors);
   std::uniform_real_distribution<double> noise_level(0.3, 1.5);
   for (int si = 0; si < s.sources; ++si) {
-    SyntheticSource source{fmt::format("s{:02}", si + 1), pick_factors(rng, s.factors, captured_count(rng)),
-                           noise_level(rng), {}, {}};
+    SyntheticSource source{
+        fmt::format("s{:02}", si + 1), pick_factors(rng, s.factors, captured_count(rng)), noise_level(rng), {}, {}};
     std::vector<double> a = normals(rng, d * f);  // d×f, zero outside the captured factors
     for (std::size_t r = 0; r < d; ++r)
       for (std::size_t k = 0; k < f; ++k)
-        if (!std::binary_search(source.factors.begin(), source.factors.end(), static_cast<int>(k)))
-          a[r * f + k] = 0;
+        if (!std::binary_search(source.factors.begin(), source.factors.end(), static_cast<int>(k))) a[r * f + k] = 0;
     const std::vector<double> eps = normals(rng, n * d);
     source.features = Array(DType::F32, {s.examples, s.dim});
     auto x = source.features.mutable_values<float>();

@@ -30,8 +30,8 @@ class RankedTau {
     for (std::size_t r = 0; r < n_; ++r) w_[perm_[n_ - 1 - r]] = 1.0 / (1.0 + static_cast<double>(r));
 
     bool joint_constant, x_constant, y_constant;
-    const double t = tie_weight([&](std::size_t a, std::size_t b) { return x_[a] == x_[b] && y_[a] == y_[b]; },
-                                joint_constant);
+    const double t =
+        tie_weight([&](std::size_t a, std::size_t b) { return x_[a] == x_[b] && y_[a] == y_[b]; }, joint_constant);
     const double u = tie_weight([&](std::size_t a, std::size_t b) { return x_[a] == x_[b]; }, x_constant);
     if (x_constant) return NAN;
 

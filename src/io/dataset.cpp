@@ -91,8 +91,9 @@ Dataset make_dataset(const Table& table, const DatasetOptions& options) {
   for (std::size_t r = 0; r < n; ++r) {
     labels[r] = trim(table.rows[r][label_col]);
     if (labels[r].empty())
-      throw InputError(location(table.path, table.lines[r]) +
-                       fmt::format("the label (column \"{}\") is empty; every row needs a label", options.label_column));
+      throw InputError(
+          location(table.path, table.lines[r]) +
+          fmt::format("the label (column \"{}\") is empty; every row needs a label", options.label_column));
   }
 
   if (kind == LabelKind::Regression) {

@@ -33,9 +33,8 @@ void check_utf8(std::string_view text, const std::string& path) {
   long column = 1;
   for (std::size_t i = line_start; i < *bad; ++i)
     if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++column;  // count lead bytes only
-  throw InputError(location(path, line, column) +
-                   fmt::format("invalid UTF-8 (byte 0x{:02X}); save the file as UTF-8",
-                               static_cast<unsigned char>(text[*bad])));
+  throw InputError(location(path, line, column) + fmt::format("invalid UTF-8 (byte 0x{:02X}); save the file as UTF-8",
+                                                              static_cast<unsigned char>(text[*bad])));
 }
 
 void check_header(const std::vector<std::string>& columns, const std::string& path, long line) {
@@ -43,9 +42,10 @@ void check_header(const std::vector<std::string>& columns, const std::string& pa
   for (std::size_t i = 0; i < columns.size(); ++i) {
     auto [it, fresh] = seen.emplace(columns[i], i);
     if (!fresh)
-      throw InputError(location(path, line) + fmt::format("column \"{}\" appears twice in the header (columns {} and {}); "
-                                                          "rename one",
-                                                          columns[i], it->second + 1, i + 1));
+      throw InputError(location(path, line) +
+                       fmt::format("column \"{}\" appears twice in the header (columns {} and {}); "
+                                   "rename one",
+                                   columns[i], it->second + 1, i + 1));
   }
 }
 
@@ -90,9 +90,7 @@ class DelimitedParser {
   }
 
   // LF, CRLF, or a CR that ends the file. Only called with i_ < s_.size().
-  bool at_line_end() const {
-    return s_[i_] == '\n' || (s_[i_] == '\r' && (i_ + 1 == s_.size() || s_[i_ + 1] == '\n'));
-  }
+  bool at_line_end() const { return s_[i_] == '\n' || (s_[i_] == '\r' && (i_ + 1 == s_.size() || s_[i_ + 1] == '\n')); }
 
   void skip_line_end() {
     if (s_[i_] == '\r') ++i_;
@@ -169,10 +167,14 @@ std::string json_message(const nlohmann::json::exception& e) {
 
 std::string json_type(const nlohmann::ordered_json& v) {
   switch (v.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::object: return "an object";
-    default: return v.type_name();
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    default:
+      return v.type_name();
   }
 }
 
@@ -219,17 +221,19 @@ Table parse_jsonl(std::string_view s, const std::string& path) {
     for (const auto& key : t.columns) {
       auto it = obj.find(key);
       if (it == obj.end())
-        throw InputError(location(path, line) + fmt::format("this object has no \"{}\"; every object must have the keys "
-                                                            "of the first one ({})",
-                                                            key, quoted_list(t.columns)));
+        throw InputError(location(path, line) +
+                         fmt::format("this object has no \"{}\"; every object must have the keys "
+                                     "of the first one ({})",
+                                     key, quoted_list(t.columns)));
       row.push_back(json_cell(*it, key, path, line));
     }
     t.rows.push_back(std::move(row));
     t.lines.push_back(line);
   }
   if (t.columns.empty())
-    throw InputError(location(path) + "the file holds no JSON objects; write one object per line, e.g. "
-                                      "{\"text\": \"...\", \"label\": \"...\"}");
+    throw InputError(location(path) +
+                     "the file holds no JSON objects; write one object per line, e.g. "
+                     "{\"text\": \"...\", \"label\": \"...\"}");
   return t;
 }
 
@@ -260,9 +264,12 @@ Table parse_table(std::string_view text, TableFormat format, const std::string& 
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   check_utf8(text, path);
   switch (format) {
-    case TableFormat::Csv: return DelimitedParser(text, ',', path).parse();
-    case TableFormat::Tsv: return DelimitedParser(text, '\t', path).parse();
-    case TableFormat::Jsonl: return parse_jsonl(text, path);
+    case TableFormat::Csv:
+      return DelimitedParser(text, ',', path).parse();
+    case TableFormat::Tsv:
+      return DelimitedParser(text, '\t', path).parse();
+    case TableFormat::Jsonl:
+      return parse_jsonl(text, path);
   }
   return {};
 }

@@ -36,10 +36,14 @@ const at::Tensor& lookup(const ParameterMap& m, const std::string& name, const c
 
 std::string sequence_classification_class(Architecture a) {
   switch (a) {
-    case Architecture::Bert: return "BertForSequenceClassification";
-    case Architecture::Roberta: return "RobertaForSequenceClassification";
-    case Architecture::XlmRoberta: return "XLMRobertaForSequenceClassification";
-    case Architecture::DistilBert: return "DistilBertForSequenceClassification";
+    case Architecture::Bert:
+      return "BertForSequenceClassification";
+    case Architecture::Roberta:
+      return "RobertaForSequenceClassification";
+    case Architecture::XlmRoberta:
+      return "XLMRobertaForSequenceClassification";
+    case Architecture::DistilBert:
+      return "DistilBertForSequenceClassification";
   }
   return "";
 }
@@ -58,8 +62,8 @@ std::vector<ParameterSpec> head_specs(const EncoderConfig& c, std::int64_t num_l
   return specs;
 }
 
-ParameterMap init_head(const EncoderConfig& c, std::int64_t num_labels, std::uint64_t seed,
-                       const ParameterMap& encoder, HeadStyle style) {
+ParameterMap init_head(const EncoderConfig& c, std::int64_t num_labels, std::uint64_t seed, const ParameterMap& encoder,
+                       HeadStyle style) {
   auto generator = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::vector<ParameterSpec> specs = head_specs(c, num_labels, style);
   if (head_architecture(c, style) == Architecture::Bert &&
@@ -75,8 +79,7 @@ ParameterMap init_head(const EncoderConfig& c, std::int64_t num_labels, std::uin
   return head;
 }
 
-std::int64_t check_head(const EncoderConfig& c, const ParameterMap& head, const std::string& source,
-                        HeadStyle style) {
+std::int64_t check_head(const EncoderConfig& c, const ParameterMap& head, const std::string& source, HeadStyle style) {
   const Architecture a = head_architecture(c, style);
   const std::string out = output_module(a) + ".weight";
   auto it = head.find(out);

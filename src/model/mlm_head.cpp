@@ -15,9 +15,12 @@ const char* const kBias = "cls.predictions.bias";
 
 at::Tensor activate(Activation a, const at::Tensor& x) {
   switch (a) {
-    case Activation::Gelu: return at::gelu(x);
-    case Activation::GeluTanh: return at::gelu(x, "tanh");
-    case Activation::Relu: return at::relu(x);
+    case Activation::Gelu:
+      return at::gelu(x);
+    case Activation::GeluTanh:
+      return at::gelu(x, "tanh");
+    case Activation::Relu:
+      return at::relu(x);
   }
   return x;
 }
@@ -47,8 +50,8 @@ at::Tensor mlm_logits(const EncoderConfig& config, const ParameterMap& head, con
                       const at::Tensor& hidden) {
   const auto specs = mlm_head_specs(config);
   const at::Tensor x = at::linear(hidden, checked(head, specs[0]), checked(head, specs[1]));
-  const at::Tensor y = at::layer_norm(activate(config.activation, x), {config.hidden_size},
-                                      checked(head, specs[2]), checked(head, specs[3]), config.layer_norm_eps);
+  const at::Tensor y = at::layer_norm(activate(config.activation, x), {config.hidden_size}, checked(head, specs[2]),
+                                      checked(head, specs[3]), config.layer_norm_eps);
   const at::Tensor& words = parameter(encoder, embedding_names(config.architecture).word + ".weight");
   return at::linear(y, words, checked(head, specs[4]));
 }

@@ -85,9 +85,16 @@ void StagedFolder::commit() {
 }
 
 std::vector<std::string> tokenizer_file_names() {
-  return {"tokenizer.json",          "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-          "vocab.txt",               "vocab.json",            "merges.txt",              "sentencepiece.bpe.model",
-          "spiece.model",            "tokenizer.model"};
+  return {"tokenizer.json",
+          "tokenizer_config.json",
+          "special_tokens_map.json",
+          "added_tokens.json",
+          "vocab.txt",
+          "vocab.json",
+          "merges.txt",
+          "sentencepiece.bpe.model",
+          "spiece.model",
+          "tokenizer.model"};
 }
 
 std::size_t copy_tokenizer_files(const fs::path& from, const fs::path& to) {

@@ -20,21 +20,29 @@ std::string layer_prefix(Architecture a) { return is_distilbert(a) ? "transforme
 LayerNames layer_names(Architecture a, std::int64_t layer) {
   const std::string p = layer_prefix(a) + std::to_string(layer) + ".";
   if (is_distilbert(a))
-    return {p + "attention.q_lin", p + "attention.k_lin",   p + "attention.v_lin", p + "attention.out_lin",
-            p + "sa_layer_norm",   p + "ffn.lin1",          p + "ffn.lin2",        p + "output_layer_norm"};
-  return {p + "attention.self.query",         p + "attention.self.key",      p + "attention.self.value",
-          p + "attention.output.dense",       p + "attention.output.LayerNorm", p + "intermediate.dense",
-          p + "output.dense",                 p + "output.LayerNorm"};
+    return {p + "attention.q_lin", p + "attention.k_lin", p + "attention.v_lin", p + "attention.out_lin",
+            p + "sa_layer_norm",   p + "ffn.lin1",        p + "ffn.lin2",        p + "output_layer_norm"};
+  return {p + "attention.self.query",
+          p + "attention.self.key",
+          p + "attention.self.value",
+          p + "attention.output.dense",
+          p + "attention.output.LayerNorm",
+          p + "intermediate.dense",
+          p + "output.dense",
+          p + "output.LayerNorm"};
 }
 
 std::string pooler_name(Architecture a) { return is_distilbert(a) ? "" : "pooler.dense"; }
 
 std::string checkpoint_prefix(Architecture a) {
   switch (a) {
-    case Architecture::Bert: return "bert.";
+    case Architecture::Bert:
+      return "bert.";
     case Architecture::Roberta:
-    case Architecture::XlmRoberta: return "roberta.";
-    case Architecture::DistilBert: return "distilbert.";
+    case Architecture::XlmRoberta:
+      return "roberta.";
+    case Architecture::DistilBert:
+      return "distilbert.";
   }
   return "";
 }

@@ -15,9 +15,12 @@ Pooling parse_pooling(std::string_view name) {
 
 std::string_view pooling_name(Pooling pooling) {
   switch (pooling) {
-    case Pooling::Cls: return "cls";
-    case Pooling::Mean: return "mean";
-    case Pooling::Pooler: return "pooler";
+    case Pooling::Cls:
+      return "cls";
+    case Pooling::Mean:
+      return "mean";
+    case Pooling::Pooler:
+      return "pooler";
   }
   return "";
 }
@@ -25,9 +28,10 @@ std::string_view pooling_name(Pooling pooling) {
 std::int64_t resolve_layer(std::int64_t num_layers, int layer) {
   const std::int64_t i = layer < 0 ? num_layers + 1 + layer : layer;
   if (i < 0 || i > num_layers)
-    throw UsageError(fmt::format("layer {} does not exist: 0 is the embeddings, 1..{} the layers, and negative "
-                                 "numbers count from the end (-1 = {})",
-                                 layer, num_layers, num_layers));
+    throw UsageError(
+        fmt::format("layer {} does not exist: 0 is the embeddings, 1..{} the layers, and negative "
+                    "numbers count from the end (-1 = {})",
+                    layer, num_layers, num_layers));
   return i;
 }
 
@@ -58,9 +62,12 @@ at::Tensor pool_pooler(const ParameterMap& parameters, const at::Tensor& hidden)
 at::Tensor pool(Pooling pooling, const ParameterMap& parameters, const at::Tensor& hidden,
                 const at::Tensor& attention_mask) {
   switch (pooling) {
-    case Pooling::Cls: return pool_cls(hidden);
-    case Pooling::Mean: return pool_mean(hidden, attention_mask);
-    case Pooling::Pooler: return pool_pooler(parameters, hidden);
+    case Pooling::Cls:
+      return pool_cls(hidden);
+    case Pooling::Mean:
+      return pool_mean(hidden, attention_mask);
+    case Pooling::Pooler:
+      return pool_pooler(parameters, hidden);
   }
   throw Error("internal: unknown pooling");
 }

@@ -12,8 +12,8 @@ namespace {
 // connector punctuation, and the two join controls.
 bool is_word_char(char32_t c) {
   Category k = category(c);
-  return is_letter(k) || is_mark(k) || k == Category::Nd || k == Category::Nl ||
-         k == Category::Pc || c == 0x200C || c == 0x200D;
+  return is_letter(k) || is_mark(k) || k == Category::Nd || k == Category::Nl || k == Category::Pc || c == 0x200C ||
+         c == 0x200D;
 }
 
 bool is_space(char32_t c) { return c == '\t' || c == '\n' || c == '\r' || is_white_space(c); }
@@ -45,8 +45,7 @@ void AddedTokens::normalize_patterns(const Normalizer& normalizer) {
   longest_first(normal_);
 }
 
-void AddedTokens::split(const std::u32string& text, Span span, bool normalized,
-                        std::vector<Segment>& out) const {
+void AddedTokens::split(const std::u32string& text, Span span, bool normalized, std::vector<Segment>& out) const {
   const auto& patterns = normalized ? normal_ : raw_;
   std::uint32_t start = span.begin;  // of the ordinary text not yet emitted
   for (std::uint32_t i = span.begin; i < span.end;) {

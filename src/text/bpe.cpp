@@ -22,16 +22,15 @@ struct ByteTable {
 const ByteTable kBytes;
 
 std::uint64_t key(std::int32_t a, std::int32_t b) {
-  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) |
-         static_cast<std::uint32_t>(b);
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
 }
 
 }  // namespace
 
 char32_t byte_level_char(std::uint8_t byte) { return kBytes.chars[byte]; }
 
-Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-         BpeOptions options, const std::string& where)
+Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
+         const std::string& where)
     : vocab_(std::move(vocab)), options_(std::move(options)) {
   if (options_.unk_token) unk_id_ = vocab_.find(*options_.unk_token);
   const std::size_t prefix = options_.continuing_subword_prefix.size();
@@ -39,9 +38,8 @@ Bpe::Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& me
   for (std::size_t r = 0; r < merges.size(); ++r) {
     const auto& [a, b] = merges[r];
     auto missing = [&, &a = a, &b = b](const std::string& t) {  // clang 14 cannot capture a structured binding
-      throw InputError(where + "merge " + std::to_string(r) + " (\"" + a + "\" \"" + b + "\"): \"" +
-                       t + "\" is not in the vocabulary; the merges must only " +
-                       "use vocabulary tokens");
+      throw InputError(where + "merge " + std::to_string(r) + " (\"" + a + "\" \"" + b + "\"): \"" + t +
+                       "\" is not in the vocabulary; the merges must only " + "use vocabulary tokens");
     };
     auto ia = vocab_.find(a), ib = vocab_.find(b);
     if (!ia) missing(a);
@@ -108,8 +106,7 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token>& out) const {
   };
   std::optional<std::pair<std::uint32_t, std::uint32_t>> unk;  // begin, len (units)
   std::string s;
-  const bool plain =
-      options_.continuing_subword_prefix.empty() && options_.end_of_word_suffix.empty();
+  const bool plain = options_.continuing_subword_prefix.empty() && options_.end_of_word_suffix.empty();
   for (std::uint32_t i = 0; i < n; ++i) {
     const std::string_view unit = std::string_view(text).substr(at[i], at[i + 1] - at[i]);
     if (plain) {
@@ -177,8 +174,7 @@ void Bpe::tokenize(std::u32string_view word, std::vector<Token>& out) const {
       symbols[static_cast<std::size_t>(right.next)].prev = static_cast<std::int64_t>(top.pos);
     if (cur.prev >= 0) {
       const Symbol& p = symbols[static_cast<std::size_t>(cur.prev)];
-      if (auto pm = find_merge(p.id, cur.id))
-        queue.push({pm->rank, static_cast<std::size_t>(cur.prev), pm->id});
+      if (auto pm = find_merge(p.id, cur.id)) queue.push({pm->rank, static_cast<std::size_t>(cur.prev), pm->id});
     }
     if (cur.next >= 0 && static_cast<std::size_t>(cur.next) < symbols.size()) {
       const Symbol& nx = symbols[static_cast<std::size_t>(cur.next)];

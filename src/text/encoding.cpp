@@ -15,8 +15,7 @@ BatchEncoding pad(std::span<const Encoding* const> encodings, const PaddingOptio
   b.length = longest;
   if (options.strategy == PaddingOptions::Strategy::Fixed) {
     if (longest > options.length)
-      throw UsageError("a text has " + std::to_string(longest) +
-                       " tokens, more than the fixed padding length " +
+      throw UsageError("a text has " + std::to_string(longest) + " tokens, more than the fixed padding length " +
                        std::to_string(options.length) + "; enable truncation to that length");
     b.length = options.length;
   }
@@ -43,9 +42,8 @@ BatchEncoding pad(std::span<const Encoding* const> encodings, const PaddingOptio
 std::vector<std::size_t> order_by_length(std::span<const Encoding> encodings) {
   std::vector<std::size_t> order(encodings.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return encodings[a].size() < encodings[b].size();
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return encodings[a].size() < encodings[b].size(); });
   return order;
 }
 

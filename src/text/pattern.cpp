@@ -20,9 +20,8 @@ bool in_class(char32_t c, int k) {
     case kSpace:
       return is_white_space(c);
     case kDigit:  // Nd of Unicode 16.0: 15.0's plus the new decimal digits Rust also knows
-      return g == Category::Nd ||
-             (g == Category::Cn && c > 0x10000 && is_numeric(c) &&
-              !(c >= 0x16FF4 && c <= 0x16FF6) && !(c >= 0x11DE0 && c <= 0x11DE9));
+      return g == Category::Nd || (g == Category::Cn && c > 0x10000 && is_numeric(c) &&
+                                   !(c >= 0x16FF4 && c <= 0x16FF6) && !(c >= 0x11DE0 && c <= 0x11DE9));
     case kWord:  // Oniguruma's: the Latin-1 digits and fractions, not the join controls
       if (c == 0xB2 || c == 0xB3 || c == 0xB9 || (c >= 0xBC && c <= 0xBE)) return true;
       return c != 0x200C && c != 0x200D && is_unicode_word(c);
@@ -92,15 +91,11 @@ struct Parser {
         return 0;
       case U'p':
       case U'P': {
-        if (i + 2 >= s.size() || s[i] != U'{' || s[i + 2] != U'}')
-          fail("expected \\p{X} with a one-letter category");
+        if (i + 2 >= s.size() || s[i] != U'{' || s[i + 2] != U'}') fail("expected \\p{X} with a one-letter category");
         const char32_t k = s[i + 1];
         i += 3;
         // P, S and M gained characters in 16.0 that taskscout's 15.0 data lacks.
-        const std::int8_t id = k == U'L'   ? kLetter
-                               : k == U'N' ? kNumber
-                               : k == U'Z' ? kSeparator
-                                           : 0;
+        const std::int8_t id = k == U'L' ? kLetter : k == U'N' ? kNumber : k == U'Z' ? kSeparator : 0;
         if (!id) fail("unsupported category \\p{" + encode_utf8(std::u32string(1, k)) + "}");
         return e == U'p' ? id : static_cast<std::int8_t>(-id);
       }
@@ -175,8 +170,7 @@ struct Parser {
       return;
     }
     ++i;
-    if (!done() && (s[i] == U'?' || s[i] == U'+'))
-      fail("lazy and possessive quantifiers are not supported");
+    if (!done() && (s[i] == U'?' || s[i] == U'+')) fail("lazy and possessive quantifiers are not supported");
     if (!done() && (s[i] == U'*' || s[i] == U'{')) fail("a quantifier follows a quantifier");
   }
 
@@ -227,8 +221,7 @@ struct Parser {
 };
 
 // The end of the greedy, backtracking match of atoms[k..] at text[i], or -1.
-std::int64_t match_at(const std::vector<Pattern::Atom>& atoms, std::size_t k, std::u32string_view t,
-                      std::size_t i) {
+std::int64_t match_at(const std::vector<Pattern::Atom>& atoms, std::size_t k, std::u32string_view t, std::size_t i) {
   if (k == atoms.size()) return static_cast<std::int64_t>(i);
   const Pattern::Atom& a = atoms[k];
   std::size_t n = 0;  // how many chars the atom can take here
@@ -257,15 +250,13 @@ Pattern Pattern::regex(std::string_view source, const std::string& where) {
   return p;
 }
 
-void Pattern::find(std::u32string_view text, std::uint32_t begin, std::uint32_t end,
-                   std::vector<Span>& out) const {
+void Pattern::find(std::u32string_view text, std::uint32_t begin, std::uint32_t end, std::vector<Span>& out) const {
   const std::u32string_view t = text.substr(0, end);
   if (!is_regex_) {
     if (literal_.empty()) return;
     for (std::size_t i = t.find(literal_, begin); i != std::u32string_view::npos;
          i = t.find(literal_, i + literal_.size()))
-      out.push_back(
-          {static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + literal_.size())});
+      out.push_back({static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(i + literal_.size())});
     return;
   }
   for (std::size_t i = begin; i < t.size();) {

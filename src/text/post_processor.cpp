@@ -5,16 +5,14 @@
 namespace taskscout::text {
 
 TemplateProcessing TemplateProcessing::bert(std::int32_t cls_id, std::int32_t sep_id) {
-  return TemplateProcessing(
-      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
-      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}, {1, {}, 1}, {-1, {sep_id}, 1}});
+  return TemplateProcessing({{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
+                            {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}, {1, {}, 1}, {-1, {sep_id}, 1}});
 }
 
-TemplateProcessing TemplateProcessing::roberta(std::int32_t cls_id, std::int32_t sep_id,
-                                               bool trim_offsets, bool add_prefix_space) {
-  TemplateProcessing t(
-      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
-      {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id, sep_id}, 0}, {1, {}, 0}, {-1, {sep_id}, 0}});
+TemplateProcessing TemplateProcessing::roberta(std::int32_t cls_id, std::int32_t sep_id, bool trim_offsets,
+                                               bool add_prefix_space) {
+  TemplateProcessing t({{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id}, 0}},
+                       {{-1, {cls_id}, 0}, {0, {}, 0}, {-1, {sep_id, sep_id}, 0}, {1, {}, 0}, {-1, {sep_id}, 0}});
   t.trim_offsets_ = trim_offsets;
   t.add_prefix_space_ = add_prefix_space;
   return t;

@@ -6,9 +6,7 @@ namespace taskscout::text {
 
 namespace {
 
-bool is_space(char32_t c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || is_white_space(c);
-}
+bool is_space(char32_t c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || is_white_space(c); }
 
 // Splits every span at chars where `drop(c)` (removed) or `isolate(c)` (a word alone).
 template <class Drop, class Isolate>
@@ -31,8 +29,7 @@ void split_spans(const std::u32string& text, std::vector<Span>& words, Drop drop
 }
 
 // Each `delimiter` starts a new word (HF SplitDelimiterBehavior::MergedWithNext).
-void split_merged_with_next(const std::u32string& text, std::vector<Span>& words,
-                            char32_t delimiter) {
+void split_merged_with_next(const std::u32string& text, std::vector<Span>& words, char32_t delimiter) {
   std::vector<Span> out;
   out.reserve(words.size() * 2);
   for (Span w : words) {
@@ -50,9 +47,7 @@ void split_merged_with_next(const std::u32string& text, std::vector<Span>& words
 }  // namespace
 
 bool is_bert_punctuation(char32_t c) {
-  if (c < 0x80)
-    return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
-           (c >= 123 && c <= 126);
+  if (c < 0x80) return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126);
   return is_punctuation(hf_category(c));
 }
 
@@ -73,8 +68,7 @@ std::size_t gpt2_match(std::u32string_view t, std::size_t i) {
     if (a == U's' || a == U't' || a == U'm' || a == U'd') return 2;
     if (i + 2 < n) {
       char32_t b = t[i + 2];
-      if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l'))
-        return 3;
+      if ((a == U'r' && b == U'e') || (a == U'v' && b == U'e') || (a == U'l' && b == U'l')) return 3;
     }
   }
   //  ?\p{L}+ |  ?\p{N}+ |  ?[^\s\p{L}\p{N}]+

@@ -32,15 +32,14 @@ PrecompiledCharsmap::PrecompiledCharsmap(std::string_view blob, const std::strin
                      "sentencepiece model's normalizer_spec");
   const std::uint32_t trie_bytes = read_u32(blob.data());
   if (trie_bytes > blob.size() - 4 || trie_bytes % 4 != 0 || trie_bytes == 0)
-    throw InputError(where + "the charsmap's trie size " + std::to_string(trie_bytes) +
-                     " does not fit its " + std::to_string(blob.size()) +
-                     " bytes; the charsmap is truncated or not a sentencepiece charsmap");
+    throw InputError(where + "the charsmap's trie size " + std::to_string(trie_bytes) + " does not fit its " +
+                     std::to_string(blob.size()) + " bytes; the charsmap is truncated or not a sentencepiece charsmap");
   units_.resize(trie_bytes / 4);
   for (std::size_t i = 0; i < units_.size(); ++i) units_[i] = read_u32(blob.data() + 4 + 4 * i);
   normalized_.assign(blob.substr(4 + trie_bytes));
   if (auto bad = find_invalid_utf8(normalized_))
-    throw InputError(where + "the charsmap's replacement strings are not valid UTF-8 (byte " +
-                     std::to_string(*bad) + " of them)");
+    throw InputError(where + "the charsmap's replacement strings are not valid UTF-8 (byte " + std::to_string(*bad) +
+                     " of them)");
   where_ = where;
 }
 
@@ -54,8 +53,7 @@ std::optional<std::uint32_t> PrecompiledCharsmap::first_value(std::string_view b
     const std::uint32_t unit = units_[node];
     if (label(unit) != c) return std::nullopt;
     node ^= offset(unit);
-    if (has_leaf(unit))
-      return node < units_.size() ? std::optional(value(units_[node])) : std::nullopt;
+    if (has_leaf(unit)) return node < units_.size() ? std::optional(value(units_[node])) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -67,9 +65,8 @@ std::optional<std::string_view> PrecompiledCharsmap::transform(std::string_view 
   const auto v = first_value(bytes);
   if (!v) return std::nullopt;
   if (*v >= normalized_.size() || (static_cast<unsigned char>(normalized_[*v]) & 0xC0) == 0x80)
-    throw InputError(where_ + "a charsmap rule points outside its replacement strings (at " +
-                     std::to_string(*v) + " of " + std::to_string(normalized_.size()) +
-                     " bytes); the charsmap is corrupt");
+    throw InputError(where_ + "a charsmap rule points outside its replacement strings (at " + std::to_string(*v) +
+                     " of " + std::to_string(normalized_.size()) + " bytes); the charsmap is corrupt");
   const std::string_view rest = std::string_view(normalized_).substr(*v);
   return rest.substr(0, rest.find('\0'));
 }
@@ -89,8 +86,7 @@ void PrecompiledNormalizer::normalize(NormalizedText& text) const {
       const auto lead = static_cast<unsigned char>(with[i]);
       const std::size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
       char32_t c = len == 1 ? lead : len == 2 ? lead & 0x1F : len == 3 ? lead & 0x0F : lead & 0x07;
-      for (std::size_t k = 1; k < len; ++k)
-        c = c << 6 | (static_cast<unsigned char>(with[i + k]) & 0x3F);
+      for (std::size_t k = 1; k < len; ++k) c = c << 6 | (static_cast<unsigned char>(with[i + k]) & 0x3F);
       changes.push_back({c, 0});
       ++added;
       i += len;

@@ -30,8 +30,7 @@ double from_parts(bool positive, std::uint64_t significand, std::int64_t exponen
   double f = static_cast<double>(significand);
   const auto& pow10 = powers_of_ten();
   while (true) {
-    const std::uint64_t e =
-        exponent < 0 ? static_cast<std::uint64_t>(-exponent) : static_cast<std::uint64_t>(exponent);
+    const std::uint64_t e = exponent < 0 ? static_cast<std::uint64_t>(-exponent) : static_cast<std::uint64_t>(exponent);
     if (e < pow10.size()) {
       if (exponent >= 0)
         f *= pow10[e];  // serde_json rejects an infinite result; json::parse did already
@@ -96,8 +95,7 @@ double serde_json_f64(std::string_view s) {
       if (overflows(exp, d, std::numeric_limits<std::int32_t>::max())) {
         // parse_exponent_overflow: a huge negative exponent is zero (a huge positive one
         // is out of range, which json::parse has rejected already).
-        return positive_exp && significand != 0 ? (positive ? HUGE_VAL : -HUGE_VAL)
-                                                : (positive ? 0.0 : -0.0);
+        return positive_exp && significand != 0 ? (positive ? HUGE_VAL : -HUGE_VAL) : (positive ? 0.0 : -0.0);
       }
       exp = exp * 10 + d;
     }

@@ -17,8 +17,7 @@ struct Piece {
 
 // The pieces of one word as HF's split turns them into words: `pieces` cover the word in
 // order; empty results are dropped.
-void apply(std::vector<Piece>& pieces, SplitBehavior behavior, bool invert,
-           std::vector<Span>& out) {
+void apply(std::vector<Piece>& pieces, SplitBehavior behavior, bool invert, std::vector<Span>& out) {
   if (invert)
     for (auto& p : pieces) p.match = !p.match;
   std::vector<Span> kept;
@@ -78,8 +77,7 @@ void pieces_from_matches(Span w, const std::vector<Span>& matches, std::vector<P
 
 // Splits every word at the chars where `is_delimiter` holds (each such char is one match).
 template <class F>
-void split_chars(const std::u32string& text, std::vector<Span>& words, SplitBehavior behavior,
-                 F is_delimiter) {
+void split_chars(const std::u32string& text, std::vector<Span>& words, SplitBehavior behavior, F is_delimiter) {
   std::vector<Span> out, matches;
   std::vector<Piece> pieces;
   out.reserve(words.size());
@@ -112,8 +110,7 @@ void PunctuationPreTokenizer::split(const std::u32string& text, std::vector<Span
 }
 
 void DigitsPreTokenizer::split(const std::u32string& text, std::vector<Span>& words) const {
-  split_chars(text, words, individual_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous,
-              is_numeric);
+  split_chars(text, words, individual_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous, is_numeric);
 }
 
 void CharDelimiterSplit::split(const std::u32string& text, std::vector<Span>& words) const {

@@ -8,8 +8,8 @@
 namespace taskscout::text {
 
 Tokenizer::Tokenizer(std::unique_ptr<Model> model, std::unique_ptr<Normalizer> normalizer,
-                     std::unique_ptr<PreTokenizer> pre_tokenizer,
-                     std::optional<TemplateProcessing> post_processor, AddedTokens added)
+                     std::unique_ptr<PreTokenizer> pre_tokenizer, std::optional<TemplateProcessing> post_processor,
+                     AddedTokens added)
     : model_(std::move(model)),
       normalizer_(std::move(normalizer)),
       pre_tokenizer_(std::move(pre_tokenizer)),
@@ -65,9 +65,9 @@ void truncate_pair(Encoding& a, Encoding* b, const TruncationOptions& t, std::si
   Encoding& target = t.strategy == S::OnlyFirst ? a : *b;
   const std::size_t remove = total - max_length;
   if (target.size() <= remove)
-    throw InputError(std::string(what) + ": the text to truncate has " +
-                     std::to_string(target.size()) + " tokens, too few to reach max_length " +
-                     std::to_string(t.max_length) + "; use longest_first or a larger max_length");
+    throw InputError(std::string(what) + ": the text to truncate has " + std::to_string(target.size()) +
+                     " tokens, too few to reach max_length " + std::to_string(t.max_length) +
+                     "; use longest_first or a larger max_length");
   truncate(target, target.size() - remove, t.side);
 }
 
@@ -105,8 +105,7 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
       emit(s.id, s.span.begin, s.span.end);
       continue;
     }
-    NormalizedText norm =
-        NormalizedText::from(text.substr(s.span.begin, s.span.end - s.span.begin));
+    NormalizedText norm = NormalizedText::from(text.substr(s.span.begin, s.span.end - s.span.begin));
     for (auto& o : norm.origin) o += s.span.begin;
     if (normalizer_) normalizer_->normalize(norm);
     inner.clear();
@@ -138,8 +137,7 @@ Encoding Tokenizer::encode_one(std::string_view raw, bool offsets, std::string_v
       for (Span w : words) {
         tokens.clear();
         model_->tokenize(std::u32string_view(*chars).substr(w.begin, w.end - w.begin), tokens);
-        for (const Token& t : tokens)
-          emit(t.id, origin[w.begin + t.begin], origin[w.begin + t.end - 1] + 1);
+        for (const Token& t : tokens) emit(t.id, origin[w.begin + t.begin], origin[w.begin + t.end - 1] + 1);
       }
     }
   }
@@ -153,24 +151,22 @@ void Tokenizer::trim_offsets(Encoding& e, bool offsets) const {
   post_processor_->trim(e, [&](std::int32_t id) { return id_to_token(id).value_or(""); });
 }
 
-Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options,
-                           std::string_view what) const {
+Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& options, std::string_view what) const {
   Encoding a = encode_one(text, options.offsets, what);
   const bool special = options.add_special_tokens && post_processor_;
   if (truncation_) {
     const std::size_t added = special ? post_processor_->added_tokens(false) : 0;
     if (truncation_->max_length < added)
-      throw UsageError("max_length " + std::to_string(truncation_->max_length) +
-                       " leaves no room for the " + std::to_string(added) +
-                       " special tokens; use a larger max_length");
+      throw UsageError("max_length " + std::to_string(truncation_->max_length) + " leaves no room for the " +
+                       std::to_string(added) + " special tokens; use a larger max_length");
     truncate_pair(a, nullptr, *truncation_, truncation_->max_length - added, what);
   }
   trim_offsets(a, options.offsets);
   return special ? post_processor_->process(a, nullptr, options.offsets) : a;
 }
 
-Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
-                                const EncodeOptions& options, std::string_view what) const {
+Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second, const EncodeOptions& options,
+                                std::string_view what) const {
   Encoding a = encode_one(first, options.offsets, what);
   Encoding b = encode_one(second, options.offsets, what);
   std::fill(b.type_ids.begin(), b.type_ids.end(), 1);
@@ -178,9 +174,8 @@ Encoding Tokenizer::encode_pair(std::string_view first, std::string_view second,
   if (truncation_) {
     const std::size_t added = special ? post_processor_->added_tokens(true) : 0;
     if (truncation_->max_length < added)
-      throw UsageError("max_length " + std::to_string(truncation_->max_length) +
-                       " leaves no room for the " + std::to_string(added) +
-                       " special tokens; use a larger max_length");
+      throw UsageError("max_length " + std::to_string(truncation_->max_length) + " leaves no room for the " +
+                       std::to_string(added) + " special tokens; use a larger max_length");
     truncate_pair(a, &b, *truncation_, truncation_->max_length - added, what);
   }
   trim_offsets(a, options.offsets);

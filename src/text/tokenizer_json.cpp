@@ -415,7 +415,7 @@ std::string read_file(const std::filesystem::path& path, const char* what) {
 json parse(std::string_view text, const std::string& file) {
   if (auto bad = find_invalid_utf8(text)) throw InputError(file + ": invalid UTF-8 at byte " + std::to_string(*bad));
   try {
-    return parse_json_as_serde(text);  // floats exactly as the tokenizers crate reads them
+    return parse_json_as_serde(text);   // floats exactly as the tokenizers crate reads them
   } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
     throw InputError(file + ": not valid JSON (" + json_error_text(e) + ")");
   }

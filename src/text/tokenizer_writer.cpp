@@ -12,8 +12,8 @@ namespace {
 using json = nlohmann::ordered_json;
 
 json special_token_entry(const std::string& token, std::int64_t id) {
-  return {{"id", id},          {"content", token}, {"single_word", false}, {"lstrip", false},
-          {"rstrip", false},   {"normalized", false}, {"special", true}};
+  return {{"id", id},        {"content", token},    {"single_word", false}, {"lstrip", false},
+          {"rstrip", false}, {"normalized", false}, {"special", true}};
 }
 
 json template_piece(const char* kind, const std::string& id, int type_id) {
@@ -22,16 +22,15 @@ json template_piece(const char* kind, const std::string& id, int type_id) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> bert_tokenizer_files(
-    const std::vector<std::string>& vocab, const BertTokenizerSettings& s) {
+std::vector<std::pair<std::string, std::string>> bert_tokenizer_files(const std::vector<std::string>& vocab,
+                                                                      const BertTokenizerSettings& s) {
   std::unordered_map<std::string, std::int64_t> ids;
   for (std::size_t i = 0; i < vocab.size(); ++i)
     if (!ids.emplace(vocab[i], static_cast<std::int64_t>(i)).second)
       throw InputError("vocabulary: the token \"" + vocab[i] + "\" appears twice (ids " +
                        std::to_string(ids[vocab[i]]) + " and " + std::to_string(i) +
                        "); a vocabulary lists each token once");
-  const std::vector<std::string> specials = {s.pad_token, s.unk_token, s.cls_token, s.sep_token,
-                                             s.mask_token};
+  const std::vector<std::string> specials = {s.pad_token, s.unk_token, s.cls_token, s.sep_token, s.mask_token};
   for (const auto& t : specials)
     if (!ids.count(t))
       throw InputError("vocabulary: the special token \"" + t +
@@ -64,8 +63,7 @@ std::vector<std::pair<std::string, std::string>> bert_tokenizer_files(
         template_piece("SpecialToken", s.sep_token, 1)}},
       {"special_tokens",
        {{s.cls_token, {{"id", s.cls_token}, {"ids", {ids.at(s.cls_token)}}, {"tokens", {s.cls_token}}}},
-        {s.sep_token,
-         {{"id", s.sep_token}, {"ids", {ids.at(s.sep_token)}}, {"tokens", {s.sep_token}}}}}}};
+        {s.sep_token, {{"id", s.sep_token}, {"ids", {ids.at(s.sep_token)}}, {"tokens", {s.sep_token}}}}}}};
   tok["decoder"] = {{"type", "WordPiece"}, {"prefix", s.continuing_subword_prefix}, {"cleanup", true}};
   json model = {{"type", "WordPiece"},
                 {"unk_token", s.unk_token},
@@ -103,8 +101,7 @@ std::vector<std::pair<std::string, std::string>> bert_tokenizer_files(
 
 void write_bert_tokenizer(const std::filesystem::path& dir, const std::vector<std::string>& vocab,
                           const BertTokenizerSettings& settings) {
-  for (const auto& [name, text] : bert_tokenizer_files(vocab, settings))
-    write_file_atomically(dir / name, text);
+  for (const auto& [name, text] : bert_tokenizer_files(vocab, settings)) write_file_atomically(dir / name, text);
 }
 
 }  // namespace taskscout::text

@@ -65,14 +65,13 @@ namespace {
 Category find_run(const tables::Run* runs, std::size_t n, char32_t c) {
   if (c > 0x10FFFF) return Category::Cn;
   // The last run starting at or before c.
-  auto it = std::upper_bound(runs, runs + n, c,
-                             [](char32_t x, const tables::Run& r) { return x < r.first; });
+  auto it = std::upper_bound(runs, runs + n, c, [](char32_t x, const tables::Run& r) { return x < r.first; });
   return static_cast<Category>((it - 1)->category);
 }
 
 const tables::Mapping* find_mapping(const tables::Mapping* table, std::size_t n, char32_t c) {
-  auto it = std::lower_bound(table, table + n, c,
-                             [](const tables::Mapping& m, char32_t x) { return m.code_point < x; });
+  auto it =
+      std::lower_bound(table, table + n, c, [](const tables::Mapping& m, char32_t x) { return m.code_point < x; });
   return it != table + n && it->code_point == c ? it : nullptr;
 }
 
@@ -82,9 +81,7 @@ constexpr char32_t kVCount = 21, kTCount = 28, kSCount = 19 * kVCount * kTCount;
 
 }  // namespace
 
-Category category(char32_t c) {
-  return find_run(tables::category_runs, tables::category_runs_size, c);
-}
+Category category(char32_t c) { return find_run(tables::category_runs, tables::category_runs_size, c); }
 
 RegexClass regex_class(char32_t c) {
   if (c < 0x80) {
@@ -104,9 +101,7 @@ RegexClass regex_class(char32_t c) {
   }
 }
 
-Category hf_category(char32_t c) {
-  return find_run(tables::hf_category_runs, tables::hf_category_runs_size, c);
-}
+Category hf_category(char32_t c) { return find_run(tables::hf_category_runs, tables::hf_category_runs_size, c); }
 
 namespace {
 
@@ -126,8 +121,7 @@ bool is_combining_mark(char32_t c) {
 }
 
 bool is_unicode_word(char32_t c) {
-  if (c < 0x80)
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  if (c < 0x80) return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
   return in_ranges(tables::word_chars, tables::word_chars_size, c);
 }
 
@@ -143,9 +137,8 @@ bool is_white_space(char32_t c) {
 std::uint8_t combining_class(char32_t c) {
   if (c < 0x300) return 0;  // the first non-starter is U+0300
   const auto* end = tables::combining_classes + tables::combining_classes_size;
-  auto it = std::lower_bound(
-      tables::combining_classes, end, c,
-      [](const tables::CombiningClass& k, char32_t x) { return k.code_point < x; });
+  auto it = std::lower_bound(tables::combining_classes, end, c,
+                             [](const tables::CombiningClass& k, char32_t x) { return k.code_point < x; });
   return it != end && it->code_point == c ? it->value : 0;
 }
 
@@ -223,8 +216,7 @@ char32_t compose_pair(char32_t a, char32_t b) {
   constexpr char32_t kLCount = 19;
   if (a >= kLBase && a < kLBase + kLCount && b >= kVBase && b < kVBase + kVCount)
     return kSBase + ((a - kLBase) * kVCount + (b - kVBase)) * kTCount;
-  if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase &&
-      b < kTBase + kTCount)
+  if (a >= kSBase && a < kSBase + kSCount && (a - kSBase) % kTCount == 0 && b > kTBase && b < kTBase + kTCount)
     return a + (b - kTBase);
   const auto* end = tables::compositions + tables::compositions_size;
   auto it = std::lower_bound(tables::compositions, end, std::pair{a, b},
@@ -243,10 +235,9 @@ void decompose(std::u32string_view text, bool compatible, std::vector<CharChange
   std::u32string one;
   std::size_t pending = out.size();  // first char of the run not yet sorted
   auto sort_pending = [&] {
-    std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(pending), out.end(),
-                     [](const CharChange& x, const CharChange& y) {
-                       return combining_class(x.c) < combining_class(y.c);
-                     });
+    std::stable_sort(
+        out.begin() + static_cast<std::ptrdiff_t>(pending), out.end(),
+        [](const CharChange& x, const CharChange& y) { return combining_class(x.c) < combining_class(y.c); });
   };
   for (char32_t c : text) {
     one.clear();
@@ -317,8 +308,7 @@ void recompose(std::vector<CharChange>& chars) {
 
 }  // namespace
 
-void normalize_with_changes(std::u32string_view text, NormalForm form,
-                            std::vector<CharChange>& out) {
+void normalize_with_changes(std::u32string_view text, NormalForm form, std::vector<CharChange>& out) {
   out.clear();
   out.reserve(text.size());
   const bool compatible = form == NormalForm::NFKD || form == NormalForm::NFKC;
@@ -348,8 +338,7 @@ constexpr std::uint8_t kPictographic = 0x10, kIncbMask = 0x60, kLinker = 0x20,
 // clang-format on
 
 std::uint8_t grapheme_props(char32_t c) {
-  if (c < 0x80)
-    return c == '\r' ? kCR : c == '\n' ? kLF : c < 0x20 || c == 0x7F ? kControl : kOther;
+  if (c < 0x80) return c == '\r' ? kCR : c == '\n' ? kLF : c < 0x20 || c == 0x7F ? kControl : kOther;
   return static_cast<std::uint8_t>(find_run(tables::grapheme_runs, tables::grapheme_runs_size, c));
 }
 

@@ -1,6 +1,5 @@
 #include "taskscout/text/unigram.hpp"
 
-
 #include "taskscout/core/error.hpp"
 #include "taskscout/text/unicode.hpp"
 
@@ -12,10 +11,9 @@ constexpr double kUnkPenalty = 10.0;
 // piece's length: a 60 KB piece in a 160 KB tokenizer.json took 2 GB (found by
 // fuzz_tokenizer). Real pieces are short (SentencePiece's default limit is 16 characters).
 constexpr std::size_t kMaxPieceBytes = 1024;
-}
+}  // namespace
 
-Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, UnigramOptions options,
-                 const std::string& where)
+Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, UnigramOptions options, const std::string& where)
     : pieces_(std::move(pieces)), options_(options) {
   min_score_ = pieces_.empty() ? 0.0 : pieces_[0].second;
   for (std::size_t i = 0; i < pieces_.size(); ++i) {
@@ -31,11 +29,9 @@ Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, UnigramOpti
       if ((static_cast<unsigned char>(p[k]) & 0xC0) != 0x80) prefixes_.emplace(p.substr(0, k), -1);
   }
   for (const auto& [piece, score] : pieces_) prefixes_[piece] = *vocab_.find(piece);
-  if (options_.unk_id &&
-      (*options_.unk_id < 0 || static_cast<std::size_t>(*options_.unk_id) >= pieces_.size()))
-    throw InputError(where + "unk_id " + std::to_string(*options_.unk_id) +
-                     " is not an id of the vocabulary (it has " + std::to_string(pieces_.size()) +
-                     " pieces)");
+  if (options_.unk_id && (*options_.unk_id < 0 || static_cast<std::size_t>(*options_.unk_id) >= pieces_.size()))
+    throw InputError(where + "unk_id " + std::to_string(*options_.unk_id) + " is not an id of the vocabulary (it has " +
+                     std::to_string(pieces_.size()) + " pieces)");
 }
 
 void Unigram::tokenize(std::u32string_view word, std::vector<Token>& out) const {
@@ -112,8 +108,7 @@ void Unigram::tokenize(std::u32string_view word, std::vector<Token>& out) const 
         continue;
       }
     }
-    if (!options_.unk_id)
-      throw InputError("the Unigram model has no unk_id and a piece is not in its vocabulary");
+    if (!options_.unk_id) throw InputError("the Unigram model has no unk_id and a piece is not in its vocabulary");
     out.push_back({*options_.unk_id, b, end});
   }
 }

@@ -1,7 +1,6 @@
 #include "taskscout/text/vocab.hpp"
 
 #include <cstdio>
-
 #include <fstream>
 
 #include "taskscout/core/error.hpp"
@@ -11,8 +10,7 @@ namespace taskscout::text {
 
 void Vocab::add(std::string token, std::int32_t id, const std::string& where) {
   if (id < 0)
-    throw InputError(where + "token \"" + token + "\" has negative id " + std::to_string(id) +
-                     "; ids start at 0");
+    throw InputError(where + "token \"" + token + "\" has negative id " + std::to_string(id) + "; ids start at 0");
   if (static_cast<std::size_t>(id) >= tokens_.size()) tokens_.resize(id + 1);
   if (!tokens_[id]) tokens_[id] = token;
   ids_.insert_or_assign(std::move(token), id);

@@ -75,8 +75,7 @@ void WordPieceTrainer::feed(std::string_view text, std::string_view what) {
   std::vector<Span> words(1, Span{0, static_cast<std::uint32_t>(norm.chars.size())});
   BertPreTokenizer().split(norm.chars, words);
   for (const Span& w : words)
-    if (w.end > w.begin)
-      ++words_[encode_utf8(std::u32string_view(norm.chars).substr(w.begin, w.end - w.begin))];
+    if (w.end > w.begin) ++words_[encode_utf8(std::u32string_view(norm.chars).substr(w.begin, w.end - w.begin))];
 }
 
 void WordPieceTrainer::add_word(const std::string& word, std::uint64_t count) {
@@ -110,9 +109,8 @@ std::vector<std::string> WordPieceTrainer::train() const {
   if (options_.limit_alphabet && alphabet.size() > *options_.limit_alphabet) {
     std::vector<std::pair<std::uint64_t, char32_t>> by_count;
     for (auto [ch, c] : alphabet) by_count.emplace_back(c, ch);
-    std::sort(by_count.begin(), by_count.end(), [](auto x, auto y) {
-      return x.first != y.first ? x.first < y.first : x.second > y.second;
-    });
+    std::sort(by_count.begin(), by_count.end(),
+              [](auto x, auto y) { return x.first != y.first ? x.first < y.first : x.second > y.second; });
     const std::size_t drop = alphabet.size() - *options_.limit_alphabet;
     for (std::size_t k = 0; k < drop; ++k) alphabet.erase(by_count[k].second);
   }

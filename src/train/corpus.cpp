@@ -13,8 +13,8 @@ namespace taskscout {
 namespace {
 
 bool blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
-                                                           c == '\v' || c == '\f'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; });
 }
 
 bool is_table(const std::filesystem::path& path) {
@@ -37,9 +37,9 @@ void read_lines(const std::filesystem::path& path, Corpus& corpus, CorpusFile& f
     if (const auto bad = find_invalid_utf8(s)) {
       long column = 1;
       for (std::size_t i = 0; i < *bad; ++i) column += (static_cast<unsigned char>(s[i]) & 0xC0) != 0x80;
-      throw InputError(location(path.string(), line, column) +
-                       fmt::format("invalid UTF-8 (byte 0x{:02X}); save the corpus as UTF-8",
-                                   static_cast<unsigned char>(s[*bad])));
+      throw InputError(
+          location(path.string(), line, column) +
+          fmt::format("invalid UTF-8 (byte 0x{:02X}); save the corpus as UTF-8", static_cast<unsigned char>(s[*bad])));
     }
     if (blank(s)) {
       ++file.skipped;

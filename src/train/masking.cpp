@@ -13,12 +13,13 @@ MaskedBatch mask_tokens(const at::Tensor& input_ids, const at::Tensor& maskable,
   auto in_unit = [](double p) { return p >= 0 && p <= 1; };
   if (!in_unit(o.mask_probability) || !in_unit(o.replace_with_mask) || !in_unit(o.replace_with_random) ||
       o.replace_with_mask + o.replace_with_random > 1 + 1e-12)
-    throw UsageError(fmt::format("masking: probabilities must lie in [0, 1] and the replacement shares sum to at "
-                                 "most 1 (mask_probability {}, [MASK] {}, random {})",
-                                 o.mask_probability, o.replace_with_mask, o.replace_with_random));
+    throw UsageError(
+        fmt::format("masking: probabilities must lie in [0, 1] and the replacement shares sum to at "
+                    "most 1 (mask_probability {}, [MASK] {}, random {})",
+                    o.mask_probability, o.replace_with_mask, o.replace_with_random));
   if (o.vocab_size <= 0 || o.mask_token_id < 0 || o.mask_token_id >= o.vocab_size)
-    throw UsageError(fmt::format("masking: the [MASK] id {} is outside the vocabulary of {} tokens", o.mask_token_id,
-                                 o.vocab_size));
+    throw UsageError(
+        fmt::format("masking: the [MASK] id {} is outside the vocabulary of {} tokens", o.mask_token_id, o.vocab_size));
   if (input_ids.dim() != 2 || maskable.sizes() != input_ids.sizes())
     throw UsageError("masking: input_ids must be [B, L] and maskable the same shape");
 

@@ -111,8 +111,7 @@ void AdamW::load_state(const ParameterMap& state, const std::string& source) {
     for (const auto& [key, t] : state) {
       const auto dot = key.find('.');
       if (key != "step" && (dot == std::string::npos || parameters_.count(key.substr(dot + 1)) == 0))
-        fail(fmt::format("\"{}\" names no parameter being trained: the state belongs to another model or method",
-                         key));
+        fail(fmt::format("\"{}\" names no parameter being trained: the state belongs to another model or method", key));
     }
   slots_ = std::move(slots);
   steps_ = steps;

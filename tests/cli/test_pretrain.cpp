@@ -45,8 +45,8 @@ class PretrainCli : public ::testing::Test {
     write_text(tmp / "long.json", config(100000000, 100000000));
   }
   std::string args(const std::string& cfg, const std::string& out) const {
-    return "pretrain --config '" + (tmp / cfg).string() + "' --corpus '" + (tmp / "corpus.txt").string() +
-           "' --out '" + (tmp / out).string() + "' --threads 1";
+    return "pretrain --config '" + (tmp / cfg).string() + "' --corpus '" + (tmp / "corpus.txt").string() + "' --out '" +
+           (tmp / out).string() + "' --threads 1";
   }
   // Starts taskscout with `args` (stderr to err_file), returns its pid.
   pid_t spawn(const std::string& arguments, const fs::path& err_file) const {

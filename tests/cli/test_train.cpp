@@ -131,8 +131,9 @@ TEST_F(Train, EachMethodTrainsEvaluatesAndPredicts) {
 
 TEST_F(Train, ClearErrors) {
   testing::write_text(tmp / "dev_extra.csv", "text,label\ngood,pos\nbad,neutral\n");
-  auto r = run_taskscout(train_args("full", tmp / "o").replace(train_args("full", tmp / "o").find(q(tmp / "dev.csv")),
-                                                                q(tmp / "dev.csv").size(), q(tmp / "dev_extra.csv")));
+  auto r = run_taskscout(train_args("full", tmp / "o")
+                             .replace(train_args("full", tmp / "o").find(q(tmp / "dev.csv")), q(tmp / "dev.csv").size(),
+                                      q(tmp / "dev_extra.csv")));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("dev_extra.csv:3"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(tmp / "o"));

@@ -3,11 +3,10 @@
 // relative error ≤ 1e-6, or absolute ≤ 1e-9 where the expected value is near zero.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -59,8 +58,8 @@ double check(const std::string& key, double (*fn)(const EstimationInput&, const 
     const double want = c.expected[key].get<double>();
     const double got = fn(c.input, opt);
     const double err = std::abs(got - want);
-    EXPECT_LE(err, std::max(1e-6 * std::abs(want), 1e-9)) << key << " on " << c.name << ": got " << got
-                                                          << ", expected " << want;
+    EXPECT_LE(err, std::max(1e-6 * std::abs(want), 1e-9))
+        << key << " on " << c.name << ": got " << got << ", expected " << want;
     if (std::abs(want) > 1e-6) worst = std::max(worst, err / std::abs(want));
     ++compared;
   }

@@ -6,15 +6,17 @@
 #include <cmath>
 #include <vector>
 
+#include "estimation_input.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
-#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
 
-at::Tensor column(std::initializer_list<double> v) { return at::tensor(std::vector<double>(v), at::kDouble).view({-1, 1}); }
+at::Tensor column(std::initializer_list<double> v) {
+  return at::tensor(std::vector<double>(v), at::kDouble).view({-1, 1});
+}
 
 TEST(Gbc, OneDimensionByHand) {
   // Class 0 = {0, 2}: μ = 1, σ² = 1. Class 1 = {3, 5}: μ = 4, σ² = 1. D_B = 9/8.
@@ -79,7 +81,8 @@ double direct_gbc(const at::Tensor& f32, const std::vector<std::int64_t>& y, dou
       double db = 0;
       for (std::int64_t k = 0; k < d; ++k) {
         const double va = std::max(var[a][k], floor), vb = std::max(var[b][k], floor), avg = (va + vb) / 2;
-        db += std::pow(mu[a][k] - mu[b][k], 2) / avg / 8 + 0.5 * (std::log(avg) - 0.5 * std::log(va) - 0.5 * std::log(vb));
+        db += std::pow(mu[a][k] - mu[b][k], 2) / avg / 8 +
+              0.5 * (std::log(avg) - 0.5 * std::log(va) - 0.5 * std::log(vb));
       }
       total += std::exp(-db);
     }
@@ -92,8 +95,8 @@ TEST(Gbc, MatchesScalarDefinitionWithDegenerateInputs) {
   for (int i = 0; i < 30; ++i) y[i] = i % 3;
   y[4] = 3;  // a single-example class
   at::Tensor f = 0.3 * at::randn({30, 6}, at::kDouble) + 0.2 * at::tensor(y, at::kDouble).unsqueeze(1);
-  f.select(1, 2).fill_(1.25);                 // a constant column
-  f.select(1, 5).copy_(f.select(1, 0));       // a duplicated column
+  f.select(1, 2).fill_(1.25);            // a constant column
+  f.select(1, 5).copy_(f.select(1, 0));  // a duplicated column
   const double g = gbc(make_input(f, y));
   EXPECT_LT(g, -1e-3);
   EXPECT_NEAR(g, direct_gbc(f, y, 1e-4), 1e-12 * std::abs(g));

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <vector>
 
+#include "estimation_input.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
-#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
@@ -54,8 +54,7 @@ double direct_regularized_h_score(const at::Tensor& f, const std::vector<std::in
   const at::Tensor eye = at::eye(f.size(1), at::kDouble);
   const double delta = (s - mu * eye).square().sum().item<double>() / d;
   double beta = 0;
-  for (std::int64_t i = 0; i < f.size(0); ++i)
-    beta += (at::outer(x[i], x[i]) - s).square().sum().item<double>() / d;
+  for (std::int64_t i = 0; i < f.size(0); ++i) beta += (at::outer(x[i], x[i]) - s).square().sum().item<double>() / d;
   beta = std::min(beta / (n * n), delta);
   const double alpha = beta / delta;
   const at::Tensor shrunk = (1 - alpha) * s + alpha * mu * eye;

@@ -8,10 +8,10 @@
 #include <numeric>
 #include <vector>
 
+#include "estimation_input.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
-#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
@@ -52,7 +52,10 @@ double brute_accuracy(const EstimationInput& in, int k) {
     const int top = *std::max_element(votes.begin(), votes.end());
     std::int64_t pred = -1;
     for (auto j : nb[i])  // tied classes: the one with the nearest neighbour
-      if (votes[y[j]] == top) { pred = y[j]; break; }
+      if (votes[y[j]] == top) {
+        pred = y[j];
+        break;
+      }
     correct += pred == y[i];
   }
   return correct / static_cast<double>(nb.size());

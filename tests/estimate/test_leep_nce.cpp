@@ -30,7 +30,8 @@ TEST(Leep, FourExamplesByHand) {
   // Soft joint ×4: y=0 → (1.4, 0.6), y=1 → (0.4, 1.6); P(z) ×4 = (1.8, 2.2), so
   // P(y|z=0) = (7/9, 2/9) and P(y|z=1) = (3/11, 8/11).
   const double expected = (std::log(0.8 * 7 / 9 + 0.2 * 3 / 11) + std::log(0.6 * 7 / 9 + 0.4 * 3 / 11) +
-                           std::log(0.3 * 2 / 9 + 0.7 * 8 / 11) + std::log(0.1 * 2 / 9 + 0.9 * 8 / 11)) / 4;
+                           std::log(0.3 * 2 / 9 + 0.7 * 8 / 11) + std::log(0.1 * 2 / 9 + 0.9 * 8 / 11)) /
+                          4;
   // float32 probabilities: agreement to float32 rounding of the inputs.
   EXPECT_NEAR(leep(make_input({0, 0, 1, 1}, p)), expected, 1e-7);
 }

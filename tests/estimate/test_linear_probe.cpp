@@ -4,17 +4,16 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "../../src/estimate/linalg.hpp"  // fit_logistic, fit_ridge, fit_scaler (white-box)
+#include "estimation_input.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
-#include "estimation_input.hpp"
 #include "test_support.hpp"
 
 namespace taskscout {
@@ -28,8 +27,8 @@ at::Tensor matrix(const nlohmann::json& rows) {
 }
 
 struct Fixture {
-  nlohmann::json j = nlohmann::json::parse(testing::read_text(testing::fixtures_dir() / "estimate" /
-                                                              "linear_probe_sklearn.json"));
+  nlohmann::json j =
+      nlohmann::json::parse(testing::read_text(testing::fixtures_dir() / "estimate" / "linear_probe_sklearn.json"));
   at::Tensor x = matrix(j["features"]);
   std::vector<std::int64_t> y = j["labels"].get<std::vector<std::int64_t>>();
   at::Tensor t = matrix(j["targets"]);
@@ -51,8 +50,8 @@ TEST(LinearProbe, LogisticFitMatchesScikitLearn) {
   EXPECT_LT(sk, 1e-4) << "max probability difference from scikit-learn's fit";
   const double opt = (probs - matrix(fx.j["logistic"]["optimum_probabilities"])).abs().max().item<double>();
   EXPECT_LT(opt, 1e-8) << "max probability difference from the exact optimum";
-  std::printf("[ sklearn ] max |Δp|: %.2e from LogisticRegression, %.2e from the optimum (%d iterations)\n", sk,
-              opt, m.iterations);
+  std::printf("[ sklearn ] max |Δp|: %.2e from LogisticRegression, %.2e from the optimum (%d iterations)\n", sk, opt,
+              m.iterations);
   EXPECT_LT(m.iterations, 2000);
   const double acc = probs.argmax(1).eq(y).to(at::kDouble).mean().item<double>();
   EXPECT_DOUBLE_EQ(acc, fx.j["logistic"]["train_accuracy"].get<double>());
@@ -124,8 +123,8 @@ TEST(LinearProbe, ConstantDuplicatedColumnsAndWideFeatures) {
   for (int i = 0; i < 30; ++i) y[i] = i % 3;
   at::Tensor f = at::randn({30, 100}, at::kDouble);  // N < D
   f.narrow(1, 0, 3).add_(6 * at::one_hot(at::tensor(y, at::kLong), 3).to(at::kDouble));
-  f.select(1, 10).fill_(4.0);                // constant
-  f.select(1, 11).copy_(f.select(1, 0));     // duplicated
+  f.select(1, 10).fill_(4.0);             // constant
+  f.select(1, 11).copy_(f.select(1, 0));  // duplicated
   const double acc = linear_probe(make_input(f, y));
   EXPECT_GT(acc, 0.6);
   EXPECT_LE(acc, 1.0);

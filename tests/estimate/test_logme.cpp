@@ -9,10 +9,10 @@
 #include <functional>
 #include <numbers>
 
+#include "estimation_input.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
-#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
@@ -21,8 +21,10 @@ double golden_max(const std::function<double(double)>& f, double a, double b, do
   const double g = (std::sqrt(5.0) - 1) / 2;
   double x1 = b - g * (b - a), x2 = a + g * (b - a), f1 = f(x1), f2 = f(x2);
   while (b - a > tol) {
-    if (f1 < f2) a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a), f2 = f(x2);
-    else b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a), f1 = f(x1);
+    if (f1 < f2)
+      a = x1, x1 = x2, f1 = f2, x2 = a + g * (b - a), f2 = f(x2);
+    else
+      b = x2, x2 = x1, f2 = f1, x1 = b - g * (b - a), f1 = f(x1);
   }
   return std::max(f1, f2);
 }
@@ -43,9 +45,9 @@ double brute_force_logme(const at::Tensor& f32, const at::Tensor& y_matrix) {
   for (int64_t j = 0; j < y_matrix.size(1); ++j) {
     const at::Tensor y = y_matrix.select(1, j).contiguous();
     auto over_beta = [&](double log_alpha) {
-      return golden_max([&](double log_beta) {
-        return log_gaussian(k / std::exp(log_alpha) + eye / std::exp(log_beta), y);
-      }, -25, 25);
+      return golden_max(
+          [&](double log_beta) { return log_gaussian(k / std::exp(log_alpha) + eye / std::exp(log_beta), y); }, -25,
+          25);
     };
     total += golden_max(over_beta, -25, 25) / static_cast<double>(f.size(0));
   }
@@ -90,9 +92,9 @@ TEST_P(LogmeBruteForce, MatchesDenseEvidenceMaximization) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, LogmeBruteForce,
-                         ::testing::Values(Shape{12, 30, 2},   // N < D: the reference code's failure
-                                           Shape{20, 20, 3},   // N = D
-                                           Shape{40, 6, 2},    // N > D
+                         ::testing::Values(Shape{12, 30, 2},  // N < D: the reference code's failure
+                                           Shape{20, 20, 3},  // N = D
+                                           Shape{40, 6, 2},   // N > D
                                            Shape{35, 10, 4}));
 
 TEST(Logme, RankDeficientFeaturesMatchBruteForce) {

@@ -6,10 +6,10 @@
 #include <cmath>
 #include <vector>
 
+#include "estimation_input.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/estimate/estimators.hpp"
-#include "estimation_input.hpp"
 
 namespace taskscout {
 namespace {
@@ -63,8 +63,8 @@ TEST(TransRate, InvariantToRotationAndRelabelling) {
   at::manual_seed(2);
   std::vector<std::int64_t> y(120), relabelled(120);
   for (int i = 0; i < 120; ++i) y[i] = (i / 7) % 4, relabelled[i] = 3 - y[i];
-  const at::Tensor f = at::randn({120, 10}, at::kDouble) + at::randn({4, 10}, at::kDouble).index_select(
-                                                                0, at::tensor(y, at::kLong));
+  const at::Tensor f =
+      at::randn({120, 10}, at::kDouble) + at::randn({4, 10}, at::kDouble).index_select(0, at::tensor(y, at::kLong));
   const at::Tensor q = std::get<0>(at::linalg_qr(at::randn({10, 10}, at::kDouble)));
   const double t = transrate(make_input(f, y));
   EXPECT_GT(t, 0);

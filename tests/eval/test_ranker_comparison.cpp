@@ -1,8 +1,6 @@
 // Comparing rankers: the random ranker's exact expectations (against brute force over all
 // n! orders, and against the numpy/scipy oracle's fixture), the bootstrap over targets, and
 // per-ranker dropping of missing scores.
-#include "taskscout/eval/ranker_comparison.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 
 #include "expect_close.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/eval/ranker_comparison.hpp"
 #include "test_support.hpp"
 
 namespace taskscout {

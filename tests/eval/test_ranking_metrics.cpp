@@ -1,7 +1,5 @@
 // Ranking metrics on small hand-computed inputs, ties (against scipy), brute-force
 // definitions, monotone invariance and the undefined cases.
-#include "taskscout/eval/ranking_metrics.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +10,7 @@
 
 #include "expect_close.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/eval/ranking_metrics.hpp"
 
 namespace taskscout {
 namespace {
@@ -47,9 +46,8 @@ double brute_ranked_tau(const V& x, const V& y) {
   const std::size_t n = x.size();
   std::vector<std::size_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
-  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-    return std::tie(x[a], y[a], a) > std::tie(x[b], y[b], b);
-  });
+  std::sort(idx.begin(), idx.end(),
+            [&](std::size_t a, std::size_t b) { return std::tie(x[a], y[a], a) > std::tie(x[b], y[b], b); });
   V w(n);
   for (std::size_t r = 0; r < n; ++r) w[idx[r]] = 1.0 / (r + 1.0);
   double num = 0, tot = 0, xt = 0, yt = 0;
@@ -91,7 +89,8 @@ TEST(RankingMetrics, HandComputedTopK) {
   // Gains 2^(100·t) − 1; the −1 is below double precision here.
   EXPECT_TRUE(close(ndcg_at_k(s, t, 1), 100.0 / 1024.0));
   const double l3 = std::log2(3.0);
-  EXPECT_TRUE(close(ndcg_at_k(s, t, 2), (std::exp2(70) + std::exp2(60) / l3) / (std::exp2(80) + std::exp2(75) / l3) * 100));
+  EXPECT_TRUE(
+      close(ndcg_at_k(s, t, 2), (std::exp2(70) + std::exp2(60) / l3) / (std::exp2(80) + std::exp2(75) / l3) * 100));
 }
 
 TEST(RankingMetrics, TiesMatchScipy) {
@@ -102,12 +101,24 @@ TEST(RankingMetrics, TiesMatchScipy) {
     double kendall, wtau, spearman, pearson;
   };
   const std::vector<Case> cases = {
-      {{0.3, 0.1, 0.3, 0.7, 0.1, 0.5, 0.3, 0.9}, {0.6, 0.2, 0.6, 0.8, 0.4, 0.4, 0.5, 0.8},  // ties in both, joint ties
-       0.6531972647421809, 0.7399350115870025, 0.768810065632783, 0.8068001483504835},
-      {{1, 2, 2, 3, 3, 3, 4}, {0.1, 0.5, 0.3, 0.2, 0.9, 0.6, 0.7},  // ties in scores
-       0.5821817364274594, 0.565931619771542, 0.6923450994227357, 0.6630198908950948},
-      {{0.5, 0.1, 0.9, 0.3, 0.7, 0.2}, {0.8, 0.8, 0.9, 0.7, 0.8, 0.7},  // ties in truth
-       0.5449492609130661, 0.7415909146618909, 0.6172133998483678, 0.7326950970650464},
+      {{0.3, 0.1, 0.3, 0.7, 0.1, 0.5, 0.3, 0.9},
+       {0.6, 0.2, 0.6, 0.8, 0.4, 0.4, 0.5, 0.8},  // ties in both, joint ties
+       0.6531972647421809,
+       0.7399350115870025,
+       0.768810065632783,
+       0.8068001483504835},
+      {{1, 2, 2, 3, 3, 3, 4},
+       {0.1, 0.5, 0.3, 0.2, 0.9, 0.6, 0.7},  // ties in scores
+       0.5821817364274594,
+       0.565931619771542,
+       0.6923450994227357,
+       0.6630198908950948},
+      {{0.5, 0.1, 0.9, 0.3, 0.7, 0.2},
+       {0.8, 0.8, 0.9, 0.7, 0.8, 0.7},  // ties in truth
+       0.5449492609130661,
+       0.7415909146618909,
+       0.6172133998483678,
+       0.7326950970650464},
       {{1, 2}, {5, 3}, -1.0, -1.0, -1.0, -1.0},
   };
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -156,8 +167,8 @@ TEST(RankingMetrics, RankMetricsIgnoreMonotoneTransformsOfScores) {
   std::uniform_real_distribution<double> u(0.4, 0.95);
   for (auto& x : t) x = u(rng);
   const std::vector<std::function<double(double)>> transforms = {
-      [](double x) { return 3 * x + 7; }, [](double x) { return std::exp(x); },
-      [](double x) { return x * x * x; }, [](double x) { return std::atan(x); }};
+      [](double x) { return 3 * x + 7; }, [](double x) { return std::exp(x); }, [](double x) { return x * x * x; },
+      [](double x) { return std::atan(x); }};
   for (std::size_t f = 0; f < transforms.size(); ++f) {
     V m(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) m[i] = transforms[f](s[i]);

@@ -1,6 +1,4 @@
 // Per-target evaluation: grouping, the metric table, means over targets, duplicates.
-#include "taskscout/eval/transfer_table.hpp"
-
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,6 +6,7 @@
 
 #include "expect_close.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/eval/transfer_table.hpp"
 
 namespace taskscout {
 namespace {
@@ -47,9 +46,9 @@ TEST(TransferTable, GroupsByTargetInOrderOfFirstAppearance) {
     EXPECT_TRUE(close(ev.mean.values[m], (*metrics[m](bs, bt) + *metrics[m](as, at)) / 2)) << metrics[m].name;
   }
   // Spot checks against ranking_metrics.hpp (target b is HandComputedTopK there).
-  EXPECT_TRUE(close(ev.targets[0].values[4], 12.5));         // regret@1
-  EXPECT_TRUE(close(ev.targets[0].values[5], 6.25));         // regret@3
-  EXPECT_TRUE(close(ev.targets[0].values[8], 2.0 / 3.0));    // precision@3
+  EXPECT_TRUE(close(ev.targets[0].values[4], 12.5));       // regret@1
+  EXPECT_TRUE(close(ev.targets[0].values[5], 6.25));       // regret@3
+  EXPECT_TRUE(close(ev.targets[0].values[8], 2.0 / 3.0));  // precision@3
   EXPECT_EQ(ev.mean.target, "mean");
   EXPECT_EQ(ev.mean.n, 2u);
 }
@@ -57,7 +56,7 @@ TEST(TransferTable, GroupsByTargetInOrderOfFirstAppearance) {
 TEST(TransferTable, MeanSkipsUndefinedValues) {
   // Target "flat" has constant truth: its correlations are undefined, its regret is 0.
   const std::vector<TransferRow> rows = {
-      {"t", "s1", 0.1, 0.5}, {"t", "s2", 0.2, 0.6}, {"t", "s3", 0.3, 0.8},
+      {"t", "s1", 0.1, 0.5},    {"t", "s2", 0.2, 0.6},    {"t", "s3", 0.3, 0.8},
       {"flat", "s1", 0.1, 0.5}, {"flat", "s2", 0.2, 0.5}, {"flat", "s3", 0.3, 0.5},
   };
   const TransferEvaluation ev = evaluate_transfer(rows);

@@ -121,7 +121,8 @@ TEST(Dataset, ColumnsPairsAndUnlabelled) {
   o.text_column = "premise";
   o.text_pair_column = "hypothesis";
   o.label_column = "gold";
-  Dataset d = load(dir, "{\"premise\": \"p1\", \"hypothesis\": \"h1\", \"gold\": 1}\n"
+  Dataset d = load(dir,
+                   "{\"premise\": \"p1\", \"hypothesis\": \"h1\", \"gold\": 1}\n"
                    "{\"premise\": \"p2\", \"hypothesis\": \"h2\", \"gold\": 0}\n",
                    o, "pairs.jsonl");
   EXPECT_EQ(d.texts, (std::vector<std::string>{"p1", "p2"}));

@@ -53,7 +53,8 @@ TEST(Csv, QuotedFieldsWithCommasQuotesAndNewlines) {
                        "\"two\nlines\",z\n"
                        "\"\",empty\n"
                        "after,w\n");
-  EXPECT_EQ(t.rows, (Rows{{"a, b", "x"}, {"she said \"hi\"", "y"}, {"two\nlines", "z"}, {"", "empty"}, {"after", "w"}}));
+  EXPECT_EQ(t.rows,
+            (Rows{{"a, b", "x"}, {"she said \"hi\"", "y"}, {"two\nlines", "z"}, {"", "empty"}, {"after", "w"}}));
   EXPECT_EQ(t.lines, (std::vector<long>{2, 3, 4, 6, 7}));  // the row after a 2-line field starts on line 6
 }
 
@@ -129,7 +130,10 @@ TEST(Csv, TextAfterClosingQuote) {
 TEST(Csv, InvalidUtf8NamesLineAndColumn) {
   TempDir dir;
   // Column counts characters: "é" is one, so the bad byte is column 4.
-  const auto msg = input_error(dir, "bad8.csv", "text,label\n\xC3\xA9" "ab\xFF,1\n", 2);
+  const auto msg = input_error(dir, "bad8.csv",
+                               "text,label\n\xC3\xA9"
+                               "ab\xFF,1\n",
+                               2);
   EXPECT_NE(msg.find("bad8.csv:2:4:"), std::string::npos) << msg;
   EXPECT_NE(msg.find("UTF-8"), std::string::npos) << msg;
   const auto lat = input_error(dir, "latin1.csv", "text,label\nok,1\ncaf\xE9,2\n", 3);

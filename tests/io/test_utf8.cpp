@@ -8,14 +8,14 @@ using taskscout::is_valid_utf8;
 TEST(Utf8, AcceptsValidText) {
   EXPECT_TRUE(is_valid_utf8(""));
   EXPECT_TRUE(is_valid_utf8("plain ascii, long enough for the 8-byte fast path"));
-  EXPECT_TRUE(is_valid_utf8("caf\xC3\xA9"));                     // é, 2 bytes
-  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));                    // €, 3 bytes
-  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x98\x80"));                // 😀, 4 bytes
-  EXPECT_TRUE(is_valid_utf8("\xC2\x80\xDF\xBF"));                // U+0080, U+07FF
-  EXPECT_TRUE(is_valid_utf8("\xE0\xA0\x80\xEF\xBF\xBF"));        // U+0800, U+FFFF
-  EXPECT_TRUE(is_valid_utf8("\xED\x9F\xBF\xEE\x80\x80"));        // U+D7FF, U+E000 (around surrogates)
+  EXPECT_TRUE(is_valid_utf8("caf\xC3\xA9"));                       // é, 2 bytes
+  EXPECT_TRUE(is_valid_utf8("\xE2\x82\xAC"));                      // €, 3 bytes
+  EXPECT_TRUE(is_valid_utf8("\xF0\x9F\x98\x80"));                  // 😀, 4 bytes
+  EXPECT_TRUE(is_valid_utf8("\xC2\x80\xDF\xBF"));                  // U+0080, U+07FF
+  EXPECT_TRUE(is_valid_utf8("\xE0\xA0\x80\xEF\xBF\xBF"));          // U+0800, U+FFFF
+  EXPECT_TRUE(is_valid_utf8("\xED\x9F\xBF\xEE\x80\x80"));          // U+D7FF, U+E000 (around surrogates)
   EXPECT_TRUE(is_valid_utf8("\xF0\x90\x80\x80\xF4\x8F\xBF\xBF"));  // U+10000, U+10FFFF
-  EXPECT_TRUE(is_valid_utf8(std::string_view("a\0b", 3)));       // NUL is a valid character
+  EXPECT_TRUE(is_valid_utf8(std::string_view("a\0b", 3)));         // NUL is a valid character
 }
 
 TEST(Utf8, ReportsTheOffsetOfTheFirstInvalidSequence) {

@@ -111,8 +111,7 @@ TEST(Adapter, ForwardIsTheLibrarysAdapter) {
     else
       after_attention = ln(l + "attention.output.LayerNorm", h + x);
     const at::Tensor f = lin(l + "output.dense", at::gelu(lin(l + "intermediate.dense", after_attention)));
-    const at::Tensor in = placement == AdapterPlacement::Pfeiffer
-                              ? ln(l + "output.LayerNorm", f + after_attention) : f;
+    const at::Tensor in = placement == AdapterPlacement::Pfeiffer ? ln(l + "output.LayerNorm", f + after_attention) : f;
     const at::Tensor expected = ln(l + "output.LayerNorm", adapter(sites.output, in) + f + after_attention);
     EXPECT_TRUE(at::allclose(out.last_hidden_state, expected, 1e-5, 1e-5)) << int(placement);
   }
@@ -131,10 +130,10 @@ TEST(Adapter, GradientsMatchFiniteDifferences) {
     return (encode(c, m, ids(), mask(), {}, o).last_hidden_state * target).sum();
   };
   const AdapterSites s = adapter_sites(c.architecture, 0, "task");
-  taskscout::testing::expect_gradients_match(
-      p, {s.attention + ".adapter_down.0.weight", s.attention + ".adapter_up.bias", s.output + ".adapter_up.weight",
-          s.output + ".adapter_down.0.bias"},
-      loss);
+  taskscout::testing::expect_gradients_match(p,
+                                             {s.attention + ".adapter_down.0.weight", s.attention + ".adapter_up.bias",
+                                              s.output + ".adapter_up.weight", s.output + ".adapter_down.0.bias"},
+                                             loss);
 }
 
 TEST(Adapter, LibraryFolderRoundTrips) {
@@ -144,9 +143,13 @@ TEST(Adapter, LibraryFolderRoundTrips) {
   a.placement = AdapterPlacement::Houlsby;
   a.reduction_factor = 4;
   a.name = "sst2";
-  AdapterFiles f{a, "/models/base", init_adapter(c, a, 1),
-                 {{"classifier.dense.weight", at::randn({16, 16})}, {"classifier.dense.bias", at::randn({16})},
-                  {"classifier.out_proj.weight", at::randn({2, 16})}, {"classifier.out_proj.bias", at::randn({2})}},
+  AdapterFiles f{a,
+                 "/models/base",
+                 init_adapter(c, a, 1),
+                 {{"classifier.dense.weight", at::randn({16, 16})},
+                  {"classifier.dense.bias", at::randn({16})},
+                  {"classifier.out_proj.weight", at::randn({2, 16})},
+                  {"classifier.out_proj.bias", at::randn({2})}},
                  {"neg", "pos"}};
   write_adapter_files(dir.path(), c, f);
   EXPECT_TRUE(is_adapter_folder(dir.path()));

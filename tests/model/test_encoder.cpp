@@ -1,8 +1,7 @@
 // The forward pass on the fixture checkpoints: against a direct per-token formula, and
 // the properties embedding relies on (padding, batching, determinism, gradients).
-#include <gtest/gtest.h>
-
 #include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
 
 #include <cmath>
 
@@ -147,7 +146,8 @@ TEST_P(EncoderArch, AgreesWithTheDirectFormula) {
   for (std::int64_t r = 0; r < 3; ++r) {
     const std::int64_t n = b.lengths[r];
     std::vector<std::int64_t> ids(n), types(n);
-    for (std::int64_t t = 0; t < n; ++t) ids[t] = b.ids[r][t].item<std::int64_t>(), types[t] = b.types[r][t].item<std::int64_t>();
+    for (std::int64_t t = 0; t < n; ++t)
+      ids[t] = b.ids[r][t].item<std::int64_t>(), types[t] = b.types[r][t].item<std::int64_t>();
     const Matrix want = direct_encode(m.config, m.parameters, ids, types);
     for (std::int64_t t = 0; t < n; ++t)
       for (std::int64_t i = 0; i < m.config.hidden_size; ++i)
@@ -179,8 +179,7 @@ TEST_P(EncoderArch, AloneOrInAPaddedBatchGivesTheSameStates) {
   for (std::int64_t r = 0; r < 3; ++r) {
     const auto real = at::indexing::Slice(0, b.lengths[r]);
     auto row = [&](const at::Tensor& t) { return t[r].index({real}).unsqueeze(0); };
-    const at::Tensor alone =
-        encode(m.config, m.parameters, row(b.ids), row(b.mask), row(b.types)).last_hidden_state[0];
+    const at::Tensor alone = encode(m.config, m.parameters, row(b.ids), row(b.mask), row(b.types)).last_hidden_state[0];
     EXPECT_LE((alone - batch[r].index({real})).abs().max().item<double>(), 1e-5) << "row " << r;
   }
 }
@@ -236,7 +235,8 @@ TEST(Encoder, PositionIds) {
   const EncoderConfig& bert = model("bert").config;
   const EncoderConfig& roberta = model("roberta").config;  // pad 1
   const at::Tensor ids = at::tensor({0, 5, 6, 2, 1, 1, 9, 5, 1, 1, 1, 1}, at::kLong).view({2, 6});
-  EXPECT_TRUE(at::equal(position_ids(bert, ids), at::tensor({0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5}, at::kLong).view({2, 6})));
+  EXPECT_TRUE(
+      at::equal(position_ids(bert, ids), at::tensor({0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5}, at::kLong).view({2, 6})));
   EXPECT_TRUE(
       at::equal(position_ids(roberta, ids), at::tensor({2, 3, 4, 5, 1, 1, 2, 3, 1, 1, 1, 1}, at::kLong).view({2, 6})));
 }
@@ -277,7 +277,7 @@ TEST(Encoder, DefaultsAreAllTokensAndSegmentZero) {
   c10::InferenceMode guard;
   const Encoder& m = model("bert");
   const at::Tensor ids = at::tensor({101, 7, 23, 102, 101, 9, 8, 102}, at::kLong).view({2, 4});
-  const at::Tensor explicit_ = encode(m.config, m.parameters, ids, at::ones({2, 4}, at::kLong),
-                                      at::zeros({2, 4}, at::kLong)).last_hidden_state;
+  const at::Tensor explicit_ =
+      encode(m.config, m.parameters, ids, at::ones({2, 4}, at::kLong), at::zeros({2, 4}, at::kLong)).last_hidden_state;
   EXPECT_TRUE(at::equal(encode(m.config, m.parameters, ids, {}).last_hidden_state, explicit_));
 }

@@ -108,8 +108,8 @@ TEST(Head, LossesAsDefined) {
   const at::Tensor w = at::tensor({1.0, 2.0, 0.5}, at::kDouble);
   EXPECT_NEAR(classification_loss(logits, labels, w).item<double>(), (2.0 * nll(0, 1) + 0.5 * nll(1, 2)) / 2.5, 1e-12);
   const at::Tensor values = at::tensor({0.5, -1.0}, at::kDouble);
-  EXPECT_NEAR(classification_loss(logits.slice(1, 0, 1), values).item<double>(),
-              (0.25 + 0.0) / 2, 1e-12);  // (1 − 0.5)², (−1 − (−1))²
+  EXPECT_NEAR(classification_loss(logits.slice(1, 0, 1), values).item<double>(), (0.25 + 0.0) / 2,
+              1e-12);  // (1 − 0.5)², (−1 − (−1))²
 }
 
 TEST(Head, GradientsThroughEncoderAndHeadMatchFiniteDifferences) {

@@ -161,8 +161,8 @@ TEST(ModelFolderErrors, MissingTensorIsNamed) {
     for (auto& [name, a] : tensors)
       if (name == "bert.encoder.layer.1.output.LayerNorm.bias") name.clear();
   });
-  load_error(folder, {(folder / "model.safetensors").string(), "\"bert.encoder.layer.1.output.LayerNorm.bias\"",
-                      "missing"});
+  load_error(folder,
+             {(folder / "model.safetensors").string(), "\"bert.encoder.layer.1.output.LayerNorm.bias\"", "missing"});
 }
 
 TEST(ModelFolderErrors, IntegerWeightsAreRejected) {
@@ -189,8 +189,8 @@ TEST(ModelFolderErrors, MissingShardIsNamed) {
   TempDir dir;
   const fs::path folder = copy_fixture(dir, "bert_sharded");
   fs::remove(folder / "model-00002-of-00002.safetensors");
-  load_error(folder, {(folder / "model.safetensors.index.json").string(), "model-00002-of-00002.safetensors",
-                      "missing"});
+  load_error(folder,
+             {(folder / "model.safetensors.index.json").string(), "model-00002-of-00002.safetensors", "missing"});
 }
 
 TEST(ModelFolderErrors, IndexPointingAtTheWrongShard) {

@@ -1,8 +1,7 @@
 // Writing Hugging Face model folders: what is written loads back into the same config,
 // tensors and encoder outputs, and a failed write leaves nothing behind.
-#include <gtest/gtest.h>
-
 #include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
@@ -54,8 +53,8 @@ TEST(EncoderConfigJson, RejectsBadId2Label) {
       R"({"model_type": "bert", "vocab_size": 100, "hidden_size": 16, "num_hidden_layers": 2,
           "num_attention_heads": 4, "intermediate_size": 32, "max_position_embeddings": 40, "type_vocab_size": 2)";
   for (const char* tail : {R"(, "id2label": {"0": "a", "2": "b"}})", R"(, "id2label": {"0": "a", "1": "a"}})",
-                           R"(, "id2label": {"x": "a"}})", R"(, "id2label": ["a"]})",
-                           R"(, "problem_type": "ranking"})", R"(, "architectures": "Bert"})"}) {
+                           R"(, "id2label": {"x": "a"}})", R"(, "id2label": ["a"]})", R"(, "problem_type": "ranking"})",
+                           R"(, "architectures": "Bert"})"}) {
     try {
       parse_encoder_config(base + tail, "m/config.json");
       ADD_FAILURE() << "accepted " << tail;

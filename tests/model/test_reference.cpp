@@ -4,9 +4,8 @@
 // itself is not available here), and onnxruntime.safetensors from ONNX Runtime running
 // that model exported to ONNX (only for the base fixtures; the prefixed and sharded
 // variants hold the same weights as bert).
-#include <gtest/gtest.h>
-
 #include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
@@ -76,9 +75,10 @@ TEST_P(Reference, MatchesOracle) {
   }
   // Padding positions are outside the contract, but Hugging Face computes them the same way.
   const double padding = max_diff(hidden, want("hidden_states"), pad);
-  std::printf("[ %s ] max |diff|: last %.3g, hidden_states %.3g, cls %.3g, mean %.3g, pooler %.3g; "
-              "padding positions %.3g\n",
-              (GetParam().fixture + "/" + GetParam().outputs).c_str(), last, all, cls, mean, pooler, padding);
+  std::printf(
+      "[ %s ] max |diff|: last %.3g, hidden_states %.3g, cls %.3g, mean %.3g, pooler %.3g; "
+      "padding positions %.3g\n",
+      (GetParam().fixture + "/" + GetParam().outputs).c_str(), last, all, cls, mean, pooler, padding);
   EXPECT_LE(last, kTolerance);
   EXPECT_LE(all, kTolerance);
   EXPECT_LE(cls, kTolerance);

@@ -1,6 +1,5 @@
-#include <gtest/gtest.h>
-
 #include <c10/core/InferenceMode.h>
+#include <gtest/gtest.h>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/sentence_embedding.hpp"
@@ -35,7 +34,8 @@ TEST(SentenceEmbeddings, RunsOnlyTheLayersNeeded) {
   c10::InferenceMode guard;
   const Encoder e = load_encoder(fixtures_dir() / "model" / "roberta");
   const Inputs in;
-  const EncoderOutput one = encode(e.config, e.parameters, in.ids, in.mask, {}, {.all_hidden_states = true, .layers = 1});
+  const EncoderOutput one =
+      encode(e.config, e.parameters, in.ids, in.mask, {}, {.all_hidden_states = true, .layers = 1});
   EXPECT_EQ(one.hidden_states.size(), 2u);
   EXPECT_TRUE(at::equal(one.last_hidden_state, one.hidden_states[1]));
   EXPECT_THROW(encode(e.config, e.parameters, in.ids, in.mask, {}, {.layers = 3}), UsageError);

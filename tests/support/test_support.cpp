@@ -53,8 +53,8 @@ std::string read_text(const fs::path& path) {
 
 CommandResult run_taskscout(const std::string& args) {
   TempDir tmp;
-  const std::string cmd = "'" + taskscout_binary().string() + "' " + args + " </dev/null >'" +
-                          (tmp / "out").string() + "' 2>'" + (tmp / "err").string() + "'";
+  const std::string cmd = "'" + taskscout_binary().string() + "' " + args + " </dev/null >'" + (tmp / "out").string() +
+                          "' 2>'" + (tmp / "err").string() + "'";
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

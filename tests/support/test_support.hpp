@@ -38,9 +38,9 @@ CommandResult run_taskscout(const std::string& args);
 
 }  // namespace taskscout::testing
 
-#define TASKSCOUT_REQUIRE_SHARED()                                                          \
-  do {                                                                                      \
-    if (taskscout::testing::shared_dir().empty())                                           \
+#define TASKSCOUT_REQUIRE_SHARED()                                                         \
+  do {                                                                                     \
+    if (taskscout::testing::shared_dir().empty())                                          \
       GTEST_SKIP() << "../shared is absent: reference-value tests need the shared folder " \
-                      "beside the checkout";                                                \
+                      "beside the checkout";                                               \
   } while (0)

@@ -38,8 +38,7 @@ void check_tasks(const char* hashes) {
       for (std::size_t c = 0; c * chunk < table.rows.size(); ++c) {
         taskscout::testing::Sha256 h;
         for (std::size_t r = c * chunk; r < std::min(table.rows.size(), (c + 1) * chunk); ++r) {
-          auto e = tok.encode(table.rows[r][col], {},
-                              file.string() + ":" + std::to_string(table.lines[r]));
+          auto e = tok.encode(table.rows[r][col], {}, file.string() + ":" + std::to_string(table.lines[r]));
           tokens += e.size();
           h.update_ids(e.ids);
           whole.update_ids(e.ids);
@@ -50,8 +49,8 @@ void check_tasks(const char* hashes) {
           identical += n;
         } else {
           ++mismatched_chunks;
-          ADD_FAILURE() << task << "/" << split << ": chunk " << c << " (texts " << c * chunk + 1
-                        << ".." << c * chunk + n << ", lines from " << table.lines[c * chunk]
+          ADD_FAILURE() << task << "/" << split << ": chunk " << c << " (texts " << c * chunk + 1 << ".."
+                        << c * chunk + n << ", lines from " << table.lines[c * chunk]
                         << ") differs from the official tokenizer";
         }
       }
@@ -62,10 +61,9 @@ void check_tasks(const char* hashes) {
     }
   }
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
-  std::cerr << oracle["tokenizer"].get<std::string>() << ": " << compared << " texts in "
-            << seconds.count() << " s (with reading and hashing)\n";
-  std::cerr << "tokenizer agreement: " << identical << " of " << compared
-            << " texts in identical chunks\n";
+  std::cerr << oracle["tokenizer"].get<std::string>() << ": " << compared << " texts in " << seconds.count()
+            << " s (with reading and hashing)\n";
+  std::cerr << "tokenizer agreement: " << identical << " of " << compared << " texts in identical chunks\n";
   EXPECT_GT(compared, 0u);
 }
 

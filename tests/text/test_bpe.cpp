@@ -16,16 +16,15 @@
 
 using namespace taskscout;
 using nlohmann::json;
-using text::Tokenizer;
 using taskscout::testing::encode;
 using taskscout::testing::read_jsonl;
+using text::Tokenizer;
 
 namespace {
 
 // Ours are byte offsets, the oracle's count code points. RobertaProcessing gives every token type
 // id 0: the second text's tokens are those after the third special token.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h,
-                                                                  const text::Encoding& e,
+std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h, const text::Encoding& e,
                                                                   bool by_type_id = false) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
   std::size_t specials = 0;
@@ -37,8 +36,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h,
     // converts them.
     auto chars = [&](std::uint32_t byte) {
       std::uint32_t n = 0;
-      for (std::uint32_t b = 0; b <= byte && b < s.size(); ++b)
-        n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
+      for (std::uint32_t b = 0; b <= byte && b < s.size(); ++b) n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
       return byte < s.size() ? n - 1 : n;
     };
     out.push_back({chars(e.offsets[i].first), chars(e.offsets[i].second)});
@@ -56,9 +54,8 @@ TEST(ByteLevel, RegexClassesOfEveryCodePointMatchOniguruma) {
   ASSERT_TRUE(in);
   const json probe = json::parse(in);
   std::vector<text::RegexClass> want(0x110000, text::RegexClass::Other);
-  const std::pair<const char*, text::RegexClass> sets[] = {{"letter", text::RegexClass::Letter},
-                                                           {"number", text::RegexClass::Number},
-                                                           {"space", text::RegexClass::Space}};
+  const std::pair<const char*, text::RegexClass> sets[] = {
+      {"letter", text::RegexClass::Letter}, {"number", text::RegexClass::Number}, {"space", text::RegexClass::Space}};
   for (auto [name, k] : sets)
     for (const auto& r : probe[name])
       for (std::uint32_t c = r[0]; c <= r[1].get<std::uint32_t>(); ++c) want[c] = k;
@@ -80,8 +77,8 @@ TEST(ByteLevel, Gpt2RegexSplits) {
     words.push_back(t.substr(i, n));
     i += n;
   }
-  EXPECT_EQ(words, (std::vector<std::u32string>{U"Hello", U" ", U" world", U",", U" it", U"'s",
-                                                U" 123", U" ok", U"   \n"}));
+  EXPECT_EQ(words,
+            (std::vector<std::u32string>{U"Hello", U" ", U" world", U",", U" it", U"'s", U" 123", U" ok", U"   \n"}));
   EXPECT_EQ(text::byte_level_char(' '), U'\u0120');
   EXPECT_EQ(text::byte_level_char('a'), U'a');
   EXPECT_EQ(text::byte_level_char(0xAD), U'\u0143');
@@ -93,7 +90,8 @@ TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
   ASSERT_EQ(strings.size(), expected.size());
   ASSERT_GT(strings.size(), 50u);
   const Tokenizer bpe = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer.json");
-  const Tokenizer merges_str = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_merges_str.json");
+  const Tokenizer merges_str =
+      Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_merges_str.json");
   const Tokenizer prefix = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_prefix.json");
   const Tokenizer suffix = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_suffix.json");
   const Tokenizer gpt2 = Tokenizer::from_file(taskscout::testing::text_fixtures() / "bpe/tokenizer_gpt2.json");
@@ -103,19 +101,16 @@ TEST(Bpe, HardStringsMatchTheOfficialTokenizer) {
     auto e = encode(bpe, strings[i], {.offsets = true});
     EXPECT_EQ(e.ids, x["ids"].get<Ids>());
     EXPECT_EQ(e.type_ids, x["type_ids"].get<Ids>());
-    if (e.ids == x["ids"].get<Ids>())
-      EXPECT_EQ(char_offsets(strings[i], e), x["offsets"].get<Offsets>());
+    if (e.ids == x["ids"].get<Ids>()) EXPECT_EQ(char_offsets(strings[i], e), x["offsets"].get<Offsets>());
     EXPECT_EQ(encode(merges_str, strings[i]).ids, x["ids"].get<Ids>());
     auto p = encode(prefix, strings[i], {.offsets = true});
     EXPECT_EQ(p.ids, x["prefix"].get<Ids>());
-    if (p.ids == x["prefix"].get<Ids>())
-      EXPECT_EQ(char_offsets(strings[i], p), x["prefix_offsets"].get<Offsets>());
+    if (p.ids == x["prefix"].get<Ids>()) EXPECT_EQ(char_offsets(strings[i], p), x["prefix_offsets"].get<Offsets>());
     EXPECT_EQ(encode(suffix, strings[i]).ids, x["suffix"].get<Ids>());
     auto g = encode(gpt2, strings[i], {.offsets = true});
     EXPECT_EQ(g.ids, x["gpt2"].get<Ids>());
     EXPECT_EQ(g.type_ids, x["gpt2_type_ids"].get<Ids>());
-    if (g.ids == x["gpt2"].get<Ids>())
-      EXPECT_EQ(char_offsets(strings[i], g, true), x["gpt2_offsets"].get<Offsets>());
+    if (g.ids == x["gpt2"].get<Ids>()) EXPECT_EQ(char_offsets(strings[i], g, true), x["gpt2_offsets"].get<Offsets>());
   }
 }
 

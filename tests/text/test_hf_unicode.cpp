@@ -50,8 +50,7 @@ void for_all(const char* what, F differs) {
   for (char32_t c = 0; c < 0x110000; ++c) {
     if (surrogate(c) || !differs(c)) continue;
     if (++count <= 5)
-      ADD_FAILURE() << what << " differs at U+" << std::hex << std::uppercase
-                    << static_cast<std::uint32_t>(c);
+      ADD_FAILURE() << what << " differs at U+" << std::hex << std::uppercase << static_cast<std::uint32_t>(c);
   }
   EXPECT_EQ(count, 0) << what << ": code points that differ from the official tokenizers";
 }
@@ -82,8 +81,7 @@ TEST(HfUnicode, NfdAndNonspacingMarks) {
   for_all("nfd", [&](char32_t c) {
     if (c >= 0xAC00 && c <= 0xD7A3) return false;  // Hangul: tested in test_unicode
     auto it = decomposed.find(c);
-    return nfd(std::u32string(1, c)) !=
-           (it == decomposed.end() ? std::u32string(1, c) : it->second);
+    return nfd(std::u32string(1, c)) != (it == decomposed.end() ? std::u32string(1, c) : it->second);
   });
   for_all("Mn", [&](char32_t c) {
     if (decomposed.count(c)) return false;
@@ -96,8 +94,7 @@ TEST(HfUnicode, Lowercase) {
   ASSERT_GT(lower.size(), 1400u);
   for_all("lowercase", [&](char32_t c) {
     auto it = lower.find(c);
-    return lowercase(std::u32string(1, c)) !=
-           (it == lower.end() ? std::u32string(1, c) : it->second);
+    return lowercase(std::u32string(1, c)) != (it == lower.end() ? std::u32string(1, c) : it->second);
   });
 }
 

@@ -91,8 +91,8 @@ TEST(Normalization, EveryCodePointAsTheOfficialNormalizers) {
         }
       }
       EXPECT_EQ(h.hex().substr(0, 16), hashes[start / block].get<std::string>())
-          << name << " differs from the official normalizer in U+" << std::hex
-          << static_cast<std::uint32_t>(start) << "..U+" << static_cast<std::uint32_t>(start + block - 1);
+          << name << " differs from the official normalizer in U+" << std::hex << static_cast<std::uint32_t>(start)
+          << "..U+" << static_cast<std::uint32_t>(start + block - 1);
     }
   }
 }
@@ -113,6 +113,6 @@ TEST(Normalization, CompositionFollowsTheCrateAlignment) {
   EXPECT_EQ(compose_pair(0xAC00, 0x11A8), 0xAC01u);
   EXPECT_EQ(compose_pair(0x0915, 0x093C), 0u);  // क़ is a composition exclusion
   EXPECT_TRUE(is_combining_mark(0x0301));
-  EXPECT_TRUE(is_combining_mark(0x093F));     // Mc: StripAccents removes it, BERT's does not
-  EXPECT_FALSE(is_combining_mark(0x1AC1));    // Unicode 14: after the crate's 9.0
+  EXPECT_TRUE(is_combining_mark(0x093F));   // Mc: StripAccents removes it, BERT's does not
+  EXPECT_FALSE(is_combining_mark(0x1AC1));  // Unicode 14: after the crate's 9.0
 }

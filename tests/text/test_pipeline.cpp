@@ -23,16 +23,14 @@ std::vector<std::string> words(std::string_view s) {
   std::vector<Span> w{{0, static_cast<std::uint32_t>(text.size())}};
   BertPreTokenizer().split(text, w);
   std::vector<std::string> out;
-  for (Span x : w)
-    out.push_back(encode_utf8(std::u32string_view(text).substr(x.begin, x.end - x.begin)));
+  for (Span x : w) out.push_back(encode_utf8(std::u32string_view(text).substr(x.begin, x.end - x.begin)));
   return out;
 }
 
 WordPiece make_wordpiece(std::size_t max_chars = 100) {
   Vocab v;
   int id = 0;
-  for (const char* t : {"[UNK]", "un", "##aff", "##able", "a", "##b", "##c", "abc", "é"})
-    v.add(t, id++, "");
+  for (const char* t : {"[UNK]", "un", "##aff", "##able", "a", "##b", "##c", "abc", "é"}) v.add(t, id++, "");
   WordPieceOptions o;
   o.max_input_chars_per_word = max_chars;
   return WordPiece(std::move(v), o, "");
@@ -127,8 +125,7 @@ TEST(WordPiece, UnknownTokenMustExist) {
     WordPiece(std::move(v), {}, "tok.json: model: ");
     FAIL();
   } catch (const taskscout::InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("tok.json: model: the unknown token \"[UNK]\" is not in"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("tok.json: model: the unknown token \"[UNK]\" is not in"), std::string::npos)
         << e.what();
   }
 }

@@ -63,12 +63,15 @@ TEST(PreTokenizers, CharClassesOverTheWholeCodeSpace) {
     const Pattern p = Pattern::regex(regex, "test: ");
     std::u32string one(1, 0);
     std::vector<Span> m;
-    expect_class("regex " + regex, [&](char32_t c) {
-      one[0] = c;
-      m.clear();
-      p.find(one, 0, 1, m);
-      return !m.empty();
-    }, ranges);
+    expect_class(
+        "regex " + regex,
+        [&](char32_t c) {
+          one[0] = c;
+          m.clear();
+          p.find(one, 0, 1, m);
+          return !m.empty();
+        },
+        ranges);
   }
 }
 
@@ -90,8 +93,8 @@ TEST(PreTokenizers, WordsOfTheHardStringsAsTheOfficialOnes) {
       for (Span s : split_all(*p, decode_utf8(texts[i]))) got.push_back({s.begin, s.end});
       const auto want = words[i][name].get<std::vector<std::pair<std::uint32_t, std::uint32_t>>>();
       if (got != want && ++wrong <= 3)
-        ADD_FAILURE() << name << " on " << json(texts[i]).dump() << ": got " << json(got).dump()
-                      << ", official " << json(want).dump();
+        ADD_FAILURE() << name << " on " << json(texts[i]).dump() << ": got " << json(got).dump() << ", official "
+                      << json(want).dump();
     }
     EXPECT_EQ(wrong, 0u) << name;
   }
@@ -154,13 +157,13 @@ TEST(PreTokenizers, BadSettingsNameTheirPath) {
             "tok.json: pre_tokenizer.delimiter: expected one character");
   EXPECT_EQ(error(R"({"type": "Split", "pattern": {"Glob": "*"}, "behavior": "Removed"})"),
             "tok.json: pre_tokenizer.pattern: expected {\"String\": …} or {\"Regex\": …}");
-  EXPECT_EQ(error(R"({"type": "Split", "pattern": {"String": " "}})"),
-            "tok.json: pre_tokenizer: missing \"behavior\"");
+  EXPECT_EQ(error(R"({"type": "Split", "pattern": {"String": " "}})"), "tok.json: pre_tokenizer: missing \"behavior\"");
   try {
     normalizer_from_json(R"j({"type": "Replace", "pattern": {"Regex": "(x)"}, "content": ""})j", "tok.json");
     ADD_FAILURE() << "no error";
   } catch (const InputError& e) {
-    EXPECT_EQ(std::string(e.what()).rfind(
-                  "tok.json: normalizer.pattern.Regex: regex \"(x)\": groups are not supported", 0), 0u);
+    EXPECT_EQ(
+        std::string(e.what()).rfind("tok.json: normalizer.pattern.Regex: regex \"(x)\": groups are not supported", 0),
+        0u);
   }
 }

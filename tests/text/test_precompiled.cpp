@@ -39,8 +39,7 @@ std::vector<json> both_corpora() {
 
 std::uint32_t chars_before(const std::string& s, std::uint32_t byte) {
   std::uint32_t n = 0;
-  for (std::uint32_t b = 0; b < byte && b < s.size(); ++b)
-    n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
+  for (std::uint32_t b = 0; b < byte && b < s.size(); ++b) n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
   return n;
 }
 
@@ -68,8 +67,7 @@ json resolve(const json& config) {
   if (config.is_string()) {
     const std::string ref = config;
     if (ref == "spm/tokenizer.json normalizer") return spm_json()["normalizer"];
-    if (ref == "spm/tokenizer.json normalizer.normalizers[0]")
-      return spm_json()["normalizer"]["normalizers"][0];
+    if (ref == "spm/tokenizer.json normalizer.normalizers[0]") return spm_json()["normalizer"]["normalizers"][0];
     ADD_FAILURE() << "unknown reference " << ref;
   }
   json out = config;
@@ -120,8 +118,7 @@ TEST(Precompiled, OtherTokenizersMatchTheOfficialOnesOnTheUnicodeStrings) {
   for (const char* name : {"wordpiece", "bpe", "unigram"}) {
     const Tokenizer t = Tokenizer::from_file(text_fixtures() / name / "tokenizer.json");
     for (std::size_t i = 0; i < strings.size(); ++i)
-      EXPECT_EQ(encode(t, strings[i]).ids, expected[i][name].get<Ids>())
-          << name << " on " << strings[i].dump();
+      EXPECT_EQ(encode(t, strings[i]).ids, expected[i][name].get<Ids>()) << name << " on " << strings[i].dump();
   }
 }
 
@@ -146,8 +143,8 @@ TEST(Precompiled, EveryNormalizerGivesTheOfficialTextAndAlignment) {
       for (auto o : t.origin) spans.push_back({o, o + 1});
       if (got != want[0].get<std::string>() || spans != expand(want[1])) {
         if (++differ <= 3)
-          ADD_FAILURE() << name << " on " << json(texts[i]).dump() << ": got " << json(got).dump()
-                        << ", official " << want[0].dump() << (got == want[0] ? " (alignment differs)" : "");
+          ADD_FAILURE() << name << " on " << json(texts[i]).dump() << ": got " << json(got).dump() << ", official "
+                        << want[0].dump() << (got == want[0] ? " (alignment differs)" : "");
       }
     }
     EXPECT_EQ(differ, 0u) << name;
@@ -157,16 +154,16 @@ TEST(Precompiled, EveryNormalizerGivesTheOfficialTextAndAlignment) {
 TEST(Precompiled, ShortestKeyWinsAndTakesTheWholeCluster) {
   const auto n = text::normalizer_from_json(spm_json()["normalizer"]["normalizers"][0].dump(), "spm");
   const auto& map = dynamic_cast<const text::PrecompiledNormalizer&>(*n).charsmap();
-  EXPECT_EQ(map.transform("\xEF\xAC\x81"), "fi");                   // ﬁ
-  EXPECT_EQ(map.transform("\xEF\xBC\xA1\xCC\x81"), "A");            // Ａ + U+0301: the mark is lost
-  EXPECT_EQ(map.transform("A\xCC\x81\xCC\x82"), "\xC3\x81");        // A◌́◌̂ → Á, ◌̂ lost
+  EXPECT_EQ(map.transform("\xEF\xAC\x81"), "fi");             // ﬁ
+  EXPECT_EQ(map.transform("\xEF\xBC\xA1\xCC\x81"), "A");      // Ａ + U+0301: the mark is lost
+  EXPECT_EQ(map.transform("A\xCC\x81\xCC\x82"), "\xC3\x81");  // A◌́◌̂ → Á, ◌̂ lost
   EXPECT_EQ(map.transform("abc"), std::nullopt);
   auto norm = [&](std::u32string s) {
     auto t = text::NormalizedText::from(std::move(s));
     n->normalize(t);
     return t.chars;
   };
-  EXPECT_EQ(norm(U"x\uFF21\u0301y"), U"xAy");          // a 5-byte cluster, looked up whole
+  EXPECT_EQ(norm(U"x\uFF21\u0301y"), U"xAy");         // a 5-byte cluster, looked up whole
   EXPECT_EQ(norm(U"\uFF76\uFF9E"), U"\u30AB\u3099");  // ｶﾞ: 6 bytes, char by char
   EXPECT_EQ(norm(U"a\u200Bb"), U"a b");
 }
@@ -202,8 +199,10 @@ TEST(Graphemes, UnicodeConformanceCases) {
     std::vector<std::size_t> breaks;
     std::istringstream words(line);
     for (std::string w; words >> w;) {
-      if (w == "\xC3\xB7") breaks.push_back(chars.size());  // ÷
-      else if (w != "\xC3\x97") chars.push_back(static_cast<char32_t>(std::stoul(w, nullptr, 16)));
+      if (w == "\xC3\xB7")
+        breaks.push_back(chars.size());  // ÷
+      else if (w != "\xC3\x97")
+        chars.push_back(static_cast<char32_t>(std::stoul(w, nullptr, 16)));
     }
     std::vector<std::size_t> got{0};
     for (std::size_t i = 0; i < chars.size();) got.push_back(i = text::grapheme_end(chars, i));
@@ -213,7 +212,7 @@ TEST(Graphemes, UnicodeConformanceCases) {
   EXPECT_GT(cases, 600u);
 }
 
-TEST(Graphemes, IndicConjunctsStayTogether) {  // GB9c (Unicode 15.1)
+TEST(Graphemes, IndicConjunctsStayTogether) {         // GB9c (Unicode 15.1)
   const std::u32string ksha = U"\u0915\u094D\u0937";  // क्ष
   EXPECT_EQ(text::grapheme_end(ksha, 0), 3u);
   EXPECT_EQ(text::grapheme_end(U"\u0915\u094D\u200D\u0937", 0), 4u);

@@ -14,9 +14,9 @@
 
 using namespace taskscout;
 using nlohmann::json;
-using text::Tokenizer;
 using taskscout::testing::encode;
 using taskscout::testing::read_jsonl;
+using text::Tokenizer;
 
 namespace {
 
@@ -26,8 +26,7 @@ const Tokenizer& wordpiece() {
 }
 
 // The oracle's offsets count code points; ours are bytes.
-std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h,
-                                                                  const text::Encoding& e) {
+std::vector<std::pair<std::uint32_t, std::uint32_t>> char_offsets(const json& h, const text::Encoding& e) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> out;
   const bool pair = h.contains("pair");
   for (std::size_t i = 0; i < e.size(); ++i) {
@@ -84,13 +83,11 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
     auto e = encode(wordpiece(), strings[i], {.offsets = true});
     EXPECT_EQ(e.ids, expected[i]["ids"].get<std::vector<std::int32_t>>());
     EXPECT_EQ(e.type_ids, expected[i]["type_ids"].get<std::vector<std::int32_t>>());
-    auto offsets =
-        expected[i]["offsets"].get<std::vector<std::pair<std::uint32_t, std::uint32_t>>>();
+    auto offsets = expected[i]["offsets"].get<std::vector<std::pair<std::uint32_t, std::uint32_t>>>();
     if (e.ids == expected[i]["ids"].get<std::vector<std::int32_t>>()) {
       EXPECT_EQ(char_offsets(strings[i], e), offsets);
     }
-    EXPECT_EQ(encode(truncating, strings[i]).ids,
-              expected[i]["truncated_16"].get<std::vector<std::int32_t>>());
+    EXPECT_EQ(encode(truncating, strings[i]).ids, expected[i]["truncated_16"].get<std::vector<std::int32_t>>());
     EXPECT_EQ(encode(cased, strings[i]).ids, expected[i]["cased"].get<std::vector<std::int32_t>>());
     EXPECT_EQ(encode(added, strings[i]).ids, expected[i]["added"].get<std::vector<std::int32_t>>());
     for (std::size_t k = 0; k < std::size(truncations); ++k) {
@@ -99,8 +96,7 @@ TEST(Tokenizer, HardStringsMatchTheOfficialTokenizer) {
       if (want == "error")
         EXPECT_THROW(encode(truncating, strings[i]), Error) << "truncation " << k;
       else
-        EXPECT_EQ(encode(truncating, strings[i]).ids, want.get<std::vector<std::int32_t>>())
-            << "truncation " << k;
+        EXPECT_EQ(encode(truncating, strings[i]).ids, want.get<std::vector<std::int32_t>>()) << "truncation " << k;
     }
     truncating.set_truncation(text::TruncationOptions{16});
   }
@@ -138,8 +134,7 @@ TEST(Tokenizer, TruncationLongestFirst) {
   EXPECT_EQ(e.truncated, 2u);
   e = t.encode_pair("a b c d", "a b c d e");  // both cut: 3 and 3
   EXPECT_EQ(e.ids, (std::vector<std::int32_t>{1, 4, 5, 6, 2, 4, 5, 6, 2}));
-  t.set_truncation(text::TruncationOptions{4, text::TruncationOptions::Strategy::LongestFirst,
-                                           text::Side::Left});
+  t.set_truncation(text::TruncationOptions{4, text::TruncationOptions::Strategy::LongestFirst, text::Side::Left});
   EXPECT_EQ(t.encode("a b c d").ids, (std::vector<std::int32_t>{1, 6, 7, 2}));
   t.set_truncation(text::TruncationOptions{2});
   EXPECT_EQ(t.encode("a b").ids, (std::vector<std::int32_t>{1, 2}));
@@ -154,8 +149,7 @@ TEST(Tokenizer, PaddingBatches) {
   EXPECT_EQ(b.rows, 3u);
   EXPECT_EQ(b.length, 5u);
   EXPECT_EQ(b.input_ids, (std::vector<std::int64_t>{1, 4, 2, 0, 0, 1, 4, 5, 6, 2, 1, 2, 0, 0, 0}));
-  EXPECT_EQ(b.attention_mask,
-            (std::vector<std::int64_t>{1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}));
+  EXPECT_EQ(b.attention_mask, (std::vector<std::int64_t>{1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0}));
   EXPECT_EQ(b.lengths, (std::vector<std::uint32_t>{3, 5, 2}));
   text::PaddingOptions fixed;
   fixed.strategy = text::PaddingOptions::Strategy::Fixed;
@@ -174,8 +168,7 @@ TEST(Tokenizer, PaddingBatches) {
 
 TEST(Tokenizer, BucketsByLength) {
   auto t = from_json(small_tokenizer());
-  std::vector<text::Encoding> e = {t.encode("a b c"), t.encode("a"), t.encode("b c"),
-                                   t.encode("c")};
+  std::vector<text::Encoding> e = {t.encode("a b c"), t.encode("a"), t.encode("b c"), t.encode("c")};
   auto order = text::order_by_length(e);
   EXPECT_EQ(order, (std::vector<std::size_t>{1, 3, 2, 0}));
   std::vector<const text::Encoding*> bucket = {&e[order[0]], &e[order[1]]};
@@ -186,11 +179,9 @@ TEST(Tokenizer, BucketsByLength) {
 
 TEST(Tokenizer, ReadsTruncationAndPaddingSections) {
   auto j = small_tokenizer();
-  j["truncation"] = {
-      {"max_length", 4}, {"strategy", "LongestFirst"}, {"direction", "Right"}, {"stride", 0}};
-  j["padding"] = {
-      {"strategy", {{"Fixed", 6}}}, {"direction", "Right"}, {"pad_id", 3},
-      {"pad_type_id", 0},           {"pad_token", "[PAD]"}, {"pad_to_multiple_of", nullptr}};
+  j["truncation"] = {{"max_length", 4}, {"strategy", "LongestFirst"}, {"direction", "Right"}, {"stride", 0}};
+  j["padding"] = {{"strategy", {{"Fixed", 6}}}, {"direction", "Right"}, {"pad_id", 3},
+                  {"pad_type_id", 0},           {"pad_token", "[PAD]"}, {"pad_to_multiple_of", nullptr}};
   auto t = from_json(j);
   std::vector<std::string> texts = {"a b c d"};
   auto b = t.encode_batch(texts);
@@ -236,8 +227,7 @@ TEST(Tokenizer, ErrorsNameFilePathAndSupportedTypes) {
   EXPECT_EQ(error_of(j), "tok.json: model: missing \"vocab\"");
   j = small_tokenizer();
   j["model"]["unk_token"] = "<unk>";
-  EXPECT_NE(error_of(j).find("the unknown token \"<unk>\" is not in the vocabulary"),
-            std::string::npos);
+  EXPECT_NE(error_of(j).find("the unknown token \"<unk>\" is not in the vocabulary"), std::string::npos);
   EXPECT_THROW(Tokenizer::from_json("{not json", "tok.json"), InputError);
   EXPECT_THROW(Tokenizer::from_file("/nonexistent/tokenizer.json"), IoError);
   EXPECT_THROW(Tokenizer::from_folder("/nonexistent"), IoError);
@@ -262,8 +252,7 @@ TEST(Tokenizer, BertFolderFromVocabTxt) {
   std::string vocab;
   for (auto& t : tokens) vocab += t + "\n";
   taskscout::testing::write_text(dir / "vocab.txt", vocab);
-  taskscout::testing::write_text(dir / "tokenizer_config.json",
-                                 R"({"do_lower_case": true, "model_max_length": 512})");
+  taskscout::testing::write_text(dir / "tokenizer_config.json", R"({"do_lower_case": true, "model_max_length": 512})");
   auto t = Tokenizer::from_folder(dir.path());
   for (const auto& h : read_jsonl(taskscout::testing::text_fixtures() / "hard_strings.jsonl"))
     EXPECT_EQ(encode(t, h).ids, encode(wordpiece(), h).ids) << h.dump();
@@ -273,8 +262,7 @@ TEST(Tokenizer, BertFolderFromVocabTxt) {
   auto cased = Tokenizer::from_folder(dir.path());
   EXPECT_NE(cased.encode("Hello").ids, t.encode("Hello").ids);
 
-  taskscout::testing::write_text(dir / "vocab.txt",
-                                 "[UNK]\n[CLS]\n[SEP]\n\n[PAD]\n[MASK]\nab\n##c\nab\r\n");
+  taskscout::testing::write_text(dir / "vocab.txt", "[UNK]\n[CLS]\n[SEP]\n\n[PAD]\n[MASK]\nab\n##c\nab\r\n");
   auto odd = Tokenizer::from_vocab(dir / "vocab.txt");
   EXPECT_EQ(odd.encode("abc").ids, (std::vector<std::int32_t>{1, 8, 7, 2}));  // last "ab" wins
   EXPECT_EQ(*odd.id_to_token(6), "ab");
@@ -283,8 +271,7 @@ TEST(Tokenizer, BertFolderFromVocabTxt) {
     Tokenizer::from_vocab(dir / "vocab.txt");
     FAIL();
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("the special token \"[PAD]\" is not in the vocabulary"),
-              std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("the special token \"[PAD]\" is not in the vocabulary"), std::string::npos)
         << e.what();
   }
 }

@@ -14,9 +14,9 @@
 
 using namespace taskscout;
 using nlohmann::json;
-using text::Tokenizer;
 using taskscout::testing::encode;
 using taskscout::testing::read_jsonl;
+using text::Tokenizer;
 
 namespace {
 
@@ -34,8 +34,7 @@ Offsets char_offsets(const json& h, const text::Encoding& e) {
     const std::string s = (second ? h["pair"] : h["text"]).get<std::string>();
     auto chars = [&](std::uint32_t byte) {
       std::uint32_t n = 0;
-      for (std::uint32_t b = 0; b < byte && b < s.size(); ++b)
-        n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
+      for (std::uint32_t b = 0; b < byte && b < s.size(); ++b) n += (static_cast<unsigned char>(s[b]) & 0xC0) != 0x80;
       return n;
     };
     out.push_back({chars(e.offsets[i].first), chars(e.offsets[i].second)});
@@ -58,8 +57,7 @@ TEST(Unigram, HardStringsMatchTheOfficialTokenizer) {
     auto e = encode(unigram, strings[i], {.offsets = true});
     EXPECT_EQ(e.ids, x["ids"].get<Ids>());
     EXPECT_EQ(e.type_ids, x["type_ids"].get<Ids>());
-    if (e.ids == x["ids"].get<Ids>())
-      EXPECT_EQ(char_offsets(strings[i], e), x["offsets"].get<Offsets>());
+    if (e.ids == x["ids"].get<Ids>()) EXPECT_EQ(char_offsets(strings[i], e), x["offsets"].get<Offsets>());
     EXPECT_EQ(encode(first, strings[i]).ids, x["first"].get<Ids>());
   }
 }
@@ -67,9 +65,8 @@ TEST(Unigram, HardStringsMatchTheOfficialTokenizer) {
 TEST(Unigram, ViterbiScoresTiesAndUnknowns) {
   // "ab" (−1) beats "a" + "b" (−1.5); on a tie the shorter piece found first wins; runs of
   // unknown characters are one <unk>.
-  text::Unigram m(
-      {{"<unk>", 0.0}, {"a", -0.5}, {"b", -1.0}, {"ab", -1.0}, {"c", -1.0}, {"bc", -2.0}},
-      {.unk_id = 0}, "test: ");
+  text::Unigram m({{"<unk>", 0.0}, {"a", -0.5}, {"b", -1.0}, {"ab", -1.0}, {"c", -1.0}, {"bc", -2.0}}, {.unk_id = 0},
+                  "test: ");
   std::vector<text::Token> out;
   m.tokenize(U"abxyc", out);
   ASSERT_EQ(out.size(), 3u);

@@ -79,9 +79,8 @@ TEST(WordPieceTrainer, ReplaysARunOfTheOfficialTrainerExactly) {
       first_difference = i;
       break;
     }
-  EXPECT_EQ(first_difference, got.size()) << "first different id " << first_difference << ": "
-                                           << got[first_difference] << " vs "
-                                           << expected[first_difference];
+  EXPECT_EQ(first_difference, got.size()) << "first different id " << first_difference << ": " << got[first_difference]
+                                          << " vs " << expected[first_difference];
 }
 
 TEST(WordPieceTrainer, CodePointOrderAgreesWithTheOfficialTrainerAsItsOwnRunsDo) {
@@ -95,8 +94,8 @@ TEST(WordPieceTrainer, CodePointOrderAgreesWithTheOfficialTrainerAsItsOwnRunsDo)
     const std::size_t size = std::stoul(n);
     const double ours = overlap(expected, got, size);
     EXPECT_GE(ours, std::min(0.985, agreement.get<double>() - 0.005)) << "first " << n << " tokens";
-    std::printf("first %s tokens: %.4f of the official run's (two official runs: >= %.4f)\n",
-                n.c_str(), ours, agreement.get<double>());
+    std::printf("first %s tokens: %.4f of the official run's (two official runs: >= %.4f)\n", n.c_str(), ours,
+                agreement.get<double>());
   }
 }
 
@@ -208,8 +207,8 @@ TEST(TokenizerWriter, EncodesAsNpmTokenizersDoesFromTheSameFile) {
     EXPECT_EQ(e.type_ids, ids["hard_strings"][i]["type_ids"].get<std::vector<std::int32_t>>());
   }
   // The vocab.txt route (transformers' slow-tokenizer files) gives the same ids.
-  const auto from_vocab = text::Tokenizer::from_vocab(fixtures() / "tokenizer/vocab.txt",
-                                                      fixtures() / "tokenizer/tokenizer_config.json");
+  const auto from_vocab =
+      text::Tokenizer::from_vocab(fixtures() / "tokenizer/vocab.txt", fixtures() / "tokenizer/tokenizer_config.json");
   for (const auto& h : hard)
     EXPECT_EQ(taskscout::testing::encode(from_vocab, h).ids, taskscout::testing::encode(tok, h).ids);
 }
@@ -230,6 +229,5 @@ TEST(TokenizerWriter, EncodesEveryTaskTestTextAsNpmTokenizers) {
 
 TEST(TokenizerWriter, RejectsAVocabularyWithoutSpecialTokensOrWithRepeats) {
   EXPECT_THROW(text::bert_tokenizer_files({"[PAD]", "[UNK]", "a"}), InputError);
-  EXPECT_THROW(text::bert_tokenizer_files({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "a"}),
-               InputError);
+  EXPECT_THROW(text::bert_tokenizer_files({"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "a"}), InputError);
 }

@@ -27,11 +27,13 @@ std::string error_of(F f) {
 
 TEST(Corpus, PlainTextOneTextPerLineBlankLinesSkipped) {
   TempDir dir;
-  write_text(dir / "a.txt", "\xEF\xBB\xBF" "first line\r\n\r\n   \nsecond, with \"quotes\"\n\tthird\n");
+  write_text(dir / "a.txt",
+             "\xEF\xBB\xBF"
+             "first line\r\n\r\n   \nsecond, with \"quotes\"\n\tthird\n");
   write_text(dir / "b", "no newline at the end");
   const Corpus c = read_corpus({dir / "a.txt", dir / "b"});
-  EXPECT_EQ(c.texts, (std::vector<std::string>{"first line", "second, with \"quotes\"", "\tthird",
-                                               "no newline at the end"}));
+  EXPECT_EQ(c.texts,
+            (std::vector<std::string>{"first line", "second, with \"quotes\"", "\tthird", "no newline at the end"}));
   ASSERT_EQ(c.files.size(), 2u);
   EXPECT_EQ(c.files[0].texts, 3u);
   EXPECT_EQ(c.files[0].skipped, 2u);

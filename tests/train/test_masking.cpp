@@ -86,7 +86,8 @@ TEST(Masking, SameSeedSameMaskingOtherSeedOther) {
   EXPECT_TRUE(at::equal(x.input_ids, y.input_ids));
   EXPECT_TRUE(at::equal(x.labels, y.labels));
   EXPECT_FALSE(at::equal(x.labels, z.labels));
-  EXPECT_TRUE(at::equal(b.ids.masked_select(b.maskable.logical_not()), x.input_ids.masked_select(b.maskable.logical_not())));
+  EXPECT_TRUE(
+      at::equal(b.ids.masked_select(b.maskable.logical_not()), x.input_ids.masked_select(b.maskable.logical_not())));
 }
 
 TEST(Masking, NothingMaskableNothingChosen) {

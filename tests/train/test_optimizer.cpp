@@ -32,8 +32,7 @@ ParameterMap initial_parameters() {
 }
 
 void set_gradients(ParameterMap& p, std::size_t step) {
-  for (auto& [name, t] : p)
-    t.mutable_grad() = tensor_of(oracle()["gradients"][step][name], oracle()["shapes"][name]);
+  for (auto& [name, t] : p) t.mutable_grad() = tensor_of(oracle()["gradients"][step][name], oracle()["shapes"][name]);
 }
 
 AdamWOptions oracle_options() {

@@ -2,9 +2,8 @@
 // the output folder is a loadable BERT with its MLM head and tokenizer, an interrupted
 // and resumed run equals the uninterrupted one bit for bit, and the config, corpus and
 // folder errors.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>

@@ -44,8 +44,10 @@ inline ParameterMap tiny_parameters(const EncoderConfig& c, std::uint64_t seed, 
   for (const ParameterSpec& s : parameter_specs(c)) {
     const bool norm = s.name.find("LayerNorm") != std::string::npos || s.name.find("layer_norm") != std::string::npos;
     const bool bias = s.name.size() > 5 && s.name.compare(s.name.size() - 5, 5, ".bias") == 0;
-    if (norm && !bias) p[s.name] = at::ones(s.shape, dtype);
-    else if (bias) p[s.name] = at::zeros(s.shape, dtype);
+    if (norm && !bias)
+      p[s.name] = at::ones(s.shape, dtype);
+    else if (bias)
+      p[s.name] = at::zeros(s.shape, dtype);
     else
       p[s.name] = at::normal(0.0, 0.2, s.shape, generator).to(dtype);  // larger than BERT's: a tiny model learns faster
   }
@@ -53,8 +55,8 @@ inline ParameterMap tiny_parameters(const EncoderConfig& c, std::uint64_t seed, 
 }
 
 // A base model folder (config.json, model.safetensors, vocab.txt) at `folder`.
-inline std::filesystem::path write_tiny_base(const std::filesystem::path& folder,
-                                             Architecture a = Architecture::Bert, std::uint64_t seed = 1) {
+inline std::filesystem::path write_tiny_base(const std::filesystem::path& folder, Architecture a = Architecture::Bert,
+                                             std::uint64_t seed = 1) {
   const EncoderConfig c = tiny_config(a);
   std::filesystem::create_directories(folder.parent_path());
   const std::filesystem::path vocab_dir = folder.parent_path() / (folder.filename().string() + "-vocab");

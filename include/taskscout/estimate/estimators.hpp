@@ -13,9 +13,9 @@
 namespace taskscout {
 
 struct EstimatorOptions {
-  int knn_k = 1;                  // neighbours for knn
-  int probe_folds = 5;            // cross-validation folds for linear_probe
-  std::uint64_t seed = 0;         // fold assignment for linear_probe
+  int knn_k = 1;           // neighbours for knn
+  int probe_folds = 5;     // cross-validation folds for linear_probe
+  std::uint64_t seed = 0;  // fold assignment for linear_probe
   double transrate_epsilon = 1e-4;
   double gbc_variance_floor = 1e-4;
 };

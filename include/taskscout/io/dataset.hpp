@@ -28,10 +28,10 @@ namespace taskscout {
 enum class LabelKind { Classification, Regression };
 
 struct DatasetOptions {
-  std::string text_column = "text";  // empty = labels only (e.g. targets for `score`)
-  std::string text_pair_column;  // empty = single texts
-  std::string label_column = "label";  // empty = unlabelled (texts only)
-  std::optional<LabelKind> kind;  // empty = classification
+  std::string text_column = "text";      // empty = labels only (e.g. targets for `score`)
+  std::string text_pair_column;          // empty = single texts
+  std::string label_column = "label";    // empty = unlabelled (texts only)
+  std::optional<LabelKind> kind;         // empty = classification
   std::vector<std::string> label_names;  // fixed class order; empty = infer from the data
 };
 

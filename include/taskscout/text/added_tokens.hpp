@@ -35,8 +35,7 @@ class AddedTokens {
   // Puts the normalized=true tokens through `normalizer`, as they are matched normalized.
   void normalize_patterns(const Normalizer& normalizer);
   // Splits text[span] into ordinary text and added tokens.
-  void split(const std::u32string& text, Span span, bool normalized,
-             std::vector<Segment>& out) const;
+  void split(const std::u32string& text, Span span, bool normalized, std::vector<Segment>& out) const;
 
   struct Pattern {
     std::u32string chars;

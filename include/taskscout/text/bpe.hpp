@@ -34,16 +34,12 @@ class Bpe : public Model {
   // `merges`: pairs in rank order; both parts and their concatenation (the second without
   // continuing_subword_prefix) must be in the vocabulary, else InputError naming `where` and the
   // merge. A pair given twice takes its later rank, as HF does.
-  Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
-      BpeOptions options, const std::string& where);
+  Bpe(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
+      const std::string& where);
 
   void tokenize(std::u32string_view word, std::vector<Token>& out) const override;
-  std::optional<std::int32_t> token_to_id(std::string_view token) const override {
-    return vocab_.find(token);
-  }
-  std::optional<std::string> id_to_token(std::int32_t id) const override {
-    return vocab_.token(id);
-  }
+  std::optional<std::int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
+  std::optional<std::string> id_to_token(std::int32_t id) const override { return vocab_.token(id); }
   std::size_t vocab_size() const override { return vocab_.size(); }
   const BpeOptions& options() const { return options_; }
 

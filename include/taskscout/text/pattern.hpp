@@ -29,8 +29,7 @@ class Pattern {
 
   // Leftmost non-overlapping matches in text[begin, end), in order (none for an empty
   // literal).
-  void find(std::u32string_view text, std::uint32_t begin, std::uint32_t end,
-            std::vector<Span>& matches) const;
+  void find(std::u32string_view text, std::uint32_t begin, std::uint32_t end, std::vector<Span>& matches) const;
 
   struct Atom;  // one element of a regex with its repetition bounds
 

@@ -30,8 +30,7 @@ class TemplateProcessing {
   // trim_offsets the offsets of each token lose its leading and trailing spaces ('Ġ' or
   // whitespace in the token string), except one leading space of a text's first token when
   // add_prefix_space (HF process_offsets; ids never change).
-  static TemplateProcessing roberta(std::int32_t cls_id, std::int32_t sep_id, bool trim_offsets,
-                                    bool add_prefix_space);
+  static TemplateProcessing roberta(std::int32_t cls_id, std::int32_t sep_id, bool trim_offsets, bool add_prefix_space);
 
   // The ByteLevel post-processor: no special tokens ($A, and $A $B:1), offsets trimmed as
   // RobertaProcessing trims them.
@@ -64,8 +63,7 @@ void TemplateProcessing::trim(Encoding& e, TokenOf&& token) const {
       if ((i == 0 || begin == 0) && add_prefix_space_ && lead == 1) lead = 0;
       begin = std::min<std::uint32_t>(begin + static_cast<std::uint32_t>(lead), end);
     }
-    if (trail > 0 && end >= trail)
-      end = std::max<std::uint32_t>(end - static_cast<std::uint32_t>(trail), begin);
+    if (trail > 0 && end >= trail) end = std::max<std::uint32_t>(end - static_cast<std::uint32_t>(trail), begin);
   }
 }
 

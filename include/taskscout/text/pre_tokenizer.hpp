@@ -67,9 +67,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
   char32_t prefix() const override {
     return options_.prepend == MetaspaceOptions::Prepend::Never ? 0 : options_.replacement;
   }
-  bool prefix_first_only() const override {
-    return options_.prepend == MetaspaceOptions::Prepend::First;
-  }
+  bool prefix_first_only() const override { return options_.prepend == MetaspaceOptions::Prepend::First; }
   char32_t space_replacement() const override { return options_.replacement; }
 
  private:
@@ -116,8 +114,7 @@ class SplitPreTokenizer : public PreTokenizer {
 // HF Punctuation: each punctuation char (is_bert_punctuation) is a delimiter.
 class PunctuationPreTokenizer : public PreTokenizer {
  public:
-  explicit PunctuationPreTokenizer(SplitBehavior behavior = SplitBehavior::Isolated)
-      : behavior_(behavior) {}
+  explicit PunctuationPreTokenizer(SplitBehavior behavior = SplitBehavior::Isolated) : behavior_(behavior) {}
   void split(const std::u32string& text, std::vector<Span>& words) const override;
 
  private:
@@ -154,8 +151,7 @@ class CharDelimiterSplit : public PreTokenizer {
 
 class SequencePreTokenizer : public PreTokenizer {
  public:
-  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps)
-      : steps_(std::move(steps)) {}
+  explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> steps) : steps_(std::move(steps)) {}
   void split(const std::u32string& text, std::vector<Span>& words) const override;
   char32_t prefix() const override;
   bool prefix_first_only() const override;

@@ -54,17 +54,15 @@ class Tokenizer {
   static Tokenizer from_folder(const std::filesystem::path& dir);
   // A BERT vocab.txt with the settings of tokenizer_config.json (do_lower_case,
   // strip_accents, tokenize_chinese_chars, the special tokens); `config` may be empty.
-  static Tokenizer from_vocab(const std::filesystem::path& vocab_txt,
-                              const std::filesystem::path& config = {});
+  static Tokenizer from_vocab(const std::filesystem::path& vocab_txt, const std::filesystem::path& config = {});
 
   // `text` must be valid UTF-8 (InputError otherwise; `what` names it, e.g. "data.csv:7").
   // An empty text (or one the normalizer empties) gives just the special tokens.
   // encode is const and keeps no state: threads may share one Tokenizer.
   // Truncation, when set, drops tokens and counts them in Encoding::truncated.
-  Encoding encode(std::string_view text, const EncodeOptions& options = {},
-                  std::string_view what = "text") const;
-  Encoding encode_pair(std::string_view first, std::string_view second,
-                       const EncodeOptions& options = {}, std::string_view what = "text") const;
+  Encoding encode(std::string_view text, const EncodeOptions& options = {}, std::string_view what = "text") const;
+  Encoding encode_pair(std::string_view first, std::string_view second, const EncodeOptions& options = {},
+                       std::string_view what = "text") const;
   // encode() every text, then pad() as padding() says (Longest when unset).
   BatchEncoding encode_batch(std::span<const std::string> texts) const;
 
@@ -79,8 +77,8 @@ class Tokenizer {
 
   // Assembly, for loaders and tests; a null normalizer/pre-tokenizer/processor is skipped.
   Tokenizer(std::unique_ptr<Model> model, std::unique_ptr<Normalizer> normalizer,
-            std::unique_ptr<PreTokenizer> pre_tokenizer,
-            std::optional<TemplateProcessing> post_processor, AddedTokens added = {});
+            std::unique_ptr<PreTokenizer> pre_tokenizer, std::optional<TemplateProcessing> post_processor,
+            AddedTokens added = {});
 
  private:
   Encoding encode_one(std::string_view text, bool offsets, std::string_view what) const;
@@ -98,7 +96,6 @@ class Tokenizer {
 // One tokenizer.json "normalizer" or "pre_tokenizer" object (its JSON text) on its own, as
 // Tokenizer::from_json reads it; `where` names it in InputError messages.
 std::unique_ptr<Normalizer> normalizer_from_json(std::string_view json, const std::string& where);
-std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(std::string_view json,
-                                                      const std::string& where);
+std::unique_ptr<PreTokenizer> pre_tokenizer_from_json(std::string_view json, const std::string& where);
 
 }  // namespace taskscout::text

@@ -16,16 +16,15 @@ namespace taskscout::text {
 
 struct BertTokenizerSettings {
   BertNormalizerOptions normalizer;
-  std::string pad_token = "[PAD]", unk_token = "[UNK]", cls_token = "[CLS]",
-              sep_token = "[SEP]", mask_token = "[MASK]";
+  std::string pad_token = "[PAD]", unk_token = "[UNK]", cls_token = "[CLS]", sep_token = "[SEP]", mask_token = "[MASK]";
   std::string continuing_subword_prefix = "##";
   std::size_t model_max_length = 512;
 };
 
 // (file name, contents) of the four files. `vocab` holds the tokens in id order; throws
 // InputError when a special token is missing from it or a token repeats.
-std::vector<std::pair<std::string, std::string>> bert_tokenizer_files(
-    const std::vector<std::string>& vocab, const BertTokenizerSettings& settings = {});
+std::vector<std::pair<std::string, std::string>> bert_tokenizer_files(const std::vector<std::string>& vocab,
+                                                                      const BertTokenizerSettings& settings = {});
 
 // Writes them into `dir` (which must exist), each atomically.
 void write_bert_tokenizer(const std::filesystem::path& dir, const std::vector<std::string>& vocab,

@@ -39,9 +39,7 @@ inline bool is_punctuation(Category k) { return k >= Category::Pc && k <= Catego
 inline bool is_symbol(Category k) { return k >= Category::Sm && k <= Category::So; }
 inline bool is_separator(Category k) { return k >= Category::Zs && k <= Category::Zp; }
 // Control, format or private use (Cn and Cs excluded): unicode_categories' is_other.
-inline bool is_other(Category k) {
-  return k == Category::Cc || k == Category::Cf || k == Category::Co;
-}
+inline bool is_other(Category k) { return k == Category::Cc || k == Category::Cf || k == Category::Co; }
 
 // The classes of the GPT-2 regex of the ByteLevel pre-tokenizer as Oniguruma sees them:
 // \p{L} and \p{N} of Unicode 16.0, \s = White_Space (probe_bytelevel.js verified all).
@@ -87,8 +85,7 @@ struct CharChange {
 // `text` in `form`, each char with its change, exactly as unicode-normalization-alignments
 // reports them (marks reordered with their changes; a composite carries the changes of
 // its parts minus one per part absorbed).
-void normalize_with_changes(std::u32string_view text, NormalForm form,
-                            std::vector<CharChange>& out);
+void normalize_with_changes(std::u32string_view text, NormalForm form, std::vector<CharChange>& out);
 
 // The end of the extended grapheme cluster (UAX #29, as the unicode-segmentation crate)
 // that starts at `begin` < text.size().

@@ -24,16 +24,11 @@ class Unigram : public Model {
  public:
   // `pieces`: (piece, log-probability) by id. unk_id must be a valid id (InputError naming
   // `where` otherwise).
-  Unigram(std::vector<std::pair<std::string, double>> pieces, UnigramOptions options,
-          const std::string& where);
+  Unigram(std::vector<std::pair<std::string, double>> pieces, UnigramOptions options, const std::string& where);
 
   void tokenize(std::u32string_view word, std::vector<Token>& out) const override;
-  std::optional<std::int32_t> token_to_id(std::string_view token) const override {
-    return vocab_.find(token);
-  }
-  std::optional<std::string> id_to_token(std::int32_t id) const override {
-    return vocab_.token(id);
-  }
+  std::optional<std::int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
+  std::optional<std::string> id_to_token(std::int32_t id) const override { return vocab_.token(id); }
   std::size_t vocab_size() const override { return vocab_.size(); }
 
  private:

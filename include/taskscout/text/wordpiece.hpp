@@ -19,12 +19,8 @@ class WordPiece : public Model {
   WordPiece(Vocab vocab, WordPieceOptions options, const std::string& where);
 
   void tokenize(std::u32string_view word, std::vector<Token>& out) const override;
-  std::optional<std::int32_t> token_to_id(std::string_view token) const override {
-    return vocab_.find(token);
-  }
-  std::optional<std::string> id_to_token(std::int32_t id) const override {
-    return vocab_.token(id);
-  }
+  std::optional<std::int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
+  std::optional<std::string> id_to_token(std::int32_t id) const override { return vocab_.token(id); }
   std::size_t vocab_size() const override { return vocab_.size(); }
   const WordPieceOptions& options() const { return options_; }
 

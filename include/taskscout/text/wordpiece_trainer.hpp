@@ -28,7 +28,7 @@
 namespace taskscout::text {
 
 struct WordPieceTrainerOptions {
-  std::size_t vocab_size = 30000;  // special tokens included
+  std::size_t vocab_size = 30000;   // special tokens included
   std::uint64_t min_frequency = 0;  // a pair seen fewer times is never merged
   std::vector<std::string> special_tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
   // Keep only this many chars (the most frequent; ties: the smaller code point stays).
