@@ -16,20 +16,6 @@ namespace fs = std::filesystem;
 using testing::run_taskscout;
 using testing::TempDir;
 
-// A 120-token WordPiece vocabulary (the fixtures' vocab_size): specials, letters, words.
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
-  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
-    v += std::string(w) + "\n";
-    ++n;
-  }
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
 class Embed : public ::testing::Test {
  protected:
   fs::path model(const std::string& fixture) {
@@ -37,7 +23,7 @@ class Embed : public ::testing::Test {
     fs::create_directories(dir);
     for (const char* f : {"config.json", "model.safetensors"})
       fs::copy_file(testing::fixtures_dir() / "model" / fixture / f, dir / f);
-    testing::write_text(dir / "vocab.txt", vocab());
+    testing::write_text(dir / "vocab.txt", testing::fixture_vocab());
     return dir;
   }
   std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }

@@ -15,19 +15,6 @@ using nlohmann::json;
 using testing::run_taskscout;
 using testing::TempDir;
 
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
-  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
-    v += std::string(w) + "\n";
-    ++n;
-  }
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
 std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 
 class PoolsCli : public ::testing::Test {
@@ -37,7 +24,7 @@ class PoolsCli : public ::testing::Test {
       fs::create_directories(dir / m);
       for (const char* f : {"config.json", "model.safetensors"})
         fs::copy_file(testing::fixtures_dir() / "model" / m / f, dir / m / f);
-      testing::write_text(dir / m / "vocab.txt", vocab());
+      testing::write_text(dir / m / "vocab.txt", testing::fixture_vocab());
     }
     std::string csv = "text,label\n";
     const char* texts[] = {"the movie was very good !", "bad film", "not a good movie", "a very bad film .", "good"};

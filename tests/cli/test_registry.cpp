@@ -19,20 +19,6 @@ using nlohmann::json;
 using testing::run_taskscout;
 using testing::TempDir;
 
-// The WordPiece vocabulary of the fixture checkpoints (120 tokens), as in test_embed.cpp.
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
-  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
-    v += std::string(w) + "\n";
-    ++n;
-  }
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
 void write_esm(const fs::path& path, std::int64_t d, float scale, const std::string& base = "") {
   Array w(DType::F32, {d, d}), b(DType::F32, {d});
   for (std::int64_t i = 0; i < d; ++i) w.mutable_values<float>()[i * d + i] = scale;
@@ -62,7 +48,7 @@ class RegistryCli : public ::testing::Test {
     fs::create_directories(dir / "bert");
     for (const char* f : {"config.json", "model.safetensors"})
       fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, dir / "bert" / f);
-    testing::write_text(dir / "bert" / "vocab.txt", vocab());
+    testing::write_text(dir / "bert" / "vocab.txt", testing::fixture_vocab());
     for (int i = 0; i < 4; ++i) write_esm(dir / ("esm" + std::to_string(i) + ".safetensors"), 32, 1.0f + i);
     std::string csv = "text,label\n";
     const char* texts[] = {"the movie was very good !", "bad film", "not a good movie", "a very bad film .", "good"};

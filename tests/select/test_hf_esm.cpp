@@ -28,27 +28,13 @@ using testing::TempDir;
 
 fs::path fixtures() { return testing::fixtures_dir() / "select" / "hf_esm"; }
 
-// The WordPiece vocabulary of the fixture checkpoints (120 tokens), as tests/cli builds it.
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
-  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
-    v += std::string(w) + "\n";
-    ++n;
-  }
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
 class HfEsm : public ::testing::Test {
  protected:
   void SetUp() override {
     fs::create_directories(dir / "bert");
     for (const char* f : {"config.json", "model.safetensors"})
       fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, dir / "bert" / f);
-    testing::write_text(dir / "bert" / "vocab.txt", vocab());
+    testing::write_text(dir / "bert" / "vocab.txt", testing::fixture_vocab());
     registry.emplace(Registry::create(dir / "reg"));
   }
   HfEsmImportOptions options() const { return {dir / "bert", "", "", false}; }

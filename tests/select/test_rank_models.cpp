@@ -19,19 +19,6 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
-  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
-    v += std::string(w) + "\n";
-    ++n;
-  }
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
 class RankModels : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,7 +26,7 @@ class RankModels : public ::testing::Test {
       fs::create_directories(dir / m);
       for (const char* f : {"config.json", "model.safetensors"})
         fs::copy_file(testing::fixtures_dir() / "model" / m / f, dir / m / f);
-      testing::write_text(dir / m / "vocab.txt", vocab());
+      testing::write_text(dir / m / "vocab.txt", testing::fixture_vocab());
     }
     fs::create_directories(dir / "gpt2");
     testing::write_text(dir / "gpt2" / "config.json", R"({"model_type": "gpt2", "n_embd": 32})");

@@ -63,4 +63,17 @@ CommandResult run_taskscout(const std::string& args) {
   return r;
 }
 
+std::string fixture_vocab() {
+  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
+  int n = 5;
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
+  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
+  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", ".", ",", "!", "?"}) {
+    v += std::string(w) + "\n";
+    ++n;
+  }
+  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
+  return v;
+}
+
 }  // namespace taskscout::testing

@@ -26,6 +26,8 @@ class TempDir {
 };
 
 void write_text(const std::filesystem::path& path, const std::string& text);
+// The WordPiece vocabulary of the fixture checkpoints (tests/fixtures/model), 120 tokens.
+std::string fixture_vocab();
 std::string read_text(const std::filesystem::path& path);
 
 struct CommandResult {
