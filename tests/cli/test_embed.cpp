@@ -20,10 +20,7 @@ class Embed : public ::testing::Test {
  protected:
   fs::path model(const std::string& fixture) {
     const fs::path dir = tmp / fixture;
-    fs::create_directories(dir);
-    for (const char* f : {"config.json", "model.safetensors"})
-      fs::copy_file(testing::fixtures_dir() / "model" / fixture / f, dir / f);
-    testing::write_text(dir / "vocab.txt", testing::fixture_vocab());
+    testing::write_fixture_model(dir, fixture);
     return dir;
   }
   std::string q(const fs::path& p) const { return "'" + p.string() + "'"; }

@@ -20,12 +20,7 @@ std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
 class PoolsCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* m : {"bert", "distilbert"}) {
-      fs::create_directories(dir / m);
-      for (const char* f : {"config.json", "model.safetensors"})
-        fs::copy_file(testing::fixtures_dir() / "model" / m / f, dir / m / f);
-      testing::write_text(dir / m / "vocab.txt", testing::fixture_vocab());
-    }
+    for (const char* m : {"bert", "distilbert"}) testing::write_fixture_model(dir / m, m);
     std::string csv = "text,label\n";
     const char* texts[] = {"the movie was very good !", "bad film", "not a good movie", "a very bad film .", "good"};
     for (int i = 0; i < 30; ++i)

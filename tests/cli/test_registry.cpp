@@ -45,10 +45,7 @@ int run_sql(const fs::path& registry, const std::string& statement) {
 class RegistryCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    fs::create_directories(dir / "bert");
-    for (const char* f : {"config.json", "model.safetensors"})
-      fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, dir / "bert" / f);
-    testing::write_text(dir / "bert" / "vocab.txt", testing::fixture_vocab());
+    testing::write_fixture_model(dir / "bert", "bert");
     for (int i = 0; i < 4; ++i) write_esm(dir / ("esm" + std::to_string(i) + ".safetensors"), 32, 1.0f + i);
     std::string csv = "text,label\n";
     const char* texts[] = {"the movie was very good !", "bad film", "not a good movie", "a very bad film .", "good"};

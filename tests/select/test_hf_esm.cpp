@@ -31,10 +31,7 @@ fs::path fixtures() { return testing::fixtures_dir() / "select" / "hf_esm"; }
 class HfEsm : public ::testing::Test {
  protected:
   void SetUp() override {
-    fs::create_directories(dir / "bert");
-    for (const char* f : {"config.json", "model.safetensors"})
-      fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, dir / "bert" / f);
-    testing::write_text(dir / "bert" / "vocab.txt", testing::fixture_vocab());
+    testing::write_fixture_model(dir / "bert", "bert");
     registry.emplace(Registry::create(dir / "reg"));
   }
   HfEsmImportOptions options() const { return {dir / "bert", "", "", false}; }

@@ -22,12 +22,7 @@ using testing::TempDir;
 class RankModels : public ::testing::Test {
  protected:
   void SetUp() override {
-    for (const char* m : {"bert", "distilbert"}) {
-      fs::create_directories(dir / m);
-      for (const char* f : {"config.json", "model.safetensors"})
-        fs::copy_file(testing::fixtures_dir() / "model" / m / f, dir / m / f);
-      testing::write_text(dir / m / "vocab.txt", testing::fixture_vocab());
-    }
+    for (const char* m : {"bert", "distilbert"}) testing::write_fixture_model(dir / m, m);
     fs::create_directories(dir / "gpt2");
     testing::write_text(dir / "gpt2" / "config.json", R"({"model_type": "gpt2", "n_embd": 32})");
     const char* texts[] = {

@@ -63,6 +63,8 @@ CommandResult run_taskscout(const std::string& args) {
   return r;
 }
 
+namespace {
+
 std::string fixture_vocab() {
   std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
   int n = 5;
@@ -74,6 +76,15 @@ std::string fixture_vocab() {
   }
   for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
   return v;
+}
+
+}  // namespace
+
+void write_fixture_model(const fs::path& folder, const std::string& fixture) {
+  fs::create_directories(folder);
+  for (const char* f : {"config.json", "model.safetensors"})
+    fs::copy_file(fixtures_dir() / "model" / fixture / f, folder / f);
+  write_text(folder / "vocab.txt", fixture_vocab());
 }
 
 }  // namespace taskscout::testing

@@ -26,8 +26,9 @@ class TempDir {
 };
 
 void write_text(const std::filesystem::path& path, const std::string& text);
-// The WordPiece vocabulary of the fixture checkpoints (tests/fixtures/model), 120 tokens.
-std::string fixture_vocab();
+// A model folder at `folder` made of the fixture checkpoint tests/fixtures/model/<fixture>
+// (config.json, model.safetensors) and the 120-token WordPiece vocabulary they share.
+void write_fixture_model(const std::filesystem::path& folder, const std::string& fixture);
 std::string read_text(const std::filesystem::path& path);
 
 struct CommandResult {
