@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium                                                      # the HTML report's rendering test
   clang libfuzzer-14-dev libclang-rt-14-dev                     # the fuzz harnesses' smoke runs (FUZZING.md)
+  libopenmpi-dev openmpi-bin                                    # the cluster build: mpirun runs rank, register --pool, benchmark
   pybind11-dev python3-dev python3-numpy python3-pytest         # the Python module and its tests
   python3-pandas python3-setuptools python3-pip python3-venv    # Ranking.to_pandas; pip install . in a venv
 )

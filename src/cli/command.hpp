@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskscout/core/cluster.hpp"
 #include "taskscout/core/progress.hpp"
 
 namespace taskscout::cli {
@@ -23,6 +24,18 @@ struct CommonOptions {
 void add_common_options(CLI::App& cmd, CommonOptions& options);
 // Applies --threads (libtorch starts with one thread here) and checks the flags.
 void apply_common_options(const CommonOptions& options);
+
+// The processes this command runs on (core/cluster.hpp): MPI_COMM_WORLD when mpirun or
+// srun started it, else this process alone. Only the root prints results and progress.
+Cluster& job_cluster();
+// Joins MPI when an MPI launcher started this process (main calls it before parsing).
+// UsageError for a command that does not run across processes, or a build without MPI
+// started as several.
+void join_cluster(const std::string& command);
+// Ends every process of the job with `code`: for a failure of this process alone.
+[[noreturn]] void end_job(int code);
+// --threads 0: every core, shared between the job's processes on this node.
+int default_thread_count();
 
 // Each subcommand adds itself to the app; its callback does the work.
 void add_score_command(CLI::App& app);

@@ -23,7 +23,7 @@ void add_common_options(CLI::App& cmd, CommonOptions& options) {
 
 void apply_common_options(const CommonOptions& options) {
   if (options.json && options.csv) throw UsageError("--json and --csv exclude each other; pick one");
-  set_thread_count(options.threads);
+  set_thread_count(options.threads > 0 ? options.threads : default_thread_count());
 }
 
 std::string format_table(const ResultTable& table, bool csv) {

@@ -1,5 +1,7 @@
 // The taskscout command: parses arguments and hands each subcommand to its module.
 // Every failure the user can act on ends as one "error: …" line and a non-zero exit.
+#include <fmt/format.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
@@ -28,6 +30,20 @@ int main(int argc, char** argv) {
     // peak memory is what it holds at once (bench/RESULTS.md, merge).
     if (command == "merge") taskscout::prepare_compute_process(argv, false);
   }
+  // One error line per job: an error every process threw alike (the same flags, or the
+  // root's decision) is printed by the root alone; a failure of one process alone names
+  // it and ends the whole job, since the others may be waiting for it.
+  auto fail = [](int code, const std::string& message, bool shared) {
+    taskscout::Cluster& cluster = taskscout::cli::job_cluster();
+    if (cluster.size() == 1 || (shared && cluster.is_root())) {
+      std::fprintf(stderr, "error: %s\n", message.c_str());
+    } else if (!shared) {
+      std::fprintf(stderr, "error: %s: %s\n", cluster.where().c_str(), message.c_str());
+      std::fflush(stderr);
+      taskscout::cli::end_job(code);
+    }
+    return code;
+  };
   CLI::App app{
       "taskscout: choose what to transfer from and combine it. Ranks sources for a labeled target "
       "(transferability estimators), composes or merges the chosen ones, and measures the gain."};
@@ -52,6 +68,7 @@ int main(int argc, char** argv) {
   taskscout::cli::add_transfer_command(app);
   taskscout::cli::add_merge_command(app);
   try {
+    if (argc > 1) taskscout::cli::join_cluster(argv[1]);
     if (argc > 1 && argv[1][0] != '-') {
       std::string names;
       bool known = false;
@@ -70,30 +87,30 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "error: %s; run 'taskscout --help' or 'taskscout <command> --help'\n", e.what());
-    return 2;
+    return fail(2, std::string(e.what()) + "; run 'taskscout --help' or 'taskscout <command> --help'", true);
   } catch (const taskscout::Error& e) {
     // Options the library names are spelled as this command's flags.
     const std::string command = argc > 1 ? argv[1] : "";
     const std::string message =
         e.message([&](std::string_view option) { return taskscout::cli::option_flag(command, option); });
-    std::fprintf(stderr, "error: %s\n", message.c_str());
-    return 1;
+    const bool shared =
+        dynamic_cast<const taskscout::SharedFailure*>(&e) || dynamic_cast<const taskscout::UsageError*>(&e);
+    return fail(1, message, shared);
   } catch (const std::filesystem::filesystem_error& e) {
     // A path the library checked without expecting this (a symbolic link loop, a folder
     // that cannot be read): still one line naming the path and what to do.
     const bool loop = e.code() == std::errc::too_many_symbolic_link_levels;
-    std::fprintf(stderr, "error: %s: %s; %s\n", e.path1().c_str(), e.code().message().c_str(),
-                 loop ? "a symbolic link there points back at itself: fix or remove it" : "check the path");
-    return 1;
+    return fail(1,
+                fmt::format("{}: {}; {}", e.path1().string(), e.code().message(),
+                            loop ? "a symbolic link there points back at itself: fix or remove it" : "check the path"),
+                false);
   } catch (const taskscout::InternalError& e) {
     // A broken invariant of taskscout's own: a bug, not the user's input.
-    std::fprintf(stderr, "error: internal: %s; this is a bug in taskscout %s, please report it\n", e.what(),
-                 taskscout::version());
-    return 3;
+    return fail(
+        3, fmt::format("internal: {}; this is a bug in taskscout {}, please report it", e.what(), taskscout::version()),
+        false);
   } catch (const std::exception& e) {
     // A library failure we did not anticipate; still one line, never a trace.
-    std::fprintf(stderr, "error: internal: %s\n", e.what());
-    return 3;
+    return fail(3, std::string("internal: ") + e.what(), false);
   }
 }
