@@ -70,8 +70,11 @@ void run(BenchmarkOptions& o) {
   r.threads = o.common.threads;
   r.measure = !o.no_measure;
   if (o.quick) apply_quick_settings(r);
+  // Under mpirun the processes share the runs; the root alone shows progress and prints.
+  Cluster& cluster = job_cluster();
   BenchmarkBars bars;
-  const TransferBenchmarkResult result = run_transfer_benchmark(r, bars.callbacks());
+  const TransferBenchmarkResult result = run_transfer_benchmark(r, bars.callbacks(), cluster);
+  if (!cluster.is_root()) return;
 
   if (o.common.json) {
     nlohmann::ordered_json costs = nlohmann::ordered_json::array();

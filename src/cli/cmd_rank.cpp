@@ -118,9 +118,12 @@ void run(const RankOptions& o) {
     check_report_output(o.report, o.force, inputs);
   }
   const RankRequest request = make_request(o);
+  // Under mpirun every process ranks its share; the root alone shows progress and prints.
+  Cluster& cluster = job_cluster();
   ProgressBars bars;
-  const RankResult ranked = rank_sources(request, bars.callbacks());
+  const RankResult ranked = rank_sources(request, cluster.is_root() ? bars.callbacks() : Progress{}, cluster);
   bars.close();
+  if (!cluster.is_root()) return;
   for (const auto& note : ranked.notes) std::cerr << "note: " << note << "\n";
   const RankTarget& target = ranked.target;
   const std::vector<MethodRanking>& results = ranked.methods;

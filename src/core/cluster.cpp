@@ -92,7 +92,7 @@ void all_or_none(Cluster& cluster, const std::function<void()>& work) {
   try {
     work();
   } catch (const Error& e) {
-    outcome = encode_error(e, cluster.where() + ": ");
+    outcome = encode_error(e, cluster.is_root() ? "" : cluster.where() + ": ");
   }
   const std::vector<std::string> all = cluster.gather(outcome);
   std::string first;

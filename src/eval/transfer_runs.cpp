@@ -39,27 +39,6 @@ std::string read_all(int fd, const fs::path& path) {
   }
 }
 
-// The record of one line, or nothing when the line is not a complete record.
-std::optional<std::pair<std::string, TransferRun>> parse_line(std::string_view line) {
-  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  try {
-    TransferRun r;
-    r.target = j.at("target").get<std::string>();
-    r.source = j.at("source").get<std::string>();
-    r.seed = j.at("seed").get<std::uint64_t>();
-    r.accuracy = j.at("accuracy").get<double>();
-    r.macro_f1 = j.at("macro_f1").get<double>();
-    r.dev = j.at("dev").get<double>();
-    r.steps = j.at("steps").get<std::int64_t>();
-    r.seconds = j.at("seconds").get<double>();
-    r.threads = j.at("threads").get<int>();
-    return std::pair{j.at("config").get<std::string>(), r};
-  } catch (const nlohmann::json::exception&) {
-    return std::nullopt;
-  }
-}
-
 struct Stats {
   double mean = kNaN, se = kNaN;
   std::size_t n = 0;
@@ -100,7 +79,7 @@ TransferRunLog::TransferRunLog(const fs::path& path, std::string config_digest)
     const std::size_t end = text.find('\n', start);
     const bool last = end == std::string::npos || end + 1 == text.size();
     const std::string_view line(text.data() + start, (end == std::string::npos ? text.size() : end) - start);
-    const auto record = end == std::string::npos ? std::nullopt : parse_line(line);
+    const auto record = end == std::string::npos ? std::nullopt : parse_transfer_run(line);
     if (!record) {
       if (last) {  // a run being written when the process died
         dropped_torn_ = true;
@@ -152,11 +131,7 @@ bool TransferRunLog::has(const std::string& target, const std::string& source, s
 }
 
 void TransferRunLog::append(const TransferRun& r) {
-  const nlohmann::ordered_json j = {{"config", config_},   {"target", r.target},     {"source", r.source},
-                                    {"seed", r.seed},      {"accuracy", r.accuracy}, {"macro_f1", r.macro_f1},
-                                    {"dev", r.dev},        {"steps", r.steps},       {"seconds", r.seconds},
-                                    {"threads", r.threads}};
-  const std::string line = j.dump() + "\n";
+  const std::string line = transfer_run_json(r, config_) + "\n";
   std::lock_guard lock(mutex_);
   // One write of the whole line: a crash leaves either nothing or a torn last line.
   std::size_t written = 0;
@@ -168,6 +143,34 @@ void TransferRunLog::append(const TransferRun& r) {
   }
   if (::fsync(fd_) != 0) throw IoError(location(path_.string()) + "cannot fsync the run log: " + std::strerror(errno));
   runs_.push_back(r);
+}
+
+std::string transfer_run_json(const TransferRun& r, const std::string& config) {
+  const nlohmann::ordered_json j = {{"config", config},    {"target", r.target},     {"source", r.source},
+                                    {"seed", r.seed},      {"accuracy", r.accuracy}, {"macro_f1", r.macro_f1},
+                                    {"dev", r.dev},        {"steps", r.steps},       {"seconds", r.seconds},
+                                    {"threads", r.threads}};
+  return j.dump();
+}
+
+std::optional<std::pair<std::string, TransferRun>> parse_transfer_run(std::string_view line) {
+  const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  try {
+    TransferRun r;
+    r.target = j.at("target").get<std::string>();
+    r.source = j.at("source").get<std::string>();
+    r.seed = j.at("seed").get<std::uint64_t>();
+    r.accuracy = j.at("accuracy").get<double>();
+    r.macro_f1 = j.at("macro_f1").get<double>();
+    r.dev = j.at("dev").get<double>();
+    r.steps = j.at("steps").get<std::int64_t>();
+    r.seconds = j.at("seconds").get<double>();
+    r.threads = j.at("threads").get<int>();
+    return std::pair{j.at("config").get<std::string>(), r};
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
 }
 
 bool TransferCell::significant() const { return std::isfinite(gain_se) && std::abs(gain) > 2 * gain_se; }

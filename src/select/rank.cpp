@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "rank_parts.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/core/timer.hpp"
@@ -121,6 +122,8 @@ RankTarget embed_rank_target(const Dataset& data, const fs::path& base, const st
   return t;
 }
 
+using rank_parts::MethodScores;
+
 namespace {
 
 // Estimators the model pass feeds: on the source model's embeddings, or (leep, nce) on its
@@ -205,10 +208,10 @@ at::Tensor target_task_embedding(const RankTarget& target, const RankPoolOptions
   return task_embedding(tuned.model, tokenizer, train, taskemb);
 }
 
-MethodRanking run_artifact_method(const std::string& method, const RankTarget& target,
-                                  const std::vector<PoolSource>& pool, const RankProgress& progress,
-                                  const RankPoolOptions& options) {
-  MethodRanking r{method, {}, 0, 0};
+MethodScores run_artifact_method(const std::string& method, const RankTarget& target,
+                                 const std::vector<PoolSource>& pool, const RankProgress& progress,
+                                 const RankPoolOptions& options) {
+  MethodScores r{method, {}, 0, 0};
   Stopwatch setup;
   std::optional<EsmLogmeTarget> esm_target;
   at::Tensor target_mean;
@@ -261,21 +264,19 @@ MethodRanking run_artifact_method(const std::string& method, const RankTarget& t
     return vocabulary_similarity(target_tokens, read_vocabulary_artifact(c.vocabulary), c.vocabulary.string());
   };
   Stopwatch watch;
-  std::vector<SourceScore> scores;
   {
     Phase phase(progress, method, pool.size());
-    scores = score_sources(names_of(pool), scorer, phase.callback());
+    r.scores = score_sources(names_of(pool), scorer, phase.callback());
   }
   r.seconds = watch.seconds();
-  r.ranking = make_ranking(std::move(scores));
   return r;
 }
 
 // The model methods in one pass: each source's model is loaded once and runs on the
 // target once (embeddings, and class probabilities when leep or nce is asked for); every
 // estimator then reads those. One source at a time, with every thread in the forward pass.
-std::vector<MethodRanking> run_model_methods(const std::vector<std::string>& methods, const RankTarget& target,
-                                             const std::vector<PoolSource>& pool, const RankProgress& progress) {
+std::vector<MethodScores> run_model_methods(const std::vector<std::string>& methods, const RankTarget& target,
+                                            const std::vector<PoolSource>& pool, const RankProgress& progress) {
   text::Tokenizer tokenizer = text::Tokenizer::from_folder(target.base);
   const TokenizedTexts texts =
       tokenize_texts(tokenizer, target.data.texts, target.data.text_pairs, target.embedding.max_length, target.what);
@@ -329,10 +330,8 @@ std::vector<MethodRanking> run_model_methods(const std::vector<std::string>& met
       s.seconds += embed_seconds[i] + (reads_probabilities(methods[m]) ? probability_seconds[i] : 0);
       if (!passes[i].ok()) s.skipped = passes[i].skipped;
     }
-  std::vector<MethodRanking> out;
-  for (std::size_t m = 0; m < methods.size(); ++m) {
-    out.push_back({methods[m], make_ranking(std::move(scores[m])), 0, seconds});
-  }
+  std::vector<MethodScores> out;
+  for (std::size_t m = 0; m < methods.size(); ++m) out.push_back({methods[m], std::move(scores[m]), 0, seconds});
   return out;
 }
 
@@ -355,10 +354,10 @@ const RankMethod& find_rank_method(std::string_view name) {
   throw UsageError(fmt::format("unknown ranking method '{}'; choose from {}, all", name, names));
 }
 
-std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
-                                     const std::vector<std::string>& methods, const RankProgress& progress,
-                                     const RankPoolOptions& options) {
-  validate(target.input, target.what);
+namespace rank_parts {
+
+std::vector<std::string> methods_to_score(const RankTarget& target, const std::vector<std::string>& methods,
+                                          const RankPoolOptions& options) {
   // "combined" runs its signals first (once, even when they are asked for too).
   std::vector<std::string> needed;
   auto need = [&](const std::string& m) {
@@ -375,19 +374,35 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
     if (find_rank_method(m).reads_texts && !target.has_texts())
       throw UsageError(fmt::format(
           "method {} reads the target's texts: give the target as a dataset with its base model, not as features", m));
-  std::vector<std::string> model_methods;
-  for (const auto& m : needed)
-    if (find_rank_method(m).runs_source_model) model_methods.push_back(m);
-  std::map<std::string, MethodRanking> done;
-  if (!model_methods.empty())
-    for (auto& r : run_model_methods(model_methods, target, pool, progress)) done[r.method] = std::move(r);
-  for (const auto& m : needed)
-    if (!find_rank_method(m).runs_source_model) done[m] = run_artifact_method(m, target, pool, progress, options);
+  return needed;
+}
 
+std::vector<MethodScores> score_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
+                                     const std::vector<std::string>& scored, const RankProgress& progress,
+                                     const RankPoolOptions& options) {
+  std::vector<std::string> model_methods;
+  for (const auto& m : scored)
+    if (find_rank_method(m).runs_source_model) model_methods.push_back(m);
+  std::vector<MethodScores> out;
+  if (!model_methods.empty()) out = run_model_methods(model_methods, target, pool, progress);
+  for (const auto& m : scored)
+    if (!find_rank_method(m).runs_source_model) out.push_back(run_artifact_method(m, target, pool, progress, options));
+  return out;
+}
+
+std::vector<MethodRanking> assemble_rankings(const std::vector<std::string>& methods,
+                                             const std::vector<PoolSource>& pool,
+                                             const std::vector<MethodScores>& scored, const RankPoolOptions& options) {
+  auto find = [&](const std::string& m) -> const MethodScores& {
+    for (const auto& s : scored)
+      if (s.method == m) return s;
+    throw InternalError("method " + m + " was not scored");
+  };
   std::vector<MethodRanking> out;
   for (const auto& m : methods) {
     if (m != "combined") {
-      out.push_back(done.at(m));
+      const MethodScores& s = find(m);
+      out.push_back({m, make_ranking(s.scores), s.setup_seconds, s.seconds});
       continue;
     }
     // Each signal's score per source, in pool order (NaN where it was skipped).
@@ -395,19 +410,16 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
     std::vector<std::vector<double>> signals;
     std::vector<SourceScore> scores(pool.size());
     for (const auto& f : options.combined.features) {
-      const MethodRanking& part = done.at(f);
+      const MethodScores& part = find(f);
       r.setup_seconds += part.setup_seconds;
       r.seconds += part.seconds;
-      std::map<std::string, const SourceScore*> by_name;
-      for (const auto& s : part.ranking.ranked) by_name[s.name] = &s;
-      for (const auto& s : part.ranking.skipped) by_name[s.name] = &s;
       std::vector<double> column;
       for (std::size_t i = 0; i < pool.size(); ++i) {
-        const SourceScore* s = by_name.at(pool[i].name);
-        column.push_back(s->ok() ? s->score : std::numeric_limits<double>::quiet_NaN());
+        const SourceScore& s = part.scores.at(i);
+        column.push_back(s.ok() ? s.score : std::numeric_limits<double>::quiet_NaN());
         scores[i].name = pool[i].name;
-        scores[i].seconds += s->seconds;
-        if (!s->ok() && scores[i].skipped.empty()) scores[i].skipped = f + ": " + s->skipped;
+        scores[i].seconds += s.seconds;
+        if (!s.ok() && scores[i].skipped.empty()) scores[i].skipped = f + ": " + s.skipped;
       }
       signals.push_back(std::move(column));
     }
@@ -418,6 +430,17 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
     out.push_back(std::move(r));
   }
   return out;
+}
+
+}  // namespace rank_parts
+
+std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector<PoolSource>& pool,
+                                     const std::vector<std::string>& methods, const RankProgress& progress,
+                                     const RankPoolOptions& options) {
+  validate(target.input, target.what);
+  const std::vector<std::string> scored = rank_parts::methods_to_score(target, methods, options);
+  return rank_parts::assemble_rankings(methods, pool, rank_parts::score_pool(target, pool, scored, progress, options),
+                                       options);
 }
 
 }  // namespace taskscout

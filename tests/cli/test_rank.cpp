@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "rank_fixtures.hpp"
 #include "taskscout/io/npy.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "test_support.hpp"
@@ -13,19 +14,12 @@
 namespace taskscout {
 namespace {
 
+using testing::bert_folder;
 using testing::run_taskscout;
 using testing::TempDir;
+using testing::write_esm;
 
 constexpr int kN = 60, kD = 5;
-
-// An ESM file: W = diag(scales), b = 0.
-void write_esm(const std::filesystem::path& path, const std::vector<float>& scales, const std::string& base = "") {
-  const auto d = static_cast<std::int64_t>(scales.size());
-  Array w(DType::F32, {d, d}), b(DType::F32, {d});
-  for (std::int64_t i = 0; i < d; ++i) w.mutable_values<float>()[i * d + i] = scales[i];
-  write_safetensors(path, {{"weight", w}, {"bias", b}},
-                    {{"format", "taskscout-esm"}, {"version", "1"}, {"base_fingerprint", base}});
-}
 
 class Rank : public ::testing::Test {
  protected:
@@ -161,25 +155,6 @@ TEST_F(Rank, TextThatIsNotUtf8NeverCostsTheResult) {
   EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find("not valid UTF-8"), std::string::npos) << r.err;
   EXPECT_EQ(r.out, "");
-}
-
-// The committed small BERT checkpoint with a WordPiece vocabulary (as test_embed.cpp does).
-std::filesystem::path bert_folder(const TempDir& dir) {
-  const auto folder = dir / "bert";
-  std::filesystem::create_directories(folder);
-  for (const char* f : {"config.json", "model.safetensors"})
-    std::filesystem::copy_file(testing::fixtures_dir() / "model" / "bert" / f, folder / f);
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += std::string(1, c) + "\n";
-  for (char c = 'a'; c <= 'z'; ++c, ++n) v += "##" + std::string(1, c) + "\n";
-  for (const char* w : {"the", "movie", "good", "bad", "is", "was", "not", "very", "a", "film", "happy", "sad"}) {
-    v += std::string(w) + "\n";
-    ++n;
-  }
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  testing::write_text(folder / "vocab.txt", v);
-  return folder;
 }
 
 TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {

@@ -63,7 +63,7 @@ class SharedFailure {
 std::string root_decides(Cluster& cluster, const std::function<std::string()>& work);
 
 // Every process learns whether all succeeded: when some threw, all throw (SharedFailure)
-// the lowest-ranked failure's error, prefixed with where it happened.
+// the lowest-ranked failure's error (prefixed with where it happened, unless on the root).
 void all_or_none(Cluster& cluster, const std::function<void()>& work);
 
 // This process alone: size 1; broadcast and gather return the argument, and a message

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "taskscout/core/cluster.hpp"
 #include "taskscout/eval/transfer_runs.hpp"
 
 namespace taskscout {
@@ -93,7 +94,14 @@ struct TransferBenchmarkResult {
 // cannot be used (a split missing, a label column absent from a split, a target whose
 // training rows hold one class, a dev or test label its train split lacks) or an output
 // folder measured with another configuration; nothing already measured is lost.
+//
+// Over a cluster (core/cluster.hpp; every process calls it alike), the runs are spread over
+// the processes and the root, which alone writes the output folder, logs each as it
+// arrives; a failed run is reported once the others are logged. Each process ranks its
+// share of the targets. Only the root reports progress (every process's units) and holds
+// the whole result; `jobs` runs at once per process.
 TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& options,
-                                               const BenchmarkProgress& progress = {});
+                                               const BenchmarkProgress& progress = {},
+                                               Cluster& cluster = single_process());
 
 }  // namespace taskscout

@@ -15,7 +15,10 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace taskscout {
@@ -33,6 +36,12 @@ struct TransferRun {
   double seconds = 0;
   int threads = 0;  // libtorch threads the run used (results depend on it in the last bits)
 };
+
+// A run as one line of the log (JSON, tagged with the configuration's digest), and back:
+// what the log stores, and what the processes of a distributed benchmark send the root.
+// Parsing gives nothing for a line that is not a complete record (a torn last line).
+std::string transfer_run_json(const TransferRun& run, const std::string& config_digest);
+std::optional<std::pair<std::string, TransferRun>> parse_transfer_run(std::string_view line);
 
 class TransferRunLog {
  public:

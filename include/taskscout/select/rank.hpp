@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskscout/core/cluster.hpp"
 #include "taskscout/core/progress.hpp"
 #include "taskscout/estimate/problem.hpp"
 #include "taskscout/io/dataset.hpp"
@@ -118,6 +119,14 @@ std::vector<MethodRanking> rank_pool(const RankTarget& target, const std::vector
                                      const std::vector<std::string>& methods, const RankProgress& progress = {},
                                      const RankPoolOptions& options = {});
 
+// A pool and rankings as bytes (CBOR), for processes that share them (the transfer
+// benchmark's root reads the registry once and hands the pool to the others; each ranks
+// its share of the targets and sends the root its rankings).
+std::string encode_pool(const std::vector<PoolSource>& pool);
+std::vector<PoolSource> decode_pool(const std::string& bytes);
+std::string encode_rankings(const std::vector<MethodRanking>& rankings);
+std::vector<MethodRanking> decode_rankings(const std::string& bytes);
+
 // The whole of `taskscout rank` as one call, for the CLI, the Python module and any other
 // program: the pool, the target (a dataset embedded with the base, or given features),
 // the default method, and the notes the caller should show.
@@ -161,6 +170,14 @@ struct RankResult {
 // target's loading and rank_pool otherwise. The sources are opened before the target is
 // embedded, so a wrong registry path fails fast. Phases: "embedding target" (units:
 // texts), then rank_pool's.
-RankResult rank_sources(const RankRequest& request, const Progress& progress = {});
+//
+// Over a cluster (core/cluster.hpp; every process calls it alike): the root reads the pool
+// and embeds the target, each process scores its share of the sources (round robin), and
+// the root gathers the scores and ranks them as one process would: the same order, the
+// same numbers, the same skipped list. Only the root's result holds the rankings, and only
+// the root reports progress (its own share). A process that cannot score its share skips
+// those sources, naming itself; sources the root sees and another process cannot (the pool
+// is not on storage every node shares) fail the job with an InputError saying so.
+RankResult rank_sources(const RankRequest& request, const Progress& progress = {}, Cluster& cluster = single_process());
 
 }  // namespace taskscout

@@ -11,9 +11,13 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
+#include "taskscout/core/cluster.hpp"
+#include "taskscout/core/distributed_work.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
 #include "taskscout/core/threads.hpp"
@@ -270,8 +274,11 @@ void fit_combined(std::map<std::string, std::map<std::string, std::map<std::stri
 
 }  // namespace
 
-TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o, const BenchmarkProgress& progress) {
+TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o, const BenchmarkProgress& given,
+                                               Cluster& cluster) {
   Stopwatch watch;
+  // Only the root reports progress; it hears of every process's finished units.
+  const BenchmarkProgress progress = cluster.is_root() ? given : BenchmarkProgress{};
   parse_fine_tune_method(o.method);  // UsageError for an unknown method
   if (o.seeds < 1) throw UsageError(opt("seeds") + " must be at least 1");
   if (o.target_examples < 2) throw UsageError(opt("target_examples") + " must be at least 2");
@@ -280,23 +287,25 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
   set_thread_count(threads);
   for (const auto& m : o.rankers) find_rank_method(m);  // unknown names fail before any work
 
-  const std::vector<TaskSpec> suite = load_task_suite(o.tasks);
-  auto choose = [&](const std::vector<std::string>& names, const std::string& flag) {
-    std::vector<TaskSpec> chosen = select_tasks(suite, names, flag);
-    if (names.empty() && o.max_tasks > 0 && chosen.size() > o.max_tasks) chosen.resize(o.max_tasks);
-    return chosen;
-  };
-  const std::vector<TaskSpec> source_specs = choose(o.sources, opt("sources"));
-  const std::vector<TaskSpec> target_specs = choose(o.targets, opt("targets"));
-  std::map<std::string, LoadedTask> tasks;
-  for (const auto* list : {&source_specs, &target_specs})
-    for (const auto& spec : *list)
-      if (!tasks.count(spec.name)) tasks.emplace(spec.name, load_task(spec, o));
-  for (const auto& spec : target_specs) check_target(tasks.at(spec.name));
-
+  // Every process reads the tasks (the same files: storage every node shares).
   TransferBenchmarkResult result;
-  for (const auto& s : source_specs) result.sources.push_back(s.name);
-  for (const auto& t : target_specs) result.targets.push_back(t.name);
+  std::map<std::string, LoadedTask> tasks;
+  all_or_none(cluster, [&] {
+    const std::vector<TaskSpec> suite = load_task_suite(o.tasks);
+    auto choose = [&](const std::vector<std::string>& names, const std::string& flag) {
+      std::vector<TaskSpec> chosen = select_tasks(suite, names, flag);
+      if (names.empty() && o.max_tasks > 0 && chosen.size() > o.max_tasks) chosen.resize(o.max_tasks);
+      return chosen;
+    };
+    const std::vector<TaskSpec> source_specs = choose(o.sources, opt("sources"));
+    const std::vector<TaskSpec> target_specs = choose(o.targets, opt("targets"));
+    for (const auto* list : {&source_specs, &target_specs})
+      for (const auto& spec : *list)
+        if (!tasks.count(spec.name)) tasks.emplace(spec.name, load_task(spec, o));
+    for (const auto& spec : target_specs) check_target(tasks.at(spec.name));
+    for (const auto& s : source_specs) result.sources.push_back(s.name);
+    for (const auto& t : target_specs) result.targets.push_back(t.name);
+  });
   // A target is never its own source.
   auto sources_of = [&](const std::string& target) {
     std::vector<std::string> out;
@@ -308,18 +317,23 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
     if (sources_of(t).empty())
       throw UsageError(fmt::format("target '{}' has no source but itself; give {} other tasks", t, opt("sources")));
 
-  std::error_code ec;
-  fs::create_directories(o.out / "sources", ec);
-  if (ec) throw IoError(location(o.out.string()) + "cannot create the output folder: " + ec.message());
-  const std::string base_fingerprint = base_model_fingerprint(o.base);
-  const std::string digest = settle_config(o.out, settings_json(o, base_fingerprint), tasks);
+  // The root alone writes the output folder: its configuration and its registry.
   const fs::path registry_folder = o.out / "registry";
-  if (!fs::exists(registry_folder / "registry.sqlite")) Registry::create(registry_folder);
+  const auto settled = nlohmann::json::parse(root_decides(cluster, [&] {
+    std::error_code ec;
+    fs::create_directories(o.out / "sources", ec);
+    if (ec) throw IoError(location(o.out.string()) + "cannot create the output folder: " + ec.message());
+    const std::string base_fingerprint = base_model_fingerprint(o.base);
+    const std::string digest = settle_config(o.out, settings_json(o, base_fingerprint), tasks);
+    if (!fs::exists(registry_folder / "registry.sqlite")) Registry::create(registry_folder);
+    return nlohmann::json{{"digest", digest}, {"base_fingerprint", base_fingerprint}}.dump();
+  }));
+  const std::string digest = settled["digest"], base_fingerprint = settled["base_fingerprint"];
 
   // 1. Sources: fine-tuned once, registered with their ESMs, their model folder kept.
   if (o.measure) {
-    std::vector<std::string> pending;
-    {
+    const std::vector<std::string> pending = nlohmann::json::parse(root_decides(cluster, [&] {
+      std::vector<std::string> out;
       const Registry registry = Registry::open(registry_folder);
       for (const auto& s : result.sources) {
         const bool registered = registry.find(s).has_value();
@@ -329,13 +343,12 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
           Registry writer = Registry::open(registry_folder);
           writer.remove({s});
         }
-        pending.push_back(s);
+        out.push_back(s);
       }
-    }
+      return nlohmann::json(out).dump();
+    }));
     Phase phase(progress, "sources", static_cast<std::int64_t>(pending.size()));
-    run_parallel(pending.size(), o.jobs, threads, [&](std::size_t i) {
-      const LoadedTask& t = tasks.at(pending[i]);
-      Registry registry = Registry::open(registry_folder);
+    auto options_of = [&](const LoadedTask& t) {
       SourceRegistrationOptions r;
       r.base = o.base;
       r.name = t.spec.name;
@@ -344,37 +357,56 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       r.max_texts = 2000;
       r.model_folder = o.out / "sources" / t.spec.name;
       r.provenance = {{"command", "taskscout benchmark"}, {"benchmark_config", digest}};
-      const SourceRegistration reg = register_fine_tuned_source(registry, t.source_train, t.dev, r);
-      phase.done("source " + t.spec.name,
-                 fmt::format("dev {} {:.4f}, ESM R² {:.3f}, {:.0f} s", reg.best.dev.main_name(), reg.best.dev.main(),
-                             reg.esm_fit.r2_heldout, reg.seconds));
+      return r;
+    };
+    auto report = [&](const std::string& name, const SourceRegistration& reg) {
+      phase.done("source " + name, fmt::format("dev {} {:.4f}, ESM R² {:.3f}, {:.0f} s", reg.best.dev.main_name(),
+                                               reg.best.dev.main(), reg.esm_fit.r2_heldout, reg.seconds));
+    };
+    root_decides(cluster, [&] {
+      run_parallel(pending.size(), o.jobs, threads, [&](std::size_t i) {
+        const LoadedTask& t = tasks.at(pending[i]);
+        Registry registry = Registry::open(registry_folder);
+        report(t.spec.name, register_fine_tuned_source(registry, t.source_train, t.dev, options_of(t)));
+      });
+      return std::string();
     });
   }
 
-  // 2. Target runs, seed by seed, so a partial benchmark covers every pair.
-  TransferRunLog log(o.out / "runs.jsonl", digest);
-  if (log.dropped_torn_line() && progress.note)
-    progress.note("the run log ended in a torn line (a run killed while being written); it was dropped");
+  // 2. Target runs, seed by seed, so a partial benchmark covers every pair. The root
+  // alone holds the log; the others send it their runs as they finish.
+  std::optional<TransferRunLog> log;
   struct Job {
     std::string target, source;
     std::uint64_t seed;
   };
   std::vector<Job> jobs;
-  for (std::size_t k = 0; k < o.seeds; ++k)
-    for (const auto& t : result.targets) {
-      std::vector<std::string> starts = {kTargetOnly};
-      for (const auto& s : sources_of(t)) starts.push_back(s);
-      for (const auto& s : starts) {
-        ++result.runs_total;
-        if (log.has(t, s, o.seed + k))
-          ++result.runs_resumed;
-        else
-          jobs.push_back({t, s, o.seed + k});
+  const auto planned = nlohmann::json::parse(root_decides(cluster, [&] {
+    log.emplace(o.out / "runs.jsonl", digest);
+    if (log->dropped_torn_line() && progress.note)
+      progress.note("the run log ended in a torn line (a run killed while being written); it was dropped");
+    nlohmann::json pending = nlohmann::json::array();
+    std::size_t total = 0, resumed = 0;
+    for (std::size_t k = 0; k < o.seeds; ++k)
+      for (const auto& t : result.targets) {
+        std::vector<std::string> starts = {kTargetOnly};
+        for (const auto& s : sources_of(t)) starts.push_back(s);
+        for (const auto& s : starts) {
+          ++total;
+          if (log->has(t, s, o.seed + k))
+            ++resumed;
+          else
+            pending.push_back({t, s, o.seed + k});
+        }
       }
-    }
+    return nlohmann::json{{"jobs", pending}, {"total", total}, {"resumed", resumed}}.dump();
+  }));
+  for (const auto& j : planned["jobs"]) jobs.push_back({j[0], j[1], j[2]});
+  result.runs_total = planned["total"];
+  result.runs_resumed = planned["resumed"];
   if (o.measure) {
     Phase phase(progress, "transfer runs", static_cast<std::int64_t>(jobs.size()));
-    run_parallel(jobs.size(), o.jobs, threads, [&](std::size_t i) {
+    auto run_job = [&](std::size_t i) {
       const Job& job = jobs[i];
       const LoadedTask& t = tasks.at(job.target);
       // Full: the source's model is the target's base. Adapter or LoRA: the source's adapter
@@ -388,37 +420,53 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       const TokenizedTexts test =
           tokenize_texts(tokenizer, t.test.texts, t.test.text_pairs, tuned.model.max_length, t.test.path);
       const Metrics m = evaluate_task_model(tuned.model, test, t.test, 64);
-      TransferRun run{job.target,        job.source,        job.seed,
-                      m.get("accuracy"), m.get("macro_f1"), tuned.evaluations.at(tuned.best).dev.main(),
-                      tuned.steps,       tuned.seconds,     thread_count()};
-      log.append(run);
-      phase.done(fmt::format("{} seed {}", pair_name(job.target, job.source), job.seed),
+      return TransferRun{job.target,        job.source,        job.seed,
+                         m.get("accuracy"), m.get("macro_f1"), tuned.evaluations.at(tuned.best).dev.main(),
+                         tuned.steps,       tuned.seconds,     thread_count()};
+    };
+    auto logged = [&](const TransferRun& run) {
+      log->append(run);
+      phase.done(fmt::format("{} seed {}", pair_name(run.target, run.source), run.seed),
                  fmt::format("macro-F1 {:.4f}, accuracy {:.4f}, {:.0f} s", run.macro_f1, run.accuracy, run.seconds));
-    });
+    };
+    if (cluster.size() == 1) {
+      run_parallel(jobs.size(), o.jobs, threads, [&](std::size_t i) { logged(run_job(i)); });
+    } else {
+      // A failed run is reported after every other run is done and logged; a rerun resumes.
+      std::string failure;
+      DistributedWork work;
+      work.count = jobs.size();
+      work.workers = o.jobs;
+      work.worker_start = [&] { set_thread_count(std::max(1, threads / o.jobs)); };
+      work.run = [&](std::size_t i) { return transfer_run_json(run_job(i), digest); };
+      work.commit = [&](std::size_t, const std::string& line) { logged(parse_transfer_run(line).value().second); };
+      work.failed = [&](std::size_t i, const std::string& error) {
+        if (failure.empty())
+          failure = fmt::format("{} seed {}: {}", pair_name(jobs[i].target, jobs[i].source), jobs[i].seed, error);
+      };
+      run_distributed(cluster, work);
+      root_decides(cluster, [&] {
+        if (!failure.empty()) throw InputError(failure + "; the other runs are logged, and a rerun resumes");
+        return std::string();
+      });
+    }
     result.runs_done = jobs.size();
   }
-  // The matrix of the seeds asked for: a log holding more (a run with --seeds 4 stopped
-  // early, then read with --seeds 3) gives every pair the same seeds.
-  std::vector<TransferRun> runs = log.runs();
-  std::erase_if(runs, [&](const TransferRun& r) { return r.seed < o.seed || r.seed >= o.seed + o.seeds; });
-  result.cells = aggregate_transfer(runs);
-  write_file_atomically(o.out / "matrix.csv", transfer_matrix_csv(result.cells));
 
-  // 3. Every ranker over the same pool, on the target rows the truth was trained on.
+  // 3. Every ranker over the same pool, on the target rows the truth was trained on; each
+  // process ranks its share of the targets, the root gathers the rankings.
   if (o.rankers.empty())
     for (const auto& m : rank_methods()) result.rankers.push_back(m.name);
   else
     result.rankers = o.rankers;
-  std::map<std::string, const TransferCell*> truth;
-  for (const auto& c : result.cells) truth[c.target + '\n' + c.source] = &c;
-  const std::vector<PoolSource> registered = registry_pool(registry_folder);
-  std::map<std::string, RankerCost> costs;
-  for (const auto& m : result.rankers) costs[m].method = m;
-  // target → source → method → score, for the measured pairs.
-  std::map<std::string, std::map<std::string, std::map<std::string, double>>> scored;
+  const std::vector<PoolSource> registered =
+      decode_pool(root_decides(cluster, [&] { return encode_pool(registry_pool(registry_folder)); }));
+  std::map<std::string, std::vector<MethodRanking>> rankings_of;  // target → its rankings
   {
     Phase phase(progress, "rankers", static_cast<std::int64_t>(result.targets.size()));
-    for (const auto& target : result.targets) {
+    nlohmann::json mine = nlohmann::json::object();
+    for (std::size_t i : shard_of(result.targets.size(), cluster)) {
+      const std::string& target = result.targets[i];
       const std::vector<std::string> wanted = sources_of(target);
       std::vector<PoolSource> pool;
       for (const auto& p : registered)
@@ -429,24 +477,70 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       const RankTarget rank_target = embed_rank_target(tasks.at(target).train, o.base, base_fingerprint, embedding);
       RankPoolOptions rank_options;  // taskemb's target model: trained as the target runs are
       rank_options.taskemb_fine_tune = fine_tune_options(o, o.epochs, o.seed);
-      const std::vector<MethodRanking> rankings = rank_pool(rank_target, pool, result.rankers, {}, rank_options);
-      auto& by_source = scored[target];
-      for (const auto& p : pool)
-        if (truth.count(target + '\n' + p.name)) by_source[p.name];  // measured: a row even if every ranker skips it
-      for (const auto& r : rankings) {
-        RankerCost& cost = costs[r.method];
-        cost.setup_seconds += r.setup_seconds / static_cast<double>(result.targets.size());
-        for (const auto& s : r.ranking.ranked) {
-          if (by_source.count(s.name)) by_source[s.name][r.method] = s.score;
-          cost.seconds_per_source += s.seconds;
-          ++cost.scored;
-        }
-        for (const auto& s : r.ranking.skipped) {
-          ++cost.skipped;
-          if (cost.first_skip_reason.empty()) cost.first_skip_reason = s.name + ": " + s.skipped;
-        }
+      rankings_of[target] = rank_pool(rank_target, pool, result.rankers, {}, rank_options);
+      if (cluster.size() > 1) {
+        const std::string bytes = encode_rankings(rankings_of[target]);
+        mine[target] = nlohmann::json::binary({bytes.begin(), bytes.end()});
       }
       phase.done("rankers for " + target, fmt::format("{} sources", pool.size()));
+    }
+    if (cluster.size() > 1) {
+      const std::vector<std::uint8_t> bytes = nlohmann::json::to_cbor(mine);
+      for (const auto& from : cluster.gather({bytes.begin(), bytes.end()})) {
+        const auto theirs = nlohmann::json::from_cbor(std::vector<std::uint8_t>(from.begin(), from.end()));
+        for (const auto& [target, b] : theirs.items()) {
+          const auto& raw = b.get_binary();
+          if (rankings_of.count(target)) continue;  // the root's own
+          rankings_of[target] = decode_rankings({raw.begin(), raw.end()});
+          phase.done("rankers for " + target, "by another process");
+        }
+      }
+    }
+  }
+  // The root writes the results; the others are done.
+  if (!cluster.is_root()) {
+    result.seconds = watch.seconds();
+    return result;
+  }
+  // The matrix of the seeds asked for: a log holding more (a run with --seeds 4 stopped
+  // early, then read with --seeds 3) gives every pair the same seeds.
+  std::vector<TransferRun> runs = log->runs();
+  std::erase_if(runs, [&](const TransferRun& r) { return r.seed < o.seed || r.seed >= o.seed + o.seeds; });
+  // In the order of the jobs (targets as given; the target-only baseline, then the sources
+  // as given; seeds), not the order the log holds them: processes finish in any order.
+  auto place = [&](const TransferRun& r) {
+    const auto index = [](const std::vector<std::string>& list, const std::string& name) {
+      return std::find(list.begin(), list.end(), name) - list.begin();
+    };
+    return std::tuple(index(result.targets, r.target), r.source.empty() ? -1 : index(result.sources, r.source), r.seed);
+  };
+  std::stable_sort(runs.begin(), runs.end(),
+                   [&](const TransferRun& a, const TransferRun& b) { return place(a) < place(b); });
+  result.cells = aggregate_transfer(runs);
+  write_file_atomically(o.out / "matrix.csv", transfer_matrix_csv(result.cells));
+
+  std::map<std::string, const TransferCell*> truth;
+  for (const auto& c : result.cells) truth[c.target + '\n' + c.source] = &c;
+  std::map<std::string, RankerCost> costs;
+  for (const auto& m : result.rankers) costs[m].method = m;
+  // target → source → method → score, for the measured pairs.
+  std::map<std::string, std::map<std::string, std::map<std::string, double>>> scored;
+  for (const auto& target : result.targets) {
+    auto& by_source = scored[target];
+    for (const auto& s : sources_of(target))
+      if (truth.count(target + '\n' + s)) by_source[s];  // measured: a row even if every ranker skips it
+    for (const auto& r : rankings_of.at(target)) {
+      RankerCost& cost = costs[r.method];
+      cost.setup_seconds += r.setup_seconds / static_cast<double>(result.targets.size());
+      for (const auto& s : r.ranking.ranked) {
+        if (by_source.count(s.name)) by_source[s.name][r.method] = s.score;
+        cost.seconds_per_source += s.seconds;
+        ++cost.scored;
+      }
+      for (const auto& s : r.ranking.skipped) {
+        ++cost.skipped;
+        if (cost.first_skip_reason.empty()) cost.first_skip_reason = s.name + ": " + s.skipped;
+      }
     }
   }
   if (std::find(result.rankers.begin(), result.rankers.end(), "combined") != result.rankers.end())
