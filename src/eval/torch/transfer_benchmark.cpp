@@ -329,6 +329,13 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
     return nlohmann::json{{"digest", digest}, {"base_fingerprint", base_fingerprint}}.dump();
   }));
   const std::string digest = settled["digest"], base_fingerprint = settled["base_fingerprint"];
+  // Every process reads the sources' models and the root's config from the output folder.
+  all_or_none(cluster, [&] {
+    if (!fs::exists(o.out / "config.json"))
+      throw InputError(location(o.out.string()) +
+                       "this process does not see the output folder the root process wrote: it must be on storage "
+                       "every node of the job shares (NFS, Lustre, …), at the same path");
+  });
 
   // 1. Sources: fine-tuned once, registered with their ESMs, their model folder kept.
   if (o.measure) {
