@@ -115,11 +115,11 @@ std::pair<Dataset, Dataset> split_off_dev(const Dataset& data, double fraction, 
   return {select_rows(data, train), select_rows(data, dev)};
 }
 
-SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset& source,
-                                              const std::optional<Dataset>& dev_set, const SourceRegistrationOptions& o,
-                                              const RegistrationProgress& progress) {
+PreparedSource prepare_fine_tuned_source(const Dataset& source, const std::optional<Dataset>& dev_set,
+                                         const SourceRegistrationOptions& o, const fs::path& staging,
+                                         const RegistrationProgress& progress) {
   Stopwatch total;
-  registration::check_new_name(registry, o.name);  // before the training, not after
+  check_source_name(o.name);  // before the training, not after
   if (o.batch_size == 0) throw UsageError("the embedding batch size must be at least 1");
   if (o.parameter_fisher_examples > 0 && o.fine_tune.method != FineTuneMethod::Full)
     throw UsageError(opt("parameter_fisher") + " is for " + opt("method") +
@@ -132,8 +132,8 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   embed_options.batch_size = o.batch_size;
   check_embedding_options(base, embed_options.embedding);
 
-  SourceRegistration result;
-  ScratchDir scratch("taskscout-register");
+  PreparedSource prepared;
+  SourceRegistration& result = prepared.details;
 
   // 1. Fine-tuning.
   Dataset train, dev;
@@ -160,7 +160,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   result.best = tuned.evaluations.at(tuned.best);
   result.trainable_parameters = tuned.trainable_parameters;
   result.fine_tune_seconds = tuned.seconds;
-  const fs::path model_folder = scratch.path() / "model";
+  const fs::path model_folder = staging / "model";
   save_task_model(model_folder, tuned.model, {{"train_log.json", tuned.log_json(o.fine_tune)}});
   if (!o.model_folder.empty())
     save_task_model(o.model_folder, tuned.model, {{"train_log.json", tuned.log_json(o.fine_tune)}});
@@ -204,14 +204,14 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
     phase.advance(1, fmt::format("held-out R² {:.4f}", fit.r2_heldout));
   }
   result.esm_seconds = esm_watch.seconds();
-  const fs::path esm_file = scratch.path() / "esm.safetensors";
+  const fs::path esm_file = staging / "esm.safetensors";
   save_esm(esm_file, fit.esm);
 
-  const fs::path mean_file = scratch.path() / "mean_embedding.safetensors";
+  const fs::path mean_file = staging / "mean_embedding.safetensors";
   write_mean_embedding_artifact(mean_file, base_embeddings.embeddings, base_fingerprint, o.embedding);
 
   // The task embedding, on the rows the model was trained on.
-  const fs::path fisher_file = scratch.path() / "fisher.safetensors";
+  const fs::path fisher_file = staging / "fisher.safetensors";
   {
     Phase phase(progress, "task embedding", 1);
     Stopwatch watch;
@@ -224,7 +224,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   }
 
   // The per-parameter Fisher, for Fisher-weighted merging, on the same training rows.
-  const fs::path parameter_fisher_file = scratch.path() / "parameter_fisher.safetensors";
+  const fs::path parameter_fisher_file = staging / "parameter_fisher.safetensors";
   if (o.parameter_fisher_examples > 0) {
     Phase phase(progress, "parameter Fisher", 1);
     ParameterFisherOptions fisher_options;
@@ -235,14 +235,12 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
     phase.advance(1);
   }
 
-  const fs::path vocabulary_file = scratch.path() / "vocabulary.safetensors";
+  const fs::path vocabulary_file = staging / "vocabulary.safetensors";
   write_vocabulary_artifact(vocabulary_file,
                             token_counts(text::Tokenizer::from_folder(o.base), texts, pairs, source.path),
                             base_fingerprint, texts.size());
 
-  // 4. One transaction.
-  Phase phase(progress, "registering", 1);
-  NewSource entry;
+  NewSource& entry = prepared.entry;
   SourceRecord& r = entry.record;
   r.name = o.name;
   r.base_fingerprint = base_fingerprint;
@@ -251,7 +249,7 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   r.dataset_fingerprint = dataset_fingerprint(source);
   r.dataset_size = static_cast<std::int64_t>(source.size());
   for (const auto& [name, value] : result.best.dev.values) r.dev_metrics[name] = value;
-  entry.artifact_files = model_artifacts(o.fine_tune.method, model_folder, scratch.path());
+  entry.artifact_files = model_artifacts(o.fine_tune.method, model_folder, staging);
   entry.artifact_files[std::string(artifact_kind::kEsm)] = esm_file;
   entry.artifact_files[std::string(artifact_kind::kMeanEmbedding)] = mean_file;
   entry.artifact_files[std::string(artifact_kind::kVocabulary)] = vocabulary_file;
@@ -286,7 +284,22 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
                        {"rows", result.esm_fit.rows},
                        {"heldout_rows", result.esm_fit.heldout_rows}};
   r.provenance = provenance;
-  result.stored = registry.add(entry);
+  result.stored = r;
+  result.seconds = total.seconds();
+  return prepared;
+}
+
+SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset& source,
+                                              const std::optional<Dataset>& dev_set, const SourceRegistrationOptions& o,
+                                              const RegistrationProgress& progress) {
+  Stopwatch total;
+  registration::check_new_name(registry, o.name);  // before the training, not after
+  ScratchDir scratch("taskscout-register");
+  PreparedSource prepared = prepare_fine_tuned_source(source, dev_set, o, scratch.path(), progress);
+  // 4. One transaction.
+  Phase phase(progress, "registering", 1);
+  SourceRegistration result = std::move(prepared.details);
+  result.stored = registry.add(prepared.entry);
   phase.advance(1);
   result.seconds = total.seconds();
   return result;

@@ -73,6 +73,22 @@ struct SourceRegistration {
   double fine_tune_seconds = 0, embed_seconds = 0, esm_seconds = 0, taskemb_seconds = 0, seconds = 0;
 };
 
+// Steps 1–3 and the artifact files of step 4, without a registry: what a process that must
+// not write the registry (a non-root rank of `register --pool`) does, handing the result to
+// the one process that commits it with Registry::add.
+struct PreparedSource {
+  NewSource entry;             // the record and its artifact files, all inside `staging`
+  SourceRegistration details;  // details.stored is the record without id or artifacts
+};
+
+// Fine-tunes, embeds, fits and writes every artifact file into `staging` (an existing
+// folder the caller owns and removes). Phases as below, but "registering". Errors as below,
+// but the name is only checked to be valid (check_source_name), not to be free.
+PreparedSource prepare_fine_tuned_source(const Dataset& source, const std::optional<Dataset>& dev,
+                                         const SourceRegistrationOptions& options, const std::filesystem::path& staging,
+                                         const RegistrationProgress& progress = {});
+
+// prepare_fine_tuned_source in a private temporary folder, then Registry::add.
 // `source` is the whole source dataset; `dev` (optional) must use source's label names.
 // InputError when the name is taken (checked first, and again under the write lock), a
 // dataset is unusable (too few rows for a held-out dev slice, one class, …); the errors of
