@@ -20,6 +20,7 @@
 #include "taskscout/core/sha256.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/registry/esm_check.hpp"
+#include "taskscout/registry/staging.hpp"
 
 namespace taskscout {
 
@@ -469,6 +470,9 @@ GarbageResult Registry::collect_garbage() {
     if (file.parent_path() != blobs.dir()) fs::remove(file.parent_path(), ec);  // when empty
   }
   t.commit();
+  const StagingGarbage staging = collect_staging_garbage(folder_);
+  result.files_deleted += staging.files_deleted;
+  result.bytes_freed += staging.bytes_freed;
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include "registry_fixtures.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/registry/staging.hpp"
 #include "test_support.hpp"
 
 namespace taskscout {
@@ -105,6 +106,22 @@ TEST_F(Verify, FindsOrphanFilesAndGarbageCollectionDeletesThemOnly) {
   EXPECT_EQ(g.files_deleted, 2);
   EXPECT_FALSE(fs::exists(orphan));
   EXPECT_TRUE(reg.verify().ok());
+  EXPECT_EQ(reg.list().size(), 2u);
+}
+
+// register --pool stages artifact files inside the registry: a killed job's leftovers are no
+// damage to verify, and gc deletes them, but never the files of a run still going.
+TEST_F(Verify, StagingLeftoversAreNoProblemAndGcDeletesThemButNotALiveRun) {
+  const StagingRun live(reg.folder());
+  testing::write_text(live.path() / "0" / "esm.safetensors", "being prepared");
+  const fs::path dead = staging_folder(reg.folder()) / "0123456789abcdef";
+  testing::write_text(dead / "2" / "esm.safetensors", "left by a killed job");
+  testing::write_text(dead / ".lock", "");
+  EXPECT_TRUE(reg.verify().ok());
+  const GarbageResult g = reg.collect_garbage();
+  EXPECT_EQ(g.files_deleted, 2);  // the file and the dead run's lock
+  EXPECT_FALSE(fs::exists(dead));
+  EXPECT_TRUE(fs::exists(live.path() / "0" / "esm.safetensors"));
   EXPECT_EQ(reg.list().size(), 2u);
 }
 

@@ -82,7 +82,7 @@ struct VerifyResult {
 };
 
 struct GarbageResult {
-  std::int64_t files_deleted = 0;  // orphan blobs and temporary files left by crashes
+  std::int64_t files_deleted = 0;  // orphan blobs, temporary files and staging runs left by crashes
   std::int64_t bytes_freed = 0;
 };
 
@@ -147,7 +147,8 @@ class Registry {
   VerifyResult verify(const VerifyOptions& options = {}) const;
 
   // Deletes orphan blobs and temporary files left by interrupted writes (under the write
-  // lock, so never a blob a writer is about to reference).
+  // lock, so never a blob a writer is about to reference), and the staging runs of
+  // `register --pool` jobs that were killed (staging.hpp; never a live one's).
   GarbageResult collect_garbage();
 
   // The connection, for the archive code in this module.
