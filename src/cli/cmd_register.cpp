@@ -5,12 +5,15 @@
 //   --method   fine-tunes on --source here (adapter, lora or full) and registers the
 //              model, its ESM, the mean embedding and dev metrics
 //              (select/registration.hpp does the work; this file only parses and prints).
+//   --pool     fine-tunes and registers every row of a pool manifest, on one process or
+//              across the processes of mpirun or srun (select/pool_registration.hpp).
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "command.hpp"
 #include "taskscout/core/error.hpp"
@@ -18,6 +21,7 @@
 #include "taskscout/io/dataset.hpp"
 #include "taskscout/model/pooling.hpp"
 #include "taskscout/registry/registry.hpp"
+#include "taskscout/select/pool_registration.hpp"
 #include "taskscout/select/registration.hpp"
 #include "training.hpp"
 
@@ -27,7 +31,7 @@ namespace {
 struct RegisterOptions {
   CommonOptions common;
   std::string registry, base, esm, name, source, text_column = "text", text_pair_column, label_column = "label";
-  std::string task = "classification", pooling = "mean", dev_metrics, method, dev;
+  std::string task = "classification", pooling = "mean", dev_metrics, method, dev, pool;
   FineTuneOptions fine_tune;
   std::string placement = "pfeiffer", lora_targets;
   double dev_fraction = 0.1, esm_heldout = 0.1;
@@ -78,20 +82,13 @@ void print_stored(const RegisterOptions& o, const SourceRecord& stored, double s
   print_table(table, o.common.csv);
 }
 
-// --method: fine-tune, embed, fit the ESM and register, each phase with its progress bar.
-void run_fine_tuning(RegisterOptions& o) {
-  if (!o.esm.empty())
-    throw UsageError("register takes --esm (an ESM trained elsewhere) or --method (fine-tune here), not both");
-  if (o.source.empty()) throw UsageError("register --method needs --source, the dataset to fine-tune on");
-  if (!o.dev_metrics.empty())
-    throw UsageError("--dev-metrics is for --esm; with --method the dev metrics are measured");
-  Registry reg = Registry::open(o.registry, {.lock_timeout_seconds = o.lock_timeout});
-
+// The fine-tuning registration's options from the flags (the method aside): --method's, and
+// every row's defaults with --pool.
+SourceRegistrationOptions fine_tuning_options(const RegisterOptions& o) {
   SourceRegistrationOptions options;
   options.base = o.base;
   options.name = o.name;
   options.fine_tune = o.fine_tune;
-  options.fine_tune.method = parse_fine_tune_method(o.method);
   options.fine_tune.seed = o.common.seed;
   options.fine_tune.adapter.placement = parse_adapter_placement(o.placement);
   options.fine_tune.lora.target_modules = split_list(o.lora_targets);
@@ -104,6 +101,20 @@ void run_fine_tuning(RegisterOptions& o) {
   options.parameter_fisher_examples = o.parameter_fisher;
   options.esm.heldout_fraction = o.esm_heldout;
   options.esm.seed = o.common.seed;
+  return options;
+}
+
+// --method: fine-tune, embed, fit the ESM and register, each phase with its progress bar.
+void run_fine_tuning(RegisterOptions& o) {
+  if (!o.esm.empty())
+    throw UsageError("register takes --esm (an ESM trained elsewhere) or --method (fine-tune here), not both");
+  if (o.source.empty()) throw UsageError("register --method needs --source, the dataset to fine-tune on");
+  if (!o.dev_metrics.empty())
+    throw UsageError("--dev-metrics is for --esm; with --method the dev metrics are measured");
+  Registry reg = Registry::open(o.registry, {.lock_timeout_seconds = o.lock_timeout});
+
+  SourceRegistrationOptions options = fine_tuning_options(o);
+  options.fine_tune.method = parse_fine_tune_method(o.method);
   options.provenance = {{"command", "register --method " + o.method}};
 
   DatasetOptions data_options = dataset_options(o);
@@ -136,8 +147,87 @@ void run_fine_tuning(RegisterOptions& o) {
   print_stored(o, r.stored, r.seconds, extra);
 }
 
+// --pool: every row of the manifest, across the job's processes; only the root prints.
+void run_pool(const RegisterOptions& o) {
+  for (const auto& [flag, value] : {std::pair{"--name", &o.name},
+                                    {"--source", &o.source},
+                                    {"--dev", &o.dev},
+                                    {"--method", &o.method},
+                                    {"--esm", &o.esm},
+                                    {"--dev-metrics", &o.dev_metrics}})
+    if (!value->empty())
+      throw UsageError(fmt::format(
+          "register --pool takes each source's name, dataset, method and dev from the manifest's rows, not {}; drop it "
+          "(the other training flags are every row's defaults)",
+          flag));
+  Cluster& cluster = job_cluster();
+  PoolRegistrationRequest request;
+  request.registry = o.registry;
+  request.manifest = o.pool;
+  request.defaults = fine_tuning_options(o);
+  request.dataset = dataset_options(o);
+  request.registry_options.lock_timeout_seconds = o.lock_timeout;
+  ProgressBars bars;
+  const PoolRegistration r = register_pool(request, cluster, cluster.is_root() ? bars.callbacks() : Progress{});
+  bars.close();
+  const std::size_t failed = r.count(PoolStatus::Failed);
+  if (cluster.is_root()) {
+    std::set<std::string> metrics;  // a column per dev metric any source has
+    for (const auto& s : r.sources)
+      for (const auto& [name, _] : s.dev_metrics.items()) metrics.insert(name);
+    if (o.common.json) {
+      nlohmann::ordered_json sources = nlohmann::ordered_json::array();
+      for (const auto& s : r.sources)
+        sources.push_back({{"name", s.name},
+                           {"status", pool_status_name(s.status)},
+                           {"reason", s.reason},
+                           {"where", s.where},
+                           {"seconds", s.seconds},
+                           {"dev", s.dev_metrics}});
+      print_json({{"registry", o.registry},
+                  {"pool", o.pool},
+                  {"processes", cluster.size()},
+                  {"registered", r.count(PoolStatus::Registered)},
+                  {"already_registered", r.count(PoolStatus::AlreadyRegistered)},
+                  {"failed", failed},
+                  {"sources", sources},
+                  {"seconds", r.seconds}});
+    } else {
+      ResultTable table{{"name", "status"}, {}};
+      for (const auto& m : metrics) table.columns.push_back("dev_" + m);
+      for (const char* c : {"seconds", "where", "reason"}) table.columns.push_back(c);
+      for (const auto& s : r.sources) {
+        std::vector<std::string> row{s.name, pool_status_name(s.status)};
+        for (const auto& m : metrics)
+          row.push_back(s.dev_metrics.contains(m) ? fmt::format("{:.4f}", s.dev_metrics[m].get<double>()) : "");
+        row.push_back(s.status == PoolStatus::AlreadyRegistered ? "" : fmt::format("{:.2f}", s.seconds));
+        row.push_back(s.where);
+        row.push_back(s.reason);
+        table.rows.push_back(row);
+      }
+      print_table(table, o.common.csv);
+    }
+  }
+  // The others are registered; the exit status says some were not (every process alike).
+  root_decides(cluster, [&] {
+    if (failed > 0)
+      throw InputError(location(o.pool) +
+                       fmt::format("{} of {} source(s) failed, listed above with the reason; fix them and run the "
+                                   "same command again (what is registered stays registered)",
+                                   failed, r.sources.size()));
+    return std::string();
+  });
+}
+
 void run(RegisterOptions& o) {
   apply_common_options(o.common);
+  if (!o.pool.empty()) return run_pool(o);
+  // Every process would register the same source: refused alike on every one.
+  if (job_cluster().size() > 1)
+    throw UsageError(
+        "under mpirun, register takes --pool pool.csv (one source per row, spread over the processes); register one "
+        "source without mpirun");
+  if (o.name.empty()) throw UsageError("register needs --name, the source's name in the registry (or --pool)");
   if (!o.method.empty()) return run_fine_tuning(o);
   if (o.esm.empty())
     throw UsageError(
@@ -186,13 +276,19 @@ void add_register_command(CLI::App& app) {
       "      --name sst2 --method lora\n"
       "  taskscout register --registry reg --base bert --esm sst2.esm.safetensors --name sst2 \\\n"
       "      --source sst2/train.csv --text-column text --label-column label\n"
+      "  mpirun -n 4 taskscout register --registry reg --base bert --pool pool.csv --epochs 2\n"
       "--method fine-tunes on --source (dev: --dev, or --dev-fraction of the source held out by --seed), embeds\n"
       "up to --max-texts source texts with the base and the fine-tuned model, fits the ESM (its held-out R² is\n"
       "reported) and registers the model's safetensors (lora, adapter + head, or full_model), the ESM, the base's\n"
       "mean embedding, dev metrics and provenance in one transaction; on any failure nothing is registered.\n"
       "--esm adds an ESM trained elsewhere: weight [D, D] and bias [D] (F32), metadata format=taskscout-esm.\n"
       "With --source, the dataset's fingerprint, size, labels and task are recorded, and the base model's mean\n"
-      "embedding of up to --max-texts texts is stored (the TextEmb baseline).");
+      "embedding of up to --max-texts texts is stored (the TextEmb baseline).\n"
+      "--pool registers every row of a manifest (columns name, dataset: a task folder with train.csv and dev.csv or\n"
+      "a file, method, and optionally dev and options: \"epochs=2;learning_rate=1e-3;seed=1;batch_size=8;\n"
+      "max_length=64;max_train_examples=1000\"; the flags are every row's defaults). Names already registered are\n"
+      "skipped, so a rerun registers what is missing; a failed row is listed and the others are registered. Under\n"
+      "mpirun or srun the rows are spread over the processes; the registry must be on storage they all share.");
   cmd->add_option("--registry", o->registry, "Registry folder (taskscout registry init)")->required();
   cmd->add_option("--base", o->base, "Base model folder (the ESM's, or the one to fine-tune)")->required();
   cmd->add_option("--esm", o->esm, "ESM file (.safetensors) trained elsewhere");
@@ -204,7 +300,10 @@ void add_register_command(CLI::App& app) {
   cmd->add_option("--esm-heldout", o->esm_heldout,
                   "With --method: share of the texts held out to fit and judge the ESM")
       ->capture_default_str();
-  cmd->add_option("--name", o->name, "Source name, unique in the registry")->required();
+  cmd->add_option("--name", o->name, "Source name, unique in the registry (not with --pool)");
+  cmd->add_option("--pool", o->pool,
+                  "Pool manifest (.csv, .tsv, .jsonl): register every row (name, dataset, method, dev, options), "
+                  "across processes under mpirun or srun");
   cmd->add_option("--source", o->source, "Source dataset (.csv, .tsv, .jsonl)");
   cmd->add_option("--text-column", o->text_column, "Text column")->capture_default_str();
   cmd->add_option("--text-pair-column", o->text_pair_column, "Second text column, for sentence pairs");
