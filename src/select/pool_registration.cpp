@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -22,8 +23,18 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Message tags: a source's outcome (prepared or failed), and "this process has no more".
-constexpr int kOutcome = 1, kDone = 2;
+// Message tags: a source's outcome (prepared or failed), "this process has no more", and the
+// root's "all is committed".
+constexpr int kOutcome = 1, kDone = 2, kFinished = 3;
+
+// The next message, waited for asleep: MPI's own waits spin, and a process spinning while
+// it waits takes a core from one still fine-tuning on the same node.
+ClusterMessage next_message(Cluster& cluster) {
+  for (;;) {
+    if (auto m = cluster.poll()) return *m;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
 
 // The record's fields Registry::add reads, to and from a message.
 json record_json(const SourceRecord& r) {
@@ -253,11 +264,13 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
   }
   if (!root) {
     cluster.send(0, kDone, "");
+    next_message(cluster);  // kFinished: the only message the root sends
     return result;
   }
   // Each process's outcomes arrive before its "done" (messages between two processes keep
   // their order): when all said done, all is committed.
-  while (done_processes < cluster.size() - 1) on_message(cluster.receive());
+  while (done_processes < cluster.size() - 1) on_message(next_message(cluster));
+  for (int to = 1; to < cluster.size(); ++to) cluster.send(to, kFinished, "");
   phase.reset();
   result.seconds = total.seconds();
   return result;
