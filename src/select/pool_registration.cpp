@@ -155,7 +155,7 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
     run = std::make_unique<StagingRun>(request.registry);
     const std::string token = random_token();
     write_file(run->path() / "probe", token);
-    return json{{"run", run->id()}, {"token", token}, {"work", work}}.dump();
+    return json{{"run", run->id()}, {"token", token}, {"root", cluster.where()}, {"work", work}}.dump();
   }));
   const fs::path run_path = staging_folder(request.registry) / plan["run"].get<std::string>();
 
@@ -167,7 +167,7 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
       throw IoError(fmt::format(
           "cannot read {}, which the root ({}) wrote: the registry {} must be on storage every node shares (NFS, "
           "Lustre, …), not on a node's own disk; move it there and run the same command again",
-          probe.string(), root ? cluster.where() : "rank 0", request.registry.string()));
+          probe.string(), plan["root"].get<std::string>(), request.registry.string()));
   });
 
   // 3. The root commits each prepared source as it arrives.

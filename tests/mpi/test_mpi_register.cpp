@@ -140,6 +140,35 @@ TEST_F(MpiRegister, RegisterWithoutAPoolIsRefusedOnEveryProcess) {
   EXPECT_EQ(list(tmp / "reg").size(), 0u);
 }
 
+// A registry that one process sees differently (rank 2 runs in a mount namespace of its own
+// with an empty tmpfs over the registry's staging folder, as a node whose "registry" folder
+// is its own disk would): refused before any fine-tuning, naming the process and its host.
+TEST_F(MpiRegister, ARegistryNotSharedByEveryProcessIsRefusedBeforeAnyWork) {
+  const fs::path probe = tmp / "probe";
+  fs::create_directories(probe);
+  if (std::system(("unshare -m sh -c 'mount -t tmpfs none " + q(probe) + "' 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "cannot make a mount namespace here (unshare -m needs root)";
+  write_pool(2, 40, "");
+  init(tmp / "reg");
+  fs::create_directories(tmp / "reg" / "staging");
+  const std::string args = register_args(tmp / "reg");
+  const std::string binary = q(testing::taskscout_binary());
+  TempDir out;
+  const std::string cmd = kMpiEnv + "mpirun --oversubscribe -n 2 " + binary + " " + args + " : -n 1 unshare -m sh -c " +
+                          q("mount -t tmpfs none " + (tmp / "reg" / "staging").string() + " && exec " +
+                            testing::taskscout_binary().string() + " " + args) +
+                          " </dev/null >" + q(out / "out") + " 2>" + q(out / "err");
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  const std::string err = testing::read_text(out / "err");
+  const std::string line = "must be on storage every node shares";
+  const auto first = err.find(line);
+  EXPECT_NE(first, std::string::npos) << err;
+  EXPECT_EQ(err.find(line, first + 1), std::string::npos) << err;  // once
+  EXPECT_NE(err.find("rank 2 on "), std::string::npos) << err;
+  EXPECT_EQ(list(tmp / "reg").size(), 0u);
+  EXPECT_FALSE(fs::exists(tmp / "reg" / "staging"));
+}
+
 // The rank-1 process of the job mpirun `launcher` runs (its children carry their rank).
 pid_t rank_process(pid_t launcher, int rank) {
   for (const auto& e : fs::directory_iterator("/proc")) {
