@@ -9,6 +9,7 @@
 //   embed        model/embed.hpp           a dataset's texts → N×D embeddings
 //   registry     registry/registry.hpp     the source registry (SQLite + blobs)
 //   register     select/registration.hpp   an ESM trained elsewhere, or fine-tune here
+//   pools        select/pool_registration.hpp  a manifest of sources, on one process or across MPI ranks
 //   rank         select/rank.hpp           rank_sources: a pool for a target, best first
 //   hf ESMs      select/hf_esm.hpp         hf-dataset-selector ESM folders in and out of a registry
 //   model zoos   select/rank_models.hpp    rank_models: local checkpoints for a target
@@ -32,6 +33,7 @@
 #include "taskscout/model/embed.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "taskscout/select/hf_esm.hpp"
+#include "taskscout/select/pool_registration.hpp"
 #include "taskscout/select/rank.hpp"
 #include "taskscout/select/rank_models.hpp"
 #include "taskscout/select/registration.hpp"
