@@ -3,16 +3,16 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "taskscout/core/distributed_work.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
 #include "taskscout/io/model_fingerprint.hpp"
 #include "taskscout/registry/staging.hpp"
@@ -22,19 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// Message tags: a source's outcome (prepared or failed), "this process has no more", and the
-// root's "all is committed".
-constexpr int kOutcome = 1, kDone = 2, kFinished = 3;
-
-// The next message, waited for asleep: MPI's own waits spin, and a process spinning while
-// it waits takes a core from one still fine-tuning on the same node.
-ClusterMessage next_message(Cluster& cluster) {
-  for (;;) {
-    if (auto m = cluster.poll()) return *m;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
 
 // The record's fields Registry::add reads, to and from a message.
 json record_json(const SourceRecord& r) {
@@ -175,11 +162,11 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
   std::optional<ProgressPhase> phase;
   if (root) phase.emplace(progress, "sources", static_cast<std::int64_t>(work.size()));
   std::int64_t finished = 0;
-  int done_processes = 0;
-  auto commit = [&](const json& outcome) {
-    PoolSourceResult& r = result.sources.at(outcome.at("index").get<std::size_t>());
-    r.where = outcome.at("where");
-    r.seconds = outcome.at("seconds");
+  auto commit = [&](std::size_t k, const json& outcome) {
+    const std::size_t index = work[k].at("index");
+    PoolSourceResult& r = result.sources.at(index);
+    r.where = outcome.value("where", "");
+    r.seconds = outcome.value("seconds", 0.0);
     if (outcome.contains("reason")) {
       r.reason = outcome["reason"];
     } else {
@@ -196,29 +183,20 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
       }
     }
     std::error_code ec;
-    fs::remove_all(run_path / std::to_string(outcome.at("index").get<std::size_t>()), ec);
+    fs::remove_all(run_path / std::to_string(index), ec);
     phase->advance(++finished, fmt::format("{}: {}", r.name, pool_status_name(r.status)));
   };
-  auto on_message = [&](const ClusterMessage& m) {
-    if (m.tag == kDone) {
-      ++done_processes;
-    } else {
-      commit(json::from_cbor(m.bytes));
-    }
-  };
-  // Messages may be handled only on the thread that runs the job (MPI is initialized for
-  // that thread alone); progress callbacks may come from worker threads.
-  const std::thread::id main_thread = std::this_thread::get_id();
-  auto drain = [&] {
-    if (!root || std::this_thread::get_id() != main_thread) return;
-    while (auto m = cluster.poll()) on_message(*m);
-  };
 
-  for (const std::size_t k : shard_of(work.size(), cluster)) {
+  // One source at a time per process, on all of its threads; the root commits each outcome
+  // as it arrives, also while it prepares its own share.
+  DistributedWork job;
+  job.count = work.size();
+  job.workers = 1;
+  job.worker_start = [threads = thread_count()] { set_thread_count(threads); };
+  job.run = [&](std::size_t k) {
     const PoolRow row = row_from_json(work[k]);
-    const std::size_t index = work[k].at("index");
-    json outcome = {{"index", index}, {"where", cluster.where()}};
-    const fs::path staging = run_path / std::to_string(index);
+    const fs::path staging = run_path / std::to_string(work[k].at("index").get<std::size_t>());
+    json outcome = {{"where", cluster.where()}};
     Stopwatch watch;
     try {
       SourceRegistrationOptions options = pool_source_options(
@@ -233,44 +211,28 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
         dev = load_dataset(row.dev, d);
       }
       fs::create_directories(staging);
-      // The root keeps committing what the others send while it fine-tunes its own share.
-      RegistrationProgress keep_committing;
-      keep_committing.advance = [&](std::int64_t, const std::string&) { drain(); };
-      const PreparedSource prepared = prepare_fine_tuned_source(source, dev, options, staging, keep_committing);
+      const PreparedSource prepared = prepare_fine_tuned_source(source, dev, options, staging);
       outcome["record"] = record_json(prepared.entry.record);
       json artifacts = json::object();
       for (const auto& [kind, file] : prepared.entry.artifact_files)
         artifacts[kind] = file.lexically_relative(run_path).string();
       outcome["artifacts"] = artifacts;
-    } catch (const Cancelled&) {
-      throw;
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {
+      // Sent as the source's outcome, with where it failed; the others go on.
       outcome["reason"] = e.what();
-    } catch (const fs::filesystem_error& e) {
-      outcome["reason"] = e.what();
-    }
-    if (outcome.contains("reason")) {
       std::error_code ec;
       fs::remove_all(staging, ec);
     }
     outcome["seconds"] = watch.seconds();
-    if (root) {
-      commit(outcome);
-      drain();
-    } else {
-      const std::vector<std::uint8_t> bytes = json::to_cbor(outcome);
-      cluster.send(0, kOutcome, std::string(bytes.begin(), bytes.end()));
-    }
-  }
-  if (!root) {
-    cluster.send(0, kDone, "");
-    next_message(cluster);  // kFinished: the only message the root sends
-    return result;
-  }
-  // Each process's outcomes arrive before its "done" (messages between two processes keep
-  // their order): when all said done, all is committed.
-  while (done_processes < cluster.size() - 1) on_message(next_message(cluster));
-  for (int to = 1; to < cluster.size(); ++to) cluster.send(to, kFinished, "");
+    const std::vector<std::uint8_t> bytes = json::to_cbor(outcome);
+    return std::string(bytes.begin(), bytes.end());
+  };
+  job.commit = [&](std::size_t k, const std::string& bytes) {
+    commit(k, json::from_cbor(std::vector<std::uint8_t>(bytes.begin(), bytes.end())));
+  };
+  job.failed = [&](std::size_t k, const std::string& error) { commit(k, json{{"reason", error}}); };
+  run_distributed(cluster, job);
+  if (!root) return result;
   phase.reset();
   result.seconds = total.seconds();
   return result;
