@@ -7,7 +7,6 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <set>
 #include <sstream>
 
 #include "taskscout/core/distributed_work.hpp"
@@ -114,21 +113,17 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
     const PoolManifest manifest = read_pool_manifest(request.manifest);
     base_model_fingerprint(request.defaults.base);  // a bad base: one error, not one per source
     json work = json::array();
-    std::set<std::string> seen;
     for (std::size_t i = 0; i < manifest.sources.size(); ++i) {
       const PoolRow& s = manifest.sources[i];
       PoolSourceResult& r = result.sources.emplace_back();
       r.name = s.name;
-      const bool first = seen.insert(s.name).second;
-      if (first && s.problem.empty() && !s.name.empty()) {
-        if (const auto stored = registry->find(s.name)) {
-          r.status = PoolStatus::AlreadyRegistered;  // a rerun resumes: done is done
-          r.dev_metrics = stored->dev_metrics;
-          continue;
-        }
-      }
-      if (!s.problem.empty()) {
+      if (!s.problem.empty()) {  // a duplicate name included: the first row with it stands
         r.reason = s.problem;
+        continue;
+      }
+      if (const auto stored = registry->find(s.name)) {
+        r.status = PoolStatus::AlreadyRegistered;  // a rerun resumes: done is done
+        r.dev_metrics = stored->dev_metrics;
         continue;
       }
       work.push_back({{"index", i},
