@@ -16,7 +16,7 @@ namespace taskscout {
 
 namespace {
 
-constexpr int kResult = 101, kDone = 102;
+constexpr int kResult = 101, kDone = 102, kGo = 103;
 
 struct Outcome {
   std::size_t item = 0;
@@ -98,13 +98,25 @@ void run_distributed(Cluster& cluster, const DistributedWork& work) {
     if (finished) break;
   }
   for (auto& t : threads) t.join();
+  // The end, asleep between looks: MPI's blocking waits spin, and a process done with its
+  // share would take a core from one still working on the same node. No process goes on
+  // (and sends results of the next piece of work) before the root has taken all of these.
+  auto nap = [] { std::this_thread::sleep_for(std::chrono::milliseconds(20)); };
   if (cluster.is_root()) {
-    while (done_processes < cluster.size() - 1) take(cluster.receive());
+    while (done_processes < cluster.size() - 1) {
+      if (auto m = cluster.poll())
+        take(*m);
+      else
+        nap();
+    }
+    for (int p = 1; p < cluster.size(); ++p) cluster.send(p, kGo, "");
   } else {
     cluster.send(0, kDone, "");
+    for (;;) {
+      if (auto m = cluster.poll(); m && m->tag == kGo) break;
+      nap();
+    }
   }
-  // No process starts sending the next piece of work before the root has taken all of this.
-  cluster.barrier();
 }
 
 }  // namespace taskscout

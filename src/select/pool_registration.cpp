@@ -22,33 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// The record's fields Registry::add reads, to and from a message.
-json record_json(const SourceRecord& r) {
-  return {{"name", r.name},
-          {"base_fingerprint", r.base_fingerprint},
-          {"task", task_kind_name(r.task)},
-          {"label_names", r.label_names},
-          {"dataset_fingerprint", r.dataset_fingerprint},
-          {"dataset_size", r.dataset_size},
-          {"dev_metrics", r.dev_metrics},
-          {"provenance", r.provenance}};
-}
-
-SourceRecord record_from_json(const json& j) {
-  SourceRecord r;
-  r.name = j.at("name");
-  r.base_fingerprint = j.at("base_fingerprint");
-  const std::string task = j.at("task");
-  if (task == "classification") r.task = LabelKind::Classification;
-  if (task == "regression") r.task = LabelKind::Regression;
-  r.label_names = j.at("label_names").get<std::vector<std::string>>();
-  r.dataset_fingerprint = j.at("dataset_fingerprint");
-  r.dataset_size = j.at("dataset_size");
-  r.dev_metrics = j.at("dev_metrics");
-  r.provenance = j.at("provenance");
-  return r;
-}
-
 std::string random_token() {
   std::random_device rd;
   return fmt::format("{:08x}{:08x}{:08x}{:08x}", rd(), rd(), rd(), rd());
@@ -166,10 +139,7 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
       r.reason = outcome["reason"];
     } else {
       try {
-        NewSource entry;
-        entry.record = record_from_json(outcome.at("record"));
-        for (const auto& [kind, file] : outcome.at("artifacts").items())
-          entry.artifact_files[kind] = run_path / file.get<std::string>();
+        const NewSource entry = prepared_source_from_json(outcome.at("prepared"), run_path);
         registry->add(entry);
         r.status = PoolStatus::Registered;
         r.dev_metrics = entry.record.dev_metrics;
@@ -207,11 +177,7 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
       }
       fs::create_directories(staging);
       const PreparedSource prepared = prepare_fine_tuned_source(source, dev, options, staging);
-      outcome["record"] = record_json(prepared.entry.record);
-      json artifacts = json::object();
-      for (const auto& [kind, file] : prepared.entry.artifact_files)
-        artifacts[kind] = file.lexically_relative(run_path).string();
-      outcome["artifacts"] = artifacts;
+      outcome["prepared"] = prepared_source_json(prepared.entry, run_path);
     } catch (const std::exception& e) {
       // Sent as the source's outcome, with where it failed; the others go on.
       outcome["reason"] = e.what();

@@ -305,4 +305,37 @@ SourceRegistration register_fine_tuned_source(Registry& registry, const Dataset&
   return result;
 }
 
+nlohmann::json prepared_source_json(const NewSource& entry, const fs::path& staging) {
+  const SourceRecord& r = entry.record;
+  nlohmann::json artifacts = nlohmann::json::object();
+  for (const auto& [kind, file] : entry.artifact_files) artifacts[kind] = file.lexically_relative(staging).string();
+  return {{"record",
+           {{"name", r.name},
+            {"base_fingerprint", r.base_fingerprint},
+            {"task", task_kind_name(r.task)},
+            {"label_names", r.label_names},
+            {"dataset_fingerprint", r.dataset_fingerprint},
+            {"dataset_size", r.dataset_size},
+            {"dev_metrics", r.dev_metrics},
+            {"provenance", r.provenance}}},
+          {"artifacts", artifacts}};
+}
+
+NewSource prepared_source_from_json(const nlohmann::json& message, const fs::path& staging) {
+  NewSource entry;
+  const nlohmann::json& j = message.at("record");
+  SourceRecord& r = entry.record;
+  r.name = j.at("name");
+  r.base_fingerprint = j.at("base_fingerprint");
+  r.task = j.at("task") == "regression" ? LabelKind::Regression : LabelKind::Classification;
+  r.label_names = j.at("label_names").get<std::vector<std::string>>();
+  r.dataset_fingerprint = j.at("dataset_fingerprint");
+  r.dataset_size = j.at("dataset_size");
+  r.dev_metrics = j.at("dev_metrics");
+  r.provenance = j.at("provenance");
+  for (const auto& [kind, file] : message.at("artifacts").items())
+    entry.artifact_files[kind] = staging / file.get<std::string>();
+  return entry;
+}
+
 }  // namespace taskscout

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "../cli/word_tasks.hpp"
+#include "mpi_support.hpp"
 #include "test_support.hpp"
 
 namespace taskscout {
@@ -27,19 +28,12 @@ using testing::TempDir;
 using testing::word_task_csv;
 using testing::write_text;
 
-std::string q(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// mpirun refuses to start as root without these (harmless otherwise).
-const std::string kMpiEnv = "export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1; ";
-const std::string kMpirun = "mpirun --oversubscribe -n 3 ";
+const auto& q = testing::quote;
 
 class MpiRegister : public ::testing::Test {
  protected:
   void SetUp() override {
-#ifndef TASKSCOUT_MPI
-    GTEST_SKIP() << "this build has no MPI (TASKSCOUT_MPI off: install libopenmpi-dev and reconfigure)";
-#endif
-    if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun is not installed";
+    if (const std::string why = testing::mpi_missing(); !why.empty()) GTEST_SKIP() << why;
     testing::write_word_base(tmp / "base");
   }
   // A pool of `n` word tasks (alternating sentiment and topic labels, methods in turn).
@@ -57,14 +51,7 @@ class MpiRegister : public ::testing::Test {
     return "register --registry " + q(registry) + " --base " + q(tmp / "base") + " --pool " +
            q(tmp / "pool" / "pool.csv") + " --epochs 1 --train-batch-size 8 --seed 3 --threads 1";
   }
-  testing::CommandResult run_mpi(const std::string& args) const {
-    TempDir out;
-    const std::string cmd = kMpiEnv + kMpirun + q(testing::taskscout_binary()) + " " + args + " </dev/null >" +
-                            q(out / "out") + " 2>" + q(out / "err");
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::read_text(out / "out"),
-            testing::read_text(out / "err")};
-  }
+  testing::CommandResult run_mpi(const std::string& args) const { return testing::run_mpi(3, args); }
   nlohmann::json list(const fs::path& registry) const {
     const auto r = run_taskscout("registry list " + q(registry) + " --json");
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -140,31 +127,23 @@ TEST_F(MpiRegister, RegisterWithoutAPoolIsRefusedOnEveryProcess) {
   EXPECT_EQ(list(tmp / "reg").size(), 0u);
 }
 
-// A registry that one process sees differently (rank 2 runs in a mount namespace of its own
-// with an empty tmpfs over the registry's staging folder, as a node whose "registry" folder
-// is its own disk would): refused before any fine-tuning, naming the process and its host.
+// A registry that some processes see differently (processes 1 and 2 run in a mount
+// namespace of their own with an empty tmpfs over the registry's staging folder, as a node
+// whose "registry" folder is its own disk would): refused before any fine-tuning, naming the
+// process and its host.
 TEST_F(MpiRegister, ARegistryNotSharedByEveryProcessIsRefusedBeforeAnyWork) {
-  const fs::path probe = tmp / "probe";
-  fs::create_directories(probe);
-  if (std::system(("unshare -m sh -c 'mount -t tmpfs none " + q(probe) + "' 2>/dev/null").c_str()) != 0)
-    GTEST_SKIP() << "cannot make a mount namespace here (unshare -m needs root)";
+  const std::string wrapper = testing::hiding(tmp / "reg" / "staging");
+  if (wrapper.empty()) GTEST_SKIP() << "cannot make a mount namespace here (unshare -m needs root)";
   write_pool(2, 40, "");
   init(tmp / "reg");
   fs::create_directories(tmp / "reg" / "staging");
-  const std::string args = register_args(tmp / "reg");
-  const std::string binary = q(testing::taskscout_binary());
-  TempDir out;
-  const std::string cmd = kMpiEnv + "mpirun --oversubscribe -n 2 " + binary + " " + args + " : -n 1 unshare -m sh -c " +
-                          q("mount -t tmpfs none " + (tmp / "reg" / "staging").string() + " && exec " +
-                            testing::taskscout_binary().string() + " " + args) +
-                          " </dev/null >" + q(out / "out") + " 2>" + q(out / "err");
-  EXPECT_NE(std::system(cmd.c_str()), 0);
-  const std::string err = testing::read_text(out / "err");
+  const auto r = testing::run_mpi(3, register_args(tmp / "reg"), wrapper);
+  EXPECT_NE(r.exit_code, 0);
   const std::string line = "must be on storage every node shares";
-  const auto first = err.find(line);
-  EXPECT_NE(first, std::string::npos) << err;
-  EXPECT_EQ(err.find(line, first + 1), std::string::npos) << err;  // once
-  EXPECT_NE(err.find("rank 2 on "), std::string::npos) << err;
+  const auto first = r.err.find(line);
+  EXPECT_NE(first, std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(line, first + 1), std::string::npos) << r.err;  // once
+  EXPECT_NE(r.err.find("rank 1 on "), std::string::npos) << r.err;
   EXPECT_EQ(list(tmp / "reg").size(), 0u);
   EXPECT_FALSE(fs::exists(tmp / "reg" / "staging"));
 }
@@ -192,7 +171,7 @@ TEST_F(MpiRegister, AProcessKilledMidRunLeavesNothingHalfRegisteredAndARerunComp
   // commit.
   write_pool(6, 200, "epochs=25");
   init(tmp / "reg");
-  const std::string cmd = kMpiEnv + "exec " + kMpirun + q(testing::taskscout_binary()) + " " +
+  const std::string cmd = "exec " + testing::mpirun(3) + q(testing::taskscout_binary()) + " " +
                           register_args(tmp / "reg") + " </dev/null >" + q(tmp / "out") + " 2>" + q(tmp / "err");
   const pid_t launcher = ::fork();
   ASSERT_GE(launcher, 0);

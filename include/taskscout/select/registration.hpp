@@ -88,6 +88,12 @@ PreparedSource prepare_fine_tuned_source(const Dataset& source, const std::optio
                                          const SourceRegistrationOptions& options, const std::filesystem::path& staging,
                                          const RegistrationProgress& progress = {});
 
+// A prepared source as a message to the process that commits it: the record's fields
+// Registry::add reads, and the artifact files named relative to `staging` (a folder both
+// processes see, under the registry: registry/staging.hpp), and back.
+nlohmann::json prepared_source_json(const NewSource& entry, const std::filesystem::path& staging);
+NewSource prepared_source_from_json(const nlohmann::json& message, const std::filesystem::path& staging);
+
 // prepare_fine_tuned_source in a private temporary folder, then Registry::add.
 // `source` is the whole source dataset; `dev` (optional) must use source's label names.
 // InputError when the name is taken (checked first, and again under the write lock), a

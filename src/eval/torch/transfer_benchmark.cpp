@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,6 +31,7 @@
 #include "taskscout/io/table.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
+#include "taskscout/registry/staging.hpp"
 #include "taskscout/select/combined_ranker.hpp"
 #include "taskscout/select/rank.hpp"
 #include "taskscout/select/registration.hpp"
@@ -366,18 +368,61 @@ TransferBenchmarkResult run_transfer_benchmark(const TransferBenchmarkOptions& o
       r.provenance = {{"command", "taskscout benchmark"}, {"benchmark_config", digest}};
       return r;
     };
-    auto report = [&](const std::string& name, const SourceRegistration& reg) {
-      phase.done("source " + name, fmt::format("dev {} {:.4f}, ESM R² {:.3f}, {:.0f} s", reg.best.dev.main_name(),
-                                               reg.best.dev.main(), reg.esm_fit.r2_heldout, reg.seconds));
+    auto summary = [](const SourceRegistration& reg) {
+      return fmt::format("dev {} {:.4f}, ESM R² {:.3f}, {:.0f} s", reg.best.dev.main_name(), reg.best.dev.main(),
+                         reg.esm_fit.r2_heldout, reg.seconds);
     };
-    root_decides(cluster, [&] {
+    if (cluster.size() == 1) {
       run_parallel(pending.size(), o.jobs, threads, [&](std::size_t i) {
         const LoadedTask& t = tasks.at(pending[i]);
         Registry registry = Registry::open(registry_folder);
-        report(t.spec.name, register_fine_tuned_source(registry, t.source_train, t.dev, options_of(t)));
+        phase.done("source " + t.spec.name,
+                   summary(register_fine_tuned_source(registry, t.source_train, t.dev, options_of(t))));
       });
-      return std::string();
-    });
+    } else {
+      // Each process fine-tunes its share into a staging run inside the registry (storage
+      // every node shares); the root alone adds each to the index as it arrives.
+      std::optional<Registry> registry;
+      std::unique_ptr<StagingRun> staging;
+      const fs::path run = staging_folder(registry_folder) / root_decides(cluster, [&] {
+                             registry.emplace(Registry::open(registry_folder));
+                             staging = std::make_unique<StagingRun>(registry_folder);
+                             return staging->id();
+                           });
+      std::string failure;
+      DistributedWork work;
+      work.count = pending.size();
+      work.workers = o.jobs;
+      work.worker_start = [&] { set_thread_count(std::max(1, threads / o.jobs)); };
+      work.run = [&](std::size_t i) {
+        const LoadedTask& t = tasks.at(pending[i]);
+        const fs::path folder = run / std::to_string(i);
+        fs::create_directories(folder);
+        const PreparedSource prepared = prepare_fine_tuned_source(t.source_train, t.dev, options_of(t), folder);
+        return nlohmann::json{{"prepared", prepared_source_json(prepared.entry, run)},
+                              {"summary", summary(prepared.details)}}
+            .dump();
+      };
+      work.commit = [&](std::size_t i, const std::string& bytes) {
+        const auto message = nlohmann::json::parse(bytes);
+        try {
+          registry->add(prepared_source_from_json(message["prepared"], run));
+          phase.done("source " + pending[i], message["summary"].get<std::string>());
+        } catch (const Error& e) {
+          if (failure.empty()) failure = fmt::format("source {}: {}", pending[i], e.what());
+        }
+        std::error_code ec;
+        fs::remove_all(run / std::to_string(i), ec);
+      };
+      work.failed = [&](std::size_t i, const std::string& error) {
+        if (failure.empty()) failure = fmt::format("source {}: {}", pending[i], error);
+      };
+      run_distributed(cluster, work);
+      root_decides(cluster, [&] {
+        if (!failure.empty()) throw InputError(failure + "; the other sources are registered, and a rerun resumes");
+        return std::string();
+      });
+    }
   }
 
   // 2. Target runs, seed by seed, so a partial benchmark covers every pair. The root

@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "rank_fixtures.hpp"
+#include "../cli/rank_fixtures.hpp"
+#include "mpi_support.hpp"
 #include "taskscout/io/npy.hpp"
 #include "test_support.hpp"
 
@@ -19,33 +19,13 @@ namespace taskscout {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::CommandResult;
+using testing::hiding;
+using testing::mpi_missing;
+using testing::quote;
+using testing::run_mpi;
 using testing::run_taskscout;
 using testing::TempDir;
 using testing::write_esm;
-
-std::string quote(const fs::path& p) { return "'" + p.string() + "'"; }
-
-// `taskscout args` started by mpirun as `processes` processes; `wrapper` (a command taking
-// the binary and its arguments), when given, starts every process but the root.
-CommandResult run_mpi(int processes, const std::string& args, const std::string& wrapper = "") {
-  TempDir tmp;
-  const std::string bin = quote(testing::taskscout_binary());
-  std::string launch = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader ";
-  launch += "mpirun --oversubscribe ";
-  if (wrapper.empty())
-    launch += "-n " + std::to_string(processes) + " " + bin + " " + args;
-  else
-    launch +=
-        "-n 1 " + bin + " " + args + " : -n " + std::to_string(processes - 1) + " " + wrapper + " " + bin + " " + args;
-  const std::string cmd = launch + " </dev/null >" + quote(tmp / "out") + " 2>" + quote(tmp / "err");
-  const int status = std::system(cmd.c_str());
-  CommandResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = testing::read_text(tmp / "out");
-  r.err = testing::read_text(tmp / "err");
-  return r;
-}
 
 // The ranking without its timings, which differ from run to run.
 nlohmann::json without_seconds(nlohmann::json j) {
@@ -58,15 +38,6 @@ nlohmann::json without_seconds(nlohmann::json j) {
   if (j.is_array())
     for (auto& v : j) v = without_seconds(v);
   return j;
-}
-
-// Why the MPI tests cannot run here, or "".
-std::string mpi_missing() {
-#ifndef TASKSCOUT_HAS_MPI
-  return "this build has no MPI (TASKSCOUT_MPI off: install libopenmpi-dev)";
-#endif
-  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) return "mpirun is not installed (openmpi-bin)";
-  return "";
 }
 
 class MpiRank : public ::testing::Test {
@@ -131,14 +102,8 @@ TEST_F(MpiRank, MoreProcessesThanSources) {
   EXPECT_EQ(without_seconds(nlohmann::json::parse(three.out)), without_seconds(nlohmann::json::parse(one.out)));
 }
 
-// The processes other than the root run in a mount namespace where a folder is an empty
-// tmpfs: what a node sees when a folder is on its local disk instead of shared storage.
-// Needs root and unshare; skipped otherwise.
-std::string hiding(const fs::path& folder) {
-  if (std::system("unshare -m true >/dev/null 2>&1") != 0) return "";
-  return "unshare -m sh -c 'mount -t tmpfs none \"$0\" && exec \"$@\"' " + quote(folder);
-}
-
+// The processes other than the root see the folder as an empty tmpfs (mpi_support.hpp's
+// hiding): what a node sees when the folder is on its own disk instead of shared storage.
 TEST_F(MpiRank, APoolNotOnSharedStorageIsOneClearError) {
   const std::string wrapper = hiding(dir / "pool");
   if (wrapper.empty()) GTEST_SKIP() << "needs unshare -m (root) to hide a folder from some processes";
@@ -240,9 +205,8 @@ TEST_F(MpiBenchmark, AProcessKilledMidwayLosesNoLoggedRunAndARerunCompletes) {
   // Kill -9 process 1 once some runs are logged: mpirun ends the job.
   const std::string bin = quote(testing::taskscout_binary());
   const std::string script =
-      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader mpirun --oversubscribe -n 3 " +
-      bin + " " + args("killed") + " >/dev/null 2>&1 & job=$!\n" + "for i in $(seq 600); do [ \"$(cat " +
-      quote(dir / "killed" / "runs.jsonl") +
+      testing::mpirun(3) + bin + " " + args("killed") + " >/dev/null 2>&1 & job=$!\n" +
+      "for i in $(seq 600); do [ \"$(cat " + quote(dir / "killed" / "runs.jsonl") +
       " 2>/dev/null | wc -l)\" -ge 3 ] && break; sleep 0.1; done\n"
       "for p in $(pgrep -f " +
       quote(dir / "killed") +
