@@ -16,11 +16,17 @@
 //   merge        compose/merge.hpp         weight merging of registered or folder models
 //   benchmark    eval/transfer_benchmark.hpp  the measured transfer matrix
 //
+// rank_sources, register_pool and run_transfer_benchmark also take a Cluster
+// (core/cluster.hpp): the processes of an MPI job (cluster/mpi_cluster.hpp, built where MPI
+// is found), or this process alone by default; core/distributed_work.hpp spreads work over it.
+//
 // Long calls take a Progress (core/progress.hpp): a callback may throw Cancelled to stop
 // them. Every failure the user can act on is a taskscout::Error (core/error.hpp) whose
 // message says what is wrong, where, and what to do; InternalError is a bug to report.
 #include "taskscout/compose/merge.hpp"
 #include "taskscout/core/array.hpp"
+#include "taskscout/core/cluster.hpp"
+#include "taskscout/core/distributed_work.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/progress.hpp"
 #include "taskscout/core/version.hpp"
