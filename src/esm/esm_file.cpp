@@ -22,8 +22,14 @@ std::int64_t first_non_finite(const Array& a) {
   return -1;
 }
 
+bool is_half(DType t) { return t == DType::F16 || t == DType::BF16; }
+
 void check_finite(const Array& a, const std::string& what, const std::string& tensor) {
-  const std::int64_t bad = a.dtype() == DType::F32 ? first_non_finite<float>(a) : first_non_finite<double>(a);
+  // Half values decode exactly to float32 (infinities and NaNs included), so checking the
+  // decoded copy checks the stored values.
+  const std::int64_t bad = is_half(a.dtype())        ? first_non_finite<float>(a.to(DType::F32))
+                           : a.dtype() == DType::F32 ? first_non_finite<float>(a)
+                                                     : first_non_finite<double>(a);
   if (bad < 0) return;
   const std::int64_t cols = a.ndim() == 2 ? a.shape()[1] : 1;
   const std::string where = a.ndim() == 2 ? fmt::format("[{}, {}]", bad / cols, bad % cols) : fmt::format("[{}]", bad);
@@ -52,9 +58,9 @@ void validate_esm(const Esm& esm, const std::string& what) {
                     "retrain the map with this version",
                     what, it->second, kEsmVersion));
   for (const auto* a : {&esm.weight, &esm.bias})
-    if (a->dtype() != DType::F32 && a->dtype() != DType::F64)
-      throw InputError(fmt::format("{}: ESM {} is {}, expected F32", what, a == &esm.weight ? "weight" : "bias",
-                                   dtype_name(a->dtype())));
+    if (a->dtype() != DType::F32 && a->dtype() != DType::F64 && !is_half(a->dtype()))
+      throw InputError(fmt::format("{}: ESM {} is {}, expected F32 (or F16, BF16, F64)", what,
+                                   a == &esm.weight ? "weight" : "bias", dtype_name(a->dtype())));
   if (esm.bias.ndim() != 1 || esm.bias.numel() < 1)
     throw InputError(fmt::format("{}: ESM bias has shape {}, expected [D]", what, shape_string(esm.bias.shape())));
   const std::int64_t d = esm.bias.numel();
@@ -82,11 +88,17 @@ Esm load_esm(const std::filesystem::path& path) {
           fmt::format("{}: ESM file has no tensor '{}'; it needs 'weight' [D, D] and 'bias' [D]", what, name));
   esm.weight = file.get("weight");
   esm.bias = file.get("bias");
+  // A half-precision file (half the bytes to store and read) is decoded once here, so every
+  // user of the map computes with float32 as for an F32 file; F32 stays memory-mapped.
+  if (is_half(esm.weight.dtype())) esm.weight = esm.weight.to(DType::F32);
+  if (is_half(esm.bias.dtype())) esm.bias = esm.bias.to(DType::F32);
   validate_esm(esm, what);
   return esm;
 }
 
-void save_esm(const std::filesystem::path& path, const Esm& esm) {
+void save_esm(const std::filesystem::path& path, const Esm& esm, DType dtype) {
+  if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16)
+    throw UsageError(fmt::format("an ESM is stored as F32, F16 or BF16, not {}", dtype_name(dtype)));
   validate_esm(esm, path.string());
   // The rule `register` applies when it reads the file (registry/esm_check.cpp), applied
   // when writing too, so no ESM is written that register would refuse.
@@ -97,7 +109,20 @@ void save_esm(const std::filesystem::path& path, const Esm& esm) {
   std::map<std::string, std::string> metadata = esm.metadata;
   metadata["format"] = kEsmFormat;
   metadata["version"] = kEsmVersion;
-  write_safetensors(path, {{"weight", esm.weight.to(DType::F32)}, {"bias", esm.bias.to(DType::F32)}}, metadata);
+  const Array weight = esm.weight.to(dtype), bias = esm.bias.to(dtype);
+  if (dtype != DType::F32) {
+    // A value beyond the half format's range rounds to infinity: refuse rather than write a
+    // file every reader would reject.
+    for (const auto& [stored, tensor] : {std::pair{&weight, "weight"}, std::pair{&bias, "bias"}}) {
+      const Array decoded = stored->to(DType::F32);
+      if (first_non_finite<float>(decoded) >= 0)
+        throw InputError(
+            fmt::format("{}: the ESM's {} holds values beyond the range of {} (largest finite: {}); "
+                        "store it as F32",
+                        path.string(), tensor, dtype_name(dtype), dtype == DType::F16 ? "65504" : "3.4e38"));
+    }
+  }
+  write_safetensors(path, {{"weight", weight}, {"bias", bias}}, metadata);
 }
 
 at::Tensor apply_esm(const Esm& esm, const at::Tensor& x) {

@@ -14,9 +14,10 @@ EsmFileInfo check_esm_file(const std::filesystem::path& path, const std::string&
   const SafetensorsFile file(path);  // InputError naming the file when it is not safetensors
   const std::string where = location(path.string());
   auto fail = [&](const std::string& what) {
-    return InputError(where + "not a taskscout ESM file: " + what +
-                      " (expected tensors weight [D, D] F32 and bias [D] F32 with metadata format=taskscout-esm, "
-                      "version=1; `taskscout esm train` writes such files)");
+    return InputError(
+        where + "not a taskscout ESM file: " + what +
+        " (expected tensors weight [D, D] and bias [D], F32, F16 or BF16, with metadata format=taskscout-esm, "
+        "version=1; `taskscout esm train` writes such files)");
   };
   const auto& meta = file.metadata();
   auto value = [&](const char* key) -> std::string {
@@ -30,8 +31,10 @@ EsmFileInfo check_esm_file(const std::filesystem::path& path, const std::string&
     if (!file.contains(name)) throw fail(fmt::format("it has no tensor \"{}\"", name));
   const auto& w = file.entry("weight");
   const auto& b = file.entry("bias");
-  if (w.dtype != "F32" || b.dtype != "F32")
-    throw fail(fmt::format("weight is {} and bias is {}, both must be F32", w.dtype, b.dtype));
+  // Half-precision maps are accepted: half the bytes for every rank that streams them.
+  auto storable = [](const std::string& t) { return t == "F32" || t == "F16" || t == "BF16"; };
+  if (!storable(w.dtype) || !storable(b.dtype))
+    throw fail(fmt::format("weight is {} and bias is {}, each must be F32, F16 or BF16", w.dtype, b.dtype));
   if (w.shape.size() != 2 || w.shape[0] != w.shape[1] || w.shape[0] == 0)
     throw fail(fmt::format("weight has shape {}, not a non-empty square [D, D]", shape_string(w.shape)));
   if (b.shape.size() != 1 || b.shape[0] != w.shape[0])
@@ -47,7 +50,7 @@ EsmFileInfo check_esm_file(const std::filesystem::path& path, const std::string&
                                          "{}; register it with the base it was trained on",
                                          info.base_fingerprint, expected_base));
   for (const char* name : {"weight", "bias"}) {
-    const Array a = file.get(name);
+    const Array a = file.get(name).to(DType::F32);  // half values decode exactly, infinities included
     const auto v = a.values<float>();
     for (std::size_t i = 0; i < v.size(); ++i)
       if (!std::isfinite(v[i]))

@@ -124,6 +124,54 @@ TEST(EsmFile, SaveRefusesAnInvalidMapAndLeavesNoFile) {
   EXPECT_FALSE(std::filesystem::exists(dir / "x.safetensors"));
 }
 
+TEST(EsmFile, HalfPrecisionFilesAreWrittenAndLoadedAsFloat32) {
+  TempDir dir;
+  const Esm esm = small_esm(16);
+  for (const DType dtype : {DType::F16, DType::BF16}) {
+    const auto path = dir / (std::string(dtype_name(dtype)) + ".safetensors");
+    save_esm(path, esm, dtype);
+    const SafetensorsFile raw(path);
+    EXPECT_EQ(raw.entry("weight").dtype, dtype_name(dtype));
+    EXPECT_EQ(raw.entry("bias").dtype, dtype_name(dtype));
+    const Esm back = load_esm(path);
+    EXPECT_EQ(back.weight.dtype(), DType::F32);  // decoded once, for every reader
+    EXPECT_EQ(back.bias.dtype(), DType::F32);
+    EXPECT_EQ(back.base_fingerprint(), std::string(64, 'a'));
+    // Rounding to nearest: relative error at most 2^-11 (F16) or 2^-8 (BF16) of each value.
+    const double unit = dtype == DType::F16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
+    const at::Tensor w = as_tensor(esm.weight), w2 = as_tensor(back.weight);
+    EXPECT_TRUE(at::all((w2 - w).abs() <= w.abs() * unit + 1e-7).item<bool>()) << dtype_name(dtype);
+    // Writing back as F32 keeps the decoded values exactly.
+    save_esm(dir / "again.safetensors", back);
+    EXPECT_TRUE(at::equal(as_tensor(load_esm(dir / "again.safetensors").weight), w2));
+  }
+  save_esm(dir / "F32.safetensors", esm);
+  // Half the bytes of the F32 file, but for the header.
+  EXPECT_LT(std::filesystem::file_size(dir / "F16.safetensors"),
+            std::filesystem::file_size(dir / "F32.safetensors") / 2 + 512);
+}
+
+TEST(EsmFile, HalfPrecisionRefusesOverflowAndNonFiniteValues) {
+  TempDir dir;
+  Esm esm = small_esm();
+  at::Tensor w = as_tensor(esm.weight).clone();
+  w[1][2] = 1e5;  // beyond F16's 65504, fine for BF16
+  esm.weight = to_array(w);
+  const std::string e = error_of([&] { save_esm(dir / "big.safetensors", esm, DType::F16); });
+  EXPECT_NE(e.find("beyond the range of F16"), std::string::npos) << e;
+  EXPECT_FALSE(std::filesystem::exists(dir / "big.safetensors"));
+  save_esm(dir / "big.safetensors", esm, DType::BF16);
+  EXPECT_NEAR(as_tensor(load_esm(dir / "big.safetensors").weight)[1][2].item<double>(), 1e5, 1e5 / 256);
+  EXPECT_THROW(save_esm(dir / "x.safetensors", small_esm(), DType::I32), UsageError);
+  // A stored F16 infinity is found after decoding, located as for F32.
+  at::Tensor h = as_tensor(small_esm().weight).to(at::kHalf).clone();
+  h[2][1] = INFINITY;
+  write_safetensors(dir / "inf.safetensors", {{"weight", to_array(h.contiguous())}, {"bias", small_esm().bias}},
+                    {{"format", "taskscout-esm"}});
+  const std::string inf = error_of([&] { load_esm(dir / "inf.safetensors"); });
+  EXPECT_NE(inf.find("ESM weight has a non-finite value at [2, 1]"), std::string::npos) << inf;
+}
+
 // Paired embeddings B = A·Wᵀ + b + noise.
 struct Pairs {
   at::Tensor a, b, w, bias;

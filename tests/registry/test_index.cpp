@@ -2,6 +2,7 @@
 // stored once, removal with collection of unreferenced blobs, damaged rows.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <set>
 
 #include "registry_fixtures.hpp"
@@ -202,6 +203,32 @@ TEST(RegistryIndex, RejectsBadNamesDuplicatesAndNonSafetensorsArtifacts) {
   EXPECT_EQ(reg.count(), 1);
   // Nothing of the failed additions stays behind: only a's blob.
   EXPECT_EQ(files_under(dir / "reg" / "blobs").size(), 1u);
+}
+
+TEST(RegistryIndex, HalfPrecisionEsmsAreAcceptedAndNonFiniteOnesRefused) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const auto f32 = write_esm(dir / "esm.safetensors", 3);
+  const SafetensorsFile file(f32);
+  for (const DType dtype : {DType::F16, DType::BF16}) {
+    const auto half = dir / (std::string(dtype_name(dtype)) + ".safetensors");
+    write_safetensors(half, {{"weight", file.get("weight").to(dtype)}, {"bias", file.get("bias").to(dtype)}},
+                      file.metadata());
+    reg.add(make_source(std::string("h") + std::string(dtype_name(dtype)), half));
+  }
+  EXPECT_EQ(reg.count(), 2);
+  // A value F16 cannot hold is stored as infinity: refused like a non-finite F32 value.
+  Array w = file.get("weight").to(DType::F16);        // an owned copy
+  std::memcpy(w.mutable_bytes() + 2, "\x00\x7c", 2);  // +inf in IEEE half
+  write_safetensors(dir / "inf.safetensors", {{"weight", w}, {"bias", file.get("bias").to(DType::F16)}},
+                    file.metadata());
+  try {
+    reg.add(make_source("inf", dir / "inf.safetensors"));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("non-finite value at flat index 1"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(reg.count(), 2);
 }
 
 TEST(RegistryIndex, DamagedRowsAreListedWithTheirDefectNotThrown) {

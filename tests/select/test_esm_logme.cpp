@@ -1,9 +1,11 @@
 // ESM-LogME with shared target statistics against the direct route: apply the ESM in
 // float64 and run taskscout's LogME on the mapped features (the same code logme() runs).
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
@@ -11,6 +13,7 @@
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/estimate/logme_gram.hpp"
 #include "taskscout/select/esm_logme.hpp"
+#include "test_support.hpp"
 
 namespace taskscout {
 namespace {
@@ -114,6 +117,49 @@ TEST(EsmLogme, OneTargetScoresManyMapsAndTheRankingFollowsTheSignal) {
   w.narrow(0, 0, 2).zero_();  // classes live in coordinates 0 and 1
   drop.weight = to_array(w);
   EXPECT_GT(target.score(keep), target.score(drop));
+}
+
+TEST(EsmLogme, HalfPrecisionMapsMoveScoresLittleAndKeepAWellSeparatedOrder) {
+  // Storing ESMs as F16 (half the bytes a large pool streams) rounds each weight by at most
+  // 2^-11 relative. Through the real file path (save as F16, load_esm decodes to F32), every
+  // score must stay within a small bound of the F32 score, and sources whose F32 scores are
+  // well apart must keep their order. The pool: maps that keep a decreasing share of the
+  // class directions (coordinates 0..2), plus noise, at D = 16, 32 and 64; the order
+  // judged is the F32 one.
+  testing::TempDir dir;
+  for (const std::int64_t d : {16, 32, 64}) {
+    at::manual_seed(d);  // the same fixture whichever tests ran before
+    const EsmLogmeTarget target(classification_target(at::randn({4 * d, d}, at::kDouble) * 0.5, 3, 30 + d));
+    std::vector<double> s32, s16;
+    for (int k = 0; k < 6; ++k) {
+      Esm esm = random_esm(d, 100 * d + k, 0.3);
+      at::Tensor w = as_tensor(esm.weight).clone();
+      w.narrow(0, 0, 3).mul_(1.0 - 0.19 * k);  // source k keeps less of the class signal
+      esm.weight = to_array(w.contiguous());
+      const auto f32 = dir / fmt::format("d{}_{}_f32.safetensors", d, k);
+      const auto f16 = dir / fmt::format("d{}_{}_f16.safetensors", d, k);
+      save_esm(f32, esm);
+      save_esm(f16, esm, DType::F16);
+      s32.push_back(target.score(load_esm(f32)));
+      s16.push_back(target.score(load_esm(f16)));
+    }
+    double worst = 0;
+    for (int k = 0; k < 6; ++k) {
+      worst = std::max(worst, std::abs(s16[k] - s32[k]));
+      EXPECT_NE(s16[k], s32[k]) << "the F16 file was not rounded";
+    }
+    // LogME is an evidence per example: the change must be far below the gaps ranked on.
+    // Measured: at most 6e-5 at D = 16..64; gaps of 1e-3 and more must keep their order.
+    EXPECT_LT(worst, 2e-4) << "D=" << d;
+    int separated = 0;
+    for (int a = 0; a < 6; ++a)
+      for (int b = 0; b < 6; ++b)
+        if (s32[a] - s32[b] > 1e-3) {
+          ++separated;
+          EXPECT_GT(s16[a], s16[b]) << "D=" << d << ": F16 changed the order of sources " << a << " and " << b;
+        }
+    EXPECT_GE(separated, 12) << "D=" << d << ": the fixture's sources are not well separated";
+  }
 }
 
 TEST(EsmLogme, ScoresDoNotDependOnTheMapsScale) {

@@ -7,6 +7,8 @@
 // File format (agreed with the registry): safetensors holding
 //   weight  F32 [D, D]   (row i gives output coordinate i: ESM(X) = X·Wᵀ + b)
 //   bias    F32 [D]
+// F16 or BF16 tensors are accepted too (half the bytes to store and to read when ranking a
+// large pool; `taskscout esm convert` writes them); they are decoded to F32 on loading.
 //   __metadata__ {"format": "taskscout-esm", "version": "1", "base_fingerprint": "…",
 //                 fit statistics such as "r2_heldout", "lambda", "train_rows", …}
 #include <ATen/ATen.h>
@@ -39,19 +41,22 @@ struct Esm {
 };
 
 // Checks what every user of an ESM relies on and throws InputError starting with `what`
-// (a file or source name): weight F32/F64 D×D and bias D with the same D ≥ 1, every value
-// finite, and, when the metadata has a "format", that it is taskscout-esm version 1.
+// (a file or source name): weight F32/F64/F16/BF16 D×D and bias D with the same D ≥ 1,
+// every value finite, and, when the metadata has a "format", that it is taskscout-esm version 1.
 void validate_esm(const Esm& esm, const std::string& what);
 
-// Reads and validates an ESM file (the weight and bias stay memory-mapped). Throws IoError
+// Reads and validates an ESM file. F32 and F64 tensors stay memory-mapped; F16 and BF16 ones
+// are decoded to F32 (exactly) before the finiteness check. Throws IoError
 // when it cannot be read, InputError naming the file for a missing tensor, a wrong format
 // tag or version, wrong shapes or non-finite values.
 Esm load_esm(const std::filesystem::path& path);
 
-// Writes the ESM atomically, with the format tag and version added to its metadata.
-// Throws InputError for a "base_fingerprint" that is neither empty nor 64 lowercase hex
-// digits: `register` would refuse the file.
-void save_esm(const std::filesystem::path& path, const Esm& esm);
+// Writes the ESM atomically as `dtype` (F32, F16 or BF16; rounded to nearest even), with
+// the format tag and version added to its metadata. Throws InputError for a
+// "base_fingerprint" that is neither empty nor 64 lowercase hex digits (`register` would
+// refuse the file) and for a value that overflows the half format; UsageError for another
+// dtype.
+void save_esm(const std::filesystem::path& path, const Esm& esm, DType dtype = DType::F32);
 
 // ESM(X) = X·Wᵀ + b for X N×D (any float dtype), in float64 when X is float64 and in
 // float32 otherwise. Throws InputError when the dimensions differ.

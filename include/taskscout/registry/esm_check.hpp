@@ -1,7 +1,7 @@
 #pragma once
 // Validation of an Embedding Space Map file before it enters the registry. The format is
-// shared with the esm module: a safetensors file with tensors `weight` [D, D] F32 and
-// `bias` [D] F32, and metadata {"format": "taskscout-esm", "version": "1",
+// shared with the esm module: a safetensors file with tensors `weight` [D, D] and `bias`
+// [D], each F32, F16 or BF16, and metadata {"format": "taskscout-esm", "version": "1",
 // "base_fingerprint": "<sha256 hex or empty>"}.
 #include <cstdint>
 #include <filesystem>
