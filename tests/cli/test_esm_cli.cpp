@@ -110,5 +110,72 @@ TEST_F(EsmCli, BadInputIsOneErrorLineAndNoOutputFile) {
   EXPECT_NE(r.err.find("--out must end in .safetensors"), std::string::npos) << r.err;
 }
 
+TEST_F(EsmCli, ConvertWritesAHalfPrecisionEsmThatRanksAsTheF32One) {
+  ASSERT_EQ(run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                          " --out " + path("m.safetensors") + " --base-fingerprint " + std::string(64, 'c'))
+                .exit_code,
+            0);
+  auto r = run_taskscout("esm convert --dtype f16 " + path("m.safetensors") + " " + path("h.safetensors") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["dtype"], "F16");
+  EXPECT_EQ(j["d"], 6);
+  EXPECT_GT(j["max_abs_error"].get<double>(), 0);
+  EXPECT_LT(j["max_rel_error"].get<double>(), 1.0 / 2048);
+  const SafetensorsFile h(dir / "h.safetensors");
+  EXPECT_EQ(h.entry("weight").dtype, "F16");
+  EXPECT_EQ(h.entry("bias").dtype, "F16");
+  EXPECT_EQ(h.metadata().at("base_fingerprint"), std::string(64, 'c'));  // the metadata travels
+  EXPECT_EQ(h.metadata().at("r2_heldout"), SafetensorsFile(dir / "m.safetensors").metadata().at("r2_heldout"));
+  // Re-running replaces its own output; f32 and bf16 work too.
+  EXPECT_EQ(run_taskscout("esm convert --dtype f16 " + path("m.safetensors") + " " + path("h.safetensors")).exit_code,
+            0);
+  EXPECT_EQ(
+      run_taskscout("esm convert --dtype bf16 " + path("h.safetensors") + " " + path("b16.safetensors")).exit_code, 0);
+  EXPECT_EQ(SafetensorsFile(dir / "b16.safetensors").entry("weight").dtype, "BF16");
+  EXPECT_EQ(
+      run_taskscout("esm convert --dtype f32 " + path("h.safetensors") + " " + path("back.safetensors")).exit_code, 0);
+  EXPECT_EQ(SafetensorsFile(dir / "back.safetensors").entry("weight").dtype, "F32");
+
+  // rank --esms reads both files; the scores differ by rounding only.
+  Array labels(DType::I64, {300});
+  for (int i = 0; i < 300; ++i) labels.mutable_values<std::int64_t>()[i] = i % 3;
+  write_npy(dir / "y.npy", labels);
+  auto rank = [&](const std::string& esm) {
+    auto out = run_taskscout("rank --esms " + path(esm) + " --target-features " + path("a.npy") + " --labels " +
+                             path("y.npy") + " --method esm-logme --threads 1 --json");
+    EXPECT_EQ(out.exit_code, 0) << out.err;
+    return nlohmann::json::parse(out.out)["ranking"][0]["score"].get<double>();
+  };
+  const double s32 = rank("m.safetensors"), s16 = rank("h.safetensors");
+  EXPECT_NEAR(s16, s32, 1e-3 * std::abs(s32));
+}
+
+TEST_F(EsmCli, ConvertNeverReplacesItsInputOrAForeignFile) {
+  ASSERT_EQ(run_taskscout("esm train --base-embeddings " + path("a.npy") + " --tuned-embeddings " + path("b.npy") +
+                          " --out " + path("m.safetensors"))
+                .exit_code,
+            0);
+  const std::string before = testing::read_text(dir / "m.safetensors");
+  auto r = run_taskscout("esm convert --dtype f16 " + path("m.safetensors") + " " + path("m.safetensors") + " --force");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(testing::read_text(dir / "m.safetensors"), before);
+  testing::write_text(dir / "weights.safetensors", "someone's weights");
+  r = run_taskscout("esm convert --dtype f16 " + path("m.safetensors") + " " + path("weights.safetensors"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("was not written by taskscout"), std::string::npos) << r.err;
+  EXPECT_EQ(testing::read_text(dir / "weights.safetensors"), "someone's weights");
+  r = run_taskscout("esm convert --dtype f8 " + path("m.safetensors") + " " + path("h.safetensors"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err.rfind("error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("choose f32, f16 or bf16"), std::string::npos) << r.err;
+  r = run_taskscout("esm convert --dtype f16 " + path("a.npy") + " " + path("h.safetensors"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "h.safetensors"));
+}
+
 }  // namespace
 }  // namespace taskscout

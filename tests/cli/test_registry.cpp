@@ -103,6 +103,21 @@ TEST_F(RegistryCli, RegisterWithSourceStoresLabelsAndTheBaseMeanEmbedding) {
   }
 }
 
+TEST_F(RegistryCli, RegisterAcceptsAnF16Esm) {
+  // Half the bytes per source for a registry that rank streams; stored as given.
+  auto c = run_taskscout("esm convert --dtype f16 " + q(dir / "esm1.safetensors") + " " + q(dir / "esm1h.safetensors"));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  auto r = run_taskscout("register --registry " + reg() + " --base " + q(dir / "bert") + " --esm " +
+                         q(dir / "esm1h.safetensors") + " --name half --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json added = json::parse(r.out);
+  const std::string digest = added["artifacts"]["esm"]["digest"];
+  EXPECT_EQ(digest, sha256_file_hex(dir / "esm1h.safetensors"));
+  const SafetensorsFile blob(dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors"));
+  EXPECT_EQ(blob.entry("weight").dtype, "F16");
+  EXPECT_EQ(run_taskscout("registry verify " + reg()).exit_code, 0);
+}
+
 TEST_F(RegistryCli, ListExportImportVerifyRm) {
   for (int i = 0; i < 2; ++i) ASSERT_EQ(do_register("s" + std::to_string(i), i).exit_code, 0);
   auto list = run_taskscout("registry list " + reg() + " --json");
