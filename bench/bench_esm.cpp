@@ -6,6 +6,10 @@
 //       the one-off target factorization, the median time of one source's score (BLAS on
 //       all threads), and the throughput of score_sources over every ESM in ESM_DIR
 //       (one source per worker), with the float64 GEMM rate measured in the same run.
+//   bench_esm scale-cost TARGET.npy LABELS REPEATS ESM_FILE…
+//       for the scale benchmark (issue 13, bench/scale/run_rank_scale.sh): on that target,
+//       the median time of one source's score with BLAS on 1 and on 2 threads, and of
+//       load_esm of each file (warm page cache: the decode cost, e.g. F16 → F32).
 #include <ATen/ATen.h>
 
 #include <algorithm>
@@ -22,8 +26,10 @@
 #include "taskscout/core/timer.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/npy.hpp"
+#include "taskscout/io/safetensors.hpp"
 #include "taskscout/select/esm_logme.hpp"
 #include "taskscout/select/ranking.hpp"
+#include "taskscout/select/targets.hpp"
 
 using namespace taskscout;
 using bench::median_seconds;
@@ -102,6 +108,33 @@ int per_source(const fs::path& data, const fs::path& esm_dir, int repeats, int t
   return 0;
 }
 
+int scale_cost(const fs::path& features, const std::string& labels, int repeats, const std::vector<fs::path>& files) {
+  EstimationInput in;
+  in.features = read_npy(features);
+  in.targets = load_targets(labels, "label", TaskChoice::Auto);
+  const EsmLogmeTarget target(in, features.string());
+  const Esm esm = load_esm(files.at(0));
+  for (int threads : {1, 2}) {
+    set_thread_count(threads);
+    lapack::set_blas_threads(threads);
+    target.score(esm);  // warm-up
+    print({{"threads", threads},
+           {"n", in.features.rows()},
+           {"d", in.features.cols()},
+           {"source_seconds", median_seconds(repeats, [&] { target.score(esm); })},
+           {"flops_per_source", target.flops_per_source()}});
+  }
+  for (const auto& f : files) {
+    load_esm(f);  // into the page cache
+    const SafetensorsFile st(f);
+    print({{"file", f.string()},
+           {"dtype", st.entry("weight").dtype},
+           {"bytes", fs::file_size(f)},
+           {"load_seconds", median_seconds(repeats, [&] { load_esm(f); })}});
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,12 +143,15 @@ int main(int argc, char** argv) {
     if (mode == "make-esms" && argc == 6)
       return make_esms(argv[2], std::stoi(argv[3]), std::stoll(argv[4]), std::stoull(argv[5]));
     if (mode == "per-source" && argc == 6) return per_source(argv[2], argv[3], std::stoi(argv[4]), std::stoi(argv[5]));
+    if (mode == "scale-cost" && argc >= 6)
+      return scale_cost(argv[2], argv[3], std::stoi(argv[4]), std::vector<fs::path>(argv + 5, argv + argc));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
   std::fprintf(stderr,
                "usage: bench_esm make-esms DIR COUNT DIM SEED\n"
-               "       bench_esm per-source DATA_DIR ESM_DIR REPEATS THREADS\n");
+               "       bench_esm per-source DATA_DIR ESM_DIR REPEATS THREADS\n"
+               "       bench_esm scale-cost TARGET.npy LABELS REPEATS ESM_FILE...\n");
   return 2;
 }
