@@ -11,7 +11,7 @@
 #      block device really delivered, from /proc/diskstats), peak RSS of each process;
 #  (e) the 2-process ranking against the 1-process one (must be identical), and the F16
 #      ranking against the F32 one (Kendall τ-b, top-5/top-10 overlap; compare_rankings.py).
-# Timings wait until no compiler or ninja runs on the machine, and a run during which one
+# Timings wait until no compiler, ninja or ctest runs on the machine, and a run during which one
 # started is marked "build!" (repeat it).
 # Usage: bash bench/scale/run_rank_scale.sh [N=10000] [REPEATS=1]
 # Environment: BUILD (default build), DATA (default $BUILD/bench-data/scale), PROCS ("1 2"),
@@ -32,7 +32,7 @@ mkdir -p "$data"
 log=$data/results.md
 
 quiet() {  # wait until no build runs anywhere on the machine (timings would be meaningless)
-  while pgrep -f "cc1plus|ninja" >/dev/null; do
+  while pgrep -f "cc1plus|ninja|ctest" >/dev/null; do
     echo "waiting for a build to finish before timing…" >&2
     sleep 20
   done
@@ -76,7 +76,7 @@ for dtype in $dtypes; do
     s=$(date +%s.%N)
     find "$reg/blobs" -name '*.safetensors' -print0 | sort -z | xargs -0 cat >/dev/null
     e=$(date +%s.%N)
-    echo "| read every $dtype blob ($state, cat) | $(echo "$e - $s" | bc -l | xargs printf %.1f) s | $(echo "$blob_bytes / ($e - $s) / 1e6" | bc -l | xargs printf %.0f) MB/s | $(echo "$blob_bytes / 1e9" | bc -l | xargs printf %.2f) GB |" | tee -a "$log"
+    echo "| read every $dtype blob ($state, cat) | $(echo "$e - $s" | bc -l | xargs printf %.1f) s | $(echo "$blob_bytes / ($e - $s) / 1000000" | bc -l | xargs printf %.0f) MB/s | $(echo "$blob_bytes / 1000000000" | bc -l | xargs printf %.2f) GB |" | tee -a "$log"
   done
 done
 
@@ -111,7 +111,7 @@ for dtype in $dtypes; do
             --threads "$threads" --json --k "$n" >/dev/null 2>&1 || true
         fi
         # A build that starts during the run spoils it: watch for one.
-        (while sleep 5; do pgrep -f "cc1plus|ninja" >/dev/null && touch "$out.spoiled"; done) &
+        (while sleep 5; do pgrep -f "cc1plus|ninja|ctest" >/dev/null && touch "$out.spoiled"; done) &
         watcher=$!
         rm -f "$out.spoiled"
         read0=$(read_bytes)
@@ -140,8 +140,8 @@ for dtype in $dtypes; do
 try: j = json.load(open(sys.argv[1])); print("%.1f" % j["seconds"])
 except Exception: print("-")' "$out.json")
         printf "| %s | %s | %s | %.1f | %s | %.1f | %.0f | %.0f | %s | %s |\n" "$dtype" "$p" "$cache" "$wall" "$scoring" \
-          "$(echo "$n / $wall" | bc -l)" "$(echo "$blob_bytes / $wall / 1e6" | bc -l)" \
-          "$(echo "($read1 - $read0) / 1e6" | bc -l)" "${rss% }" "$note" | tee -a "$log"
+          "$(echo "$n / $wall" | bc -l)" "$(echo "$blob_bytes / $wall / 1000000" | bc -l)" \
+          "$(echo "($read1 - $read0) / 1000000" | bc -l)" "${rss% }" "$note" | tee -a "$log"
       done
     done
   done
