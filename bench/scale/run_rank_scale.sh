@@ -159,7 +159,7 @@ for dtype in $dtypes; do
     done
   done
 done
-case " $dtypes " in *" f32 "*" f16 "*)
+case "$dtypes" in *f32*f16*)
   /usr/bin/python3 bench/scale/compare_rankings.py agree "$data/rank_f32_p1_warm_1.json" "$data/rank_f16_p1_warm_1.json" |
     tee -a "$log" ;;
 esac
