@@ -29,11 +29,11 @@ quiet() {
 
 rm -rf "$data"
 mkdir -p "$data"
-"$bin" synth --text-tasks --out "$data/tasks" --sources "$sources" --targets 0 --train-rows 400 --dev-rows 100 \
+"$bin" synth --text-tasks --out "$data/tasks" --sources "$sources" --targets 1 --train-rows 400 --dev-rows 100 \
   --test-rows 10 --seed 1 >/dev/null 2>&1
 {
   echo "name,dataset,method"
-  for t in "$data"/tasks/*/; do echo "$(basename "$t"),tasks/$(basename "$t"),full"; done
+  for t in "$data"/tasks/source*/; do echo "$(basename "$t"),tasks/$(basename "$t"),full"; done
 } >"$data/pool.csv"
 rows=$(($(wc -l <"$data/pool.csv") - 1))
 
@@ -61,7 +61,7 @@ for r in $(seq 1 "$repeats"); do
     fi
     t1=$(date +%s.%N)
     wall=$(echo "$t1 - $t0" | bc)
-    registered=$("$bin" registry list "$reg" --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+    registered=$("$bin" registry list "$reg" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])')
     [ "$registered" = "$rows" ] || { echo "run with $p processes registered $registered of $rows sources" >&2; exit 1; }
     "$bin" registry verify "$reg" >/dev/null
     rss=$(for f in "$data/rss-$p-$r".*; do echo $(($(tail -1 "$f") / 1024)); done | paste -sd/)
@@ -72,5 +72,5 @@ for r in $(seq 1 "$repeats"); do
 done
 # The same sources, whatever the number of processes.
 for p in $procs; do
-  "$bin" registry list "$data/reg-$p-1" --json | python3 -c 'import json,sys; print(sorted(s["name"] for s in json.load(sys.stdin)))'
+  "$bin" registry list "$data/reg-$p-1" --json | python3 -c 'import json,sys; print(sorted(s["name"] for s in json.load(sys.stdin)["sources"]))'
 done | uniq | wc -l | grep -qx 1 || { echo "the registries hold different sources" >&2; exit 1; }
