@@ -182,8 +182,13 @@ void run_gc(const RegistryCommandOptions& o) {
   apply_common_options(o.common);
   Registry reg = Registry::open(o.registry, registry_options(o));
   const GarbageResult g = reg.collect_garbage();
+  if (g.files_left > 0)
+    std::cerr << fmt::format(
+        "note: {} unreferenced file(s) could not be deleted ({}); nothing referenced was touched: fix the cause and "
+        "run `taskscout registry gc {}` again\n",
+        g.files_left, g.files_left_reason, o.registry);
   if (o.common.json) {
-    print_json({{"files_deleted", g.files_deleted}, {"bytes_freed", g.bytes_freed}});
+    print_json({{"files_deleted", g.files_deleted}, {"bytes_freed", g.bytes_freed}, {"files_left", g.files_left}});
     return;
   }
   ResultTable table{{"files_deleted", "freed"}, {}};

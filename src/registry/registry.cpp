@@ -466,6 +466,8 @@ GarbageResult Registry::collect_garbage() {
     if (fs::remove(file, ec)) {
       ++result.files_deleted;
       result.bytes_freed += static_cast<std::int64_t>(size);
+    } else if (ec) {
+      if (result.files_left++ == 0) result.files_left_reason = file.string() + ": " + ec.message();
     }
     if (file.parent_path() != blobs.dir()) fs::remove(file.parent_path(), ec);  // when empty
   }
@@ -473,6 +475,8 @@ GarbageResult Registry::collect_garbage() {
   const StagingGarbage staging = collect_staging_garbage(folder_);
   result.files_deleted += staging.files_deleted;
   result.bytes_freed += staging.bytes_freed;
+  if (staging.runs_left > 0 && result.files_left == 0) result.files_left_reason = staging.runs_left_reason;
+  result.files_left += staging.runs_left;
   return result;
 }
 

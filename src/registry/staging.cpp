@@ -78,15 +78,23 @@ StagingGarbage collect_staging_garbage(const fs::path& registry_folder) {
   for (const auto& run : fs::directory_iterator(staging, ec)) {
     const int fd = try_lock(run.path() / kLockFile);
     if (fd < 0 && run.is_directory(ec)) continue;  // a live run (or one we cannot judge): kept
+    std::int64_t files = 0, bytes = 0;
     std::error_code walk;
     for (auto it = fs::recursive_directory_iterator(run.path(), walk);
          !walk && it != fs::recursive_directory_iterator(); it.increment(walk))
       if (it->is_regular_file(walk)) {
-        ++result.files_deleted;
-        result.bytes_freed += static_cast<std::int64_t>(it->file_size(walk));
+        ++files;
+        bytes += static_cast<std::int64_t>(it->file_size(walk));
       }
-    fs::remove_all(run.path(), ec);
+    std::error_code removing;
+    fs::remove_all(run.path(), removing);
     if (fd >= 0) ::close(fd);
+    if (removing) {  // counted as left, whatever part of it went
+      if (result.runs_left++ == 0) result.runs_left_reason = run.path().string() + ": " + removing.message();
+      continue;
+    }
+    result.files_deleted += files;
+    result.bytes_freed += bytes;
     ++result.runs_deleted;
   }
   fs::remove(staging, ec);  // when empty

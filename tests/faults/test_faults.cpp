@@ -248,6 +248,31 @@ TEST_F(Faults, GarbageCollectionNeverTouchesAReferencedBlob) {
   std::cout << "gc: " << n << " faults injected\n";
 }
 
+// An orphan blob that cannot be deleted is reported, not passed over in silence; a later gc
+// deletes it.
+TEST_F(Faults, GarbageCollectionCountsAFileItCouldNotDelete) {
+  const fs::path reg_dir = tmp / "prepared" / "reg";
+  {
+    Registry reg = Registry::open(reg_dir);
+    reg.add(make_source("gone", write_esm(tmp / "files" / "gone.esm", 4, 9.0f)));
+    testing::sql(reg_dir, "PRAGMA foreign_keys = ON; DELETE FROM sources WHERE name = 'gone'");
+  }
+  faults::arm(reg_dir, Kind::Unlink, 1, EIO);
+  GarbageResult g;
+  EXPECT_NO_THROW(g = Registry::open(reg_dir).collect_garbage());
+  const bool fired = faults::fired();
+  faults::disarm();
+  EXPECT_TRUE(fired);
+  g_injected += fired;
+  EXPECT_EQ(g.files_deleted, 0);
+  EXPECT_EQ(g.files_left, 1);
+  EXPECT_NE(g.files_left_reason.find(".safetensors: "), std::string::npos) << g.files_left_reason;
+  const GarbageResult again = Registry::open(reg_dir).collect_garbage();
+  EXPECT_EQ(again.files_deleted, 1);
+  EXPECT_EQ(again.files_left, 0);
+  EXPECT_EQ(check_nothing_lost(reg_dir, "gc"), (std::set<std::string>{"a", "b"}));
+}
+
 TEST(FaultLayer, ReportsTheTotal) {
   // Runs last in this program (tests run in declaration order): the figure for the report.
   std::cout << "faults injected in this run: " << g_injected << " (" << g_absorbed

@@ -84,6 +84,10 @@ struct VerifyResult {
 struct GarbageResult {
   std::int64_t files_deleted = 0;  // orphan blobs, temporary files and staging runs left by crashes
   std::int64_t bytes_freed = 0;
+  // Garbage whose file could not be deleted (e.g. an I/O error or a read-only folder): still
+  // unreferenced, so a later gc deletes it; never a referenced blob.
+  std::int64_t files_left = 0;
+  std::string files_left_reason;  // the first failure: the file and the system's message
 };
 
 // The rules a source name follows (InputError prefixed by `where`, saying what to choose):

@@ -36,6 +36,8 @@ class StagingRun {
 
 struct StagingGarbage {
   std::int64_t runs_deleted = 0, files_deleted = 0, bytes_freed = 0;
+  std::int64_t runs_left = 0;    // dead runs whose folder could not be removed (whole or in part)
+  std::string runs_left_reason;  // the first failure
 };
 
 // Deletes the staging runs no live process holds (see above); Registry::collect_garbage
