@@ -60,8 +60,7 @@ py::dict rank(const PyRankRequest& q, const std::optional<py::array>& features, 
   r.columns.text_pair_column = q.text_pair_column;
   r.columns.label_column = q.label_column;
   r.columns.kind = q.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-  r.pooling_from_sources = q.pooling == "auto";
-  r.embedding.embedding.pooling = parse_pooling(q.pooling == "auto" ? "mean" : q.pooling);
+  set_pooling(r, q.pooling);
   r.embedding.embedding.layer = q.layer;
   r.embedding.max_length = q.max_length;
   r.embedding.batch_size = q.batch_size;

@@ -74,8 +74,7 @@ RankRequest make_request(const RankOptions& o) {
     r.columns.text_pair_column = o.text_pair_column;
     r.columns.label_column = o.label_column;
     r.columns.kind = o.task == "regression" ? LabelKind::Regression : LabelKind::Classification;
-    r.pooling_from_sources = o.pooling == "auto";
-    r.embedding.embedding.pooling = parse_pooling(o.pooling == "auto" ? "mean" : o.pooling);
+    set_pooling(r, o.pooling);
     r.embedding.embedding.layer = o.layer;
     r.embedding.max_length = o.max_length;
     r.embedding.batch_size = o.batch_size;

@@ -82,8 +82,6 @@ class MpiWorld final : public Cluster {
     return out;
   }
 
-  void barrier() override { check(MPI_Barrier(collective_), "MPI_Barrier"); }
-
   void send(int to, int tag, const std::string& bytes) override {
     if (bytes.size() > static_cast<std::size_t>(INT_MAX))
       throw InternalError(fmt::format("a message of {} bytes is more than MPI sends at once", bytes.size()));
@@ -100,13 +98,6 @@ class MpiWorld final : public Cluster {
     MPI_Status status;
     check(MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, messages_, &arrived, &status), "MPI_Iprobe");
     if (!arrived) return std::nullopt;
-    return receive_probed(status);
-  }
-
-  ClusterMessage receive() override {
-    reap();
-    MPI_Status status;
-    check(MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, messages_, &status), "MPI_Probe");
     return receive_probed(status);
   }
 

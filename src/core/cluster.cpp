@@ -24,7 +24,6 @@ class SingleProcess final : public Cluster {
   }
   std::string broadcast(const std::string& bytes) override { return bytes; }
   std::vector<std::string> gather(const std::string& bytes) override { return {bytes}; }
-  void barrier() override {}
   void send(int to, int tag, const std::string& bytes) override {
     if (to != 0) throw InternalError(fmt::format("send to process {} in a single-process job", to));
     inbox_.push_back({0, tag, bytes});
@@ -34,11 +33,6 @@ class SingleProcess final : public Cluster {
     ClusterMessage m = std::move(inbox_.front());
     inbox_.pop_front();
     return m;
-  }
-  ClusterMessage receive() override {
-    // Nothing else could ever send: waiting would never end.
-    if (inbox_.empty()) throw InternalError("receive with no message pending in a single-process job");
-    return *poll();
   }
 
  private:

@@ -13,6 +13,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/threads.hpp"
 #include "taskscout/core/timer.hpp"
+#include "taskscout/io/atomic_file.hpp"
 #include "taskscout/io/model_fingerprint.hpp"
 #include "taskscout/registry/staging.hpp"
 
@@ -32,13 +33,6 @@ std::string read_file(const fs::path& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  out.close();
-  if (!out) throw IoError(location(path.string()) + "cannot write the file; the registry's folder must be writable");
 }
 
 PoolRow row_from_json(const json& j) {
@@ -109,7 +103,7 @@ PoolRegistration register_pool(const PoolRegistrationRequest& request, Cluster& 
     }
     run = std::make_unique<StagingRun>(request.registry);
     const std::string token = random_token();
-    write_file(run->path() / "probe", token);
+    write_file_atomically(run->path() / "probe", token);
     return json{{"run", run->id()}, {"token", token}, {"root", cluster.where()}, {"work", work}}.dump();
   }));
   const fs::path run_path = staging_folder(request.registry) / plan["run"].get<std::string>();

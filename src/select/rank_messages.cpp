@@ -122,10 +122,22 @@ json from_cbor(const std::string& bytes) {
   return json::from_cbor(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
 }
 
+// NaN is no JSON number: a skipped source carries its reason instead.
+json score_json(const SourceScore& s) { return {s.name, s.ok() ? json(s.score) : json(nullptr), s.seconds, s.skipped}; }
+
+SourceScore json_score(const json& j) {
+  SourceScore s;
+  s.name = j[0];
+  if (!j[1].is_null()) s.score = j[1];
+  s.seconds = j[2];
+  s.skipped = j[3];
+  return s;
+}
+
 json ranking_json(const MethodRanking& r) {
   auto scores = [](const std::vector<SourceScore>& list) {
     json out = json::array();
-    for (const auto& s : list) out.push_back({s.name, s.ok() ? json(s.score) : json(nullptr), s.seconds, s.skipped});
+    for (const auto& s : list) out.push_back(score_json(s));
     return out;
   };
   return {{"method", r.method},
@@ -138,14 +150,7 @@ json ranking_json(const MethodRanking& r) {
 MethodRanking json_ranking(const json& j) {
   auto scores = [](const json& list) {
     std::vector<SourceScore> out;
-    for (const auto& s : list) {
-      SourceScore score;
-      score.name = s[0];
-      if (!s[1].is_null()) score.score = s[1];
-      score.seconds = s[2];
-      score.skipped = s[3];
-      out.push_back(std::move(score));
-    }
+    for (const auto& s : list) out.push_back(json_score(s));
     return out;
   };
   MethodRanking r;
@@ -184,11 +189,8 @@ std::string encode(const std::vector<std::size_t>& share, const std::vector<rank
   json methods = json::array();
   for (const auto& m : scores) {
     json sources = json::array();
-    for (std::size_t k = 0; k < share.size(); ++k) {
-      const SourceScore& s = m.scores.at(k);
-      // NaN is no JSON number: a skipped source carries its reason instead.
-      sources.push_back({share[k], s.ok() ? json(s.score) : json(nullptr), s.seconds, s.skipped});
-    }
+    for (std::size_t k = 0; k < share.size(); ++k)
+      sources.push_back(json::array({share[k], score_json(m.scores.at(k))}));
     methods.push_back({{"method", m.method}, {"setup", m.setup_seconds}, {"seconds", m.seconds}, {"sources", sources}});
   }
   return cbor(methods);
@@ -203,12 +205,7 @@ void decode_scores(const std::string& bytes, std::vector<rank_parts::MethodScore
     // A method's time is the slowest process's; its setup, the root's (each does the same).
     into->seconds = std::max(into->seconds, m["seconds"].get<double>());
     if (into->setup_seconds == 0) into->setup_seconds = m["setup"];
-    for (const auto& s : m["sources"]) {
-      SourceScore& out = into->scores.at(s[0].get<std::size_t>());
-      if (!s[1].is_null()) out.score = s[1];
-      out.seconds = s[2];
-      out.skipped = s[3];
-    }
+    for (const auto& s : m["sources"]) into->scores.at(s[0].get<std::size_t>()) = json_score(s[1]);
   }
 }
 

@@ -164,6 +164,11 @@ std::vector<rank_parts::MethodScores> score_share(const rank_messages::Plan& pla
 
 }  // namespace
 
+void set_pooling(RankRequest& r, std::string_view pooling) {
+  r.pooling_from_sources = pooling == "auto";
+  r.embedding.embedding.pooling = parse_pooling(r.pooling_from_sources ? "mean" : pooling);
+}
+
 RankResult rank_sources(const RankRequest& r, const Progress& progress, Cluster& cluster) {
   rank_messages::Plan plan;
   if (cluster.size() == 1) {

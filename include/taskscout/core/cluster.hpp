@@ -7,9 +7,9 @@
 // print a result.
 //
 // Messages are bytes (encode them with nlohmann::json's CBOR, which carries binary arrays).
-// Collective calls (broadcast, gather, barrier) must be made by every process in the same
-// order; point-to-point messages (send, poll, receive) are for work that finishes at its
-// own pace, such as one fine-tuning after another.
+// Collective calls (broadcast, gather) must be made by every process in the same order;
+// point-to-point messages (send, poll) are for work that finishes at its own pace, such as
+// one fine-tuning after another.
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,15 +38,14 @@ class Cluster {
   virtual std::string broadcast(const std::string& bytes) = 0;
   // The root gets every process's bytes, in rank order; the others get an empty vector.
   virtual std::vector<std::string> gather(const std::string& bytes) = 0;
-  virtual void barrier() = 0;
 
   // Sends without waiting for the receiver (the bytes are copied); delivered in order
   // between two processes. tag >= 0.
   virtual void send(int to, int tag, const std::string& bytes) = 0;
-  // A message that has arrived, if any (any sender, any tag); never waits.
+  // A message that has arrived, if any (any sender, any tag); never waits. Callers wait
+  // between polls asleep: MPI's blocking waits spin, and would take a core from a process
+  // still working on the same node.
   virtual std::optional<ClusterMessage> poll() = 0;
-  // Waits for the next message (any sender, any tag).
-  virtual ClusterMessage receive() = 0;
 };
 
 // Marks an error that every process of the job throws alike, because the root told them

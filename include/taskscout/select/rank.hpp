@@ -158,6 +158,11 @@ struct RankRequest {
   RankPoolOptions pool;
 };
 
+// Sets how the target's texts are pooled from the name the CLI and Python take: "auto"
+// (pooling_from_sources, mean when the sources record none), or cls, mean or pooler.
+// UsageError for another name.
+void set_pooling(RankRequest& request, std::string_view pooling);
+
 struct RankResult {
   RankTarget target;
   std::size_t sources = 0;
