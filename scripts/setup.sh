@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake ninja-build g++ ccache pkg-config
   libtorch-dev libopenblas0-pthread liblapack-dev libblas-dev   # libtorch + OpenBLAS as libblas.so.3
-  libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libsqlite3-dev
+  libcli11-dev nlohmann-json3-dev libfmt-dev libspdlog-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   chromium                                                      # the HTML report's rendering test
   clang libfuzzer-14-dev libclang-rt-14-dev                     # the fuzz harnesses' smoke runs (FUZZING.md)
