@@ -50,7 +50,14 @@ RegistryMergeSources registry_merge_sources(const Registry& registry, const std:
     s.folder = folder;
     s.digest = digest;
     s.base_fingerprint = r.base_fingerprint;
-    if (const auto f = blobs.find(std::string(artifact_kind::kParameterFisher)); f != blobs.end()) s.fisher = f->second;
+    if (const auto f = blobs.find(std::string(artifact_kind::kParameterFisher)); f != blobs.end()) {
+      try {
+        check_blob_bytes(f->second, artifact_kind::kParameterFisher);
+      } catch (const InputError& e) {
+        throw InputError(fmt::format("{}: {}", what, e.what()));
+      }
+      s.fisher = f->second;
+    }
     out.sources.push_back(std::move(s));
   }
   out.base = base;

@@ -248,6 +248,19 @@ SourceRecord Registry::get(std::string_view name_or_id) const {
 
 fs::path Registry::blob_path(std::string_view digest) const { return BlobStore(folder_ / kBlobsDir).path_of(digest); }
 
+std::string blob_mismatch(const fs::path& blob, std::string_view kind) {
+  const fs::path registry = blob.parent_path().parent_path().parent_path();  // <registry>/blobs/ab/<digest>…
+  return fmt::format(
+      "its {} blob {} does not match its digest (its bytes changed after it was stored); run `taskscout "
+      "registry verify {}`, then remove the source with `taskscout registry rm` and register it again",
+      kind, blob.string(), registry.string());
+}
+
+void check_blob_bytes(const fs::path& file, std::string_view kind) {
+  const std::optional<std::string> digest = registry_detail::BlobStore::digest_of(file);
+  if (digest && sha256_file_hex(file) != *digest) throw InputError(blob_mismatch(file, kind));
+}
+
 SafetensorsFile Registry::open_artifact(const SourceRecord& source, std::string_view kind) const {
   const std::string who = fmt::format("source \"{}\" (id {})", source.name, source.id);
   if (!source.defect.empty())
@@ -269,6 +282,11 @@ SafetensorsFile Registry::open_artifact(const SourceRecord& source, std::string_
                      fmt::format("the {} blob of {} is missing; run `taskscout registry verify {}`, then "
                                  "`taskscout registry rm {} {}` and register it again",
                                  kind, who, folder_.string(), folder_.string(), source.name));
+  try {
+    check_blob_bytes(path, kind);
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", who, e.what()));
+  }
   try {
     return SafetensorsFile(path);
   } catch (const Error& e) {

@@ -235,6 +235,7 @@ MethodScores run_artifact_method(const std::string& method, const RankTarget& ta
       if (std::string why = check_pooling(c, target); !why.empty()) throw InputError(why);
     if (method == "esm-logme") {
       if (c.esm.empty()) throw InputError("it has no ESM artifact; register it with one (taskscout esm train)");
+      check_blob_bytes(c.esm, artifact_kind::kEsm);
       const Esm esm = load_esm(c.esm);
       if (std::string why = check_base(esm.base_fingerprint(), target.base_fingerprint); !why.empty())
         throw InputError(why);
@@ -250,6 +251,7 @@ MethodScores run_artifact_method(const std::string& method, const RankTarget& ta
     }
     if (method == "textemb") {
       if (c.mean_embedding.empty()) throw InputError("it has no stored mean embedding (artifact mean_embedding)");
+      check_blob_bytes(c.mean_embedding, artifact_kind::kMeanEmbedding);
       const SafetensorsFile file(c.mean_embedding);
       return textemb_score(target_mean, file.get("mean"), c.mean_embedding.string());
     }
@@ -257,10 +259,12 @@ MethodScores run_artifact_method(const std::string& method, const RankTarget& ta
       if (c.fisher.empty())
         throw InputError("it has no task embedding (artifact fisher); register it again with " + opt("method") +
                          " to add one");
+      check_blob_bytes(c.fisher, artifact_kind::kFisher);
       return taskemb_similarity(target_fisher, read_fisher_artifact(c.fisher), c.fisher.string());
     }
     if (c.vocabulary.empty())
       throw InputError("it has no stored token counts (artifact vocabulary); register it again to add them");
+    check_blob_bytes(c.vocabulary, artifact_kind::kVocabulary);
     return vocabulary_similarity(target_tokens, read_vocabulary_artifact(c.vocabulary), c.vocabulary.string());
   };
   Stopwatch watch;

@@ -11,6 +11,7 @@
 #include "taskscout/core/sha256.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/io/scratch_dir.hpp"
+#include "taskscout/registry/registry.hpp"
 #include "taskscout/registry/source.hpp"
 
 namespace taskscout {
@@ -50,13 +51,6 @@ std::string copy_hashing(const fs::path& from, const fs::path& to) {
 // The blob store's folder: <registry>/blobs/ab/<digest>.safetensors.
 fs::path registry_of(const fs::path& blob) { return blob.parent_path().parent_path().parent_path(); }
 
-std::string digest_mismatch(const fs::path& blob, std::string_view kind) {
-  return fmt::format(
-      "its {} blob {} does not match its digest (its bytes changed after it was stored); run `taskscout "
-      "registry verify {}`, then remove the source with `taskscout registry rm` and register it again",
-      kind, blob.string(), registry_of(blob).string());
-}
-
 // Writes the blob's tensor file under its original name (a copy, or with `link` a symbolic
 // link to the blob, which merging reads without copying) and the folder files its metadata
 // carries. The blob is hashed as it is read (copied, or read once where it lies) and checked
@@ -66,7 +60,7 @@ void restore(const fs::path& blob, const std::string& kind, const fs::path& fold
   const fs::path copy = folder / ("." + kind + ".blob");
   const std::string digest = link ? sha256_file_hex(blob) : copy_hashing(blob, copy);
   if (const std::string named = blob.stem().string(); is_sha256_hex(named) && named != digest)
-    throw InputError(fmt::format("{}: {}", what, digest_mismatch(blob, kind)));
+    throw InputError(fmt::format("{}: {}", what, blob_mismatch(blob, kind)));
   const SafetensorsFile file = [&] {
     try {
       return SafetensorsFile(link ? blob : copy);

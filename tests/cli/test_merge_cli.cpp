@@ -152,6 +152,19 @@ TEST_F(MergeCli, MergesRegisteredSourcesByFisher) {
   expect_error("register --registry " + q(dir("reg")) + " --base " + q(dir("base")) + " --name d --source " +
                    q(dir("train.csv")) + " --method lora --parameter-fisher 4",
                {"--parameter-fisher", "full"}, dir("nothing"));
+
+  // A parameter-Fisher blob whose bytes changed after it was stored (one mantissa bit: still
+  // finite, only the digest tells) stops the merge, naming the source and the blob.
+  const std::string digest =
+      nlohmann::json::parse(shown.out)["artifacts"]["parameter_fisher"]["digest"].get<std::string>();
+  const fs::path blob = dir("reg") / "blobs" / digest.substr(0, 2) / (digest + ".safetensors");
+  fs::permissions(blob, fs::perms::owner_write, fs::perm_options::add);
+  std::string bytes = testing::read_text(blob);
+  bytes[bytes.size() - 8] ^= 1;
+  testing::write_text(blob, bytes);
+  expect_error(
+      "merge --registry " + q(dir("reg")) + " --sources a,b --method fisher --head a --out " + q(dir("tampered")),
+      {"source \"a\"", "parameter_fisher blob", "does not match its digest", "registry verify"}, dir("tampered"));
 }
 
 }  // namespace

@@ -224,5 +224,54 @@ TEST_F(Rank, RanksARegistryForATargetDatasetEmbeddedWithTheBase) {
   EXPECT_NE(k["skipped"][0]["reason"].get<std::string>().find(digest), std::string::npos) << k["skipped"];
 }
 
+// Every artifact rank reads from a registry is checked against its digest: a blob whose bytes
+// changed after it was stored (one bit, still a readable file of finite numbers, so only the
+// digest tells) skips its source in the method that reads it, and in no other.
+TEST_F(Rank, SkipsASourceWhoseEsmMeanEmbeddingOrVocabularyBlobChanged) {
+  const std::string model = "'" + bert_folder(dir).string() + "'";
+  ASSERT_EQ(run_taskscout("registry init " + path("reg")).exit_code, 0);
+  const std::vector<std::string> names = {"intact", "esm", "mean_embedding", "vocabulary"};
+  for (std::size_t s = 0; s < names.size(); ++s) {
+    // Texts of their own, so no two sources share a mean embedding or vocabulary blob.
+    std::string data = "text,label\n";
+    for (int i = 0; i < 24; ++i)
+      data += std::string(i % 2 ? "a good happy film " : "a bad sad movie ") + std::string(s + 1, "xyzw"[s]) + " " +
+              std::to_string(i) + "," + (i % 2 ? "pos" : "neg") + "\n";
+    testing::write_text(dir / (names[s] + ".csv"), data);
+    std::vector<float> scales(32, 1.0f);
+    scales[s] = 0.5f;
+    write_esm(dir / (names[s] + ".safetensors"), scales);
+    const auto r =
+        run_taskscout("register --registry " + path("reg") + " --base " + model + " --esm " +
+                      path(names[s] + ".safetensors") + " --name " + names[s] + " --source " + path(names[s] + ".csv"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  for (std::size_t s = 1; s < names.size(); ++s) {
+    const auto show = run_taskscout("registry show " + path("reg") + " " + names[s] + " --json");
+    ASSERT_EQ(show.exit_code, 0) << show.err;
+    const std::string digest = nlohmann::json::parse(show.out)["artifacts"][names[s]]["digest"];
+    const auto blob = dir / "reg" / "blobs" / digest.substr(0, 2) / (digest + ".safetensors");
+    std::filesystem::permissions(blob, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+    std::string bytes = testing::read_text(blob);
+    bytes[bytes.size() - 8] ^= 1;  // the lowest mantissa bit of a float (or integer) near the end
+    testing::write_text(blob, bytes);
+  }
+  const auto r = run_taskscout("rank --registry " + path("reg") + " --target " + path("intact.csv") + " --base " +
+                               model + " --method all --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const auto& [method, artifact] : std::vector<std::pair<std::string, std::string>>{
+           {"esm-logme", "esm"}, {"textemb", "mean_embedding"}, {"vocabulary", "vocabulary"}}) {
+    const auto& m = j["methods"][method];
+    ASSERT_EQ(m["ranking"].size(), 3u) << method << " " << m.dump();
+    ASSERT_EQ(m["skipped"].size(), 1u) << method << " " << m.dump();
+    EXPECT_EQ(m["skipped"][0]["source"], artifact);
+    const std::string reason = m["skipped"][0]["reason"];
+    EXPECT_NE(reason.find("its " + artifact + " blob"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("does not match its digest"), std::string::npos) << reason;
+    EXPECT_NE(reason.find("registry verify"), std::string::npos) << reason;
+  }
+}
+
 }  // namespace
 }  // namespace taskscout

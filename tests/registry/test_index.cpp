@@ -145,6 +145,31 @@ TEST(RegistryIndex, IdenticalContentIsStoredOnceAndKeptWhileReferenced) {
   EXPECT_EQ(sql(dir / "reg", "SELECT COUNT(*) FROM artifacts"), "0|");
 }
 
+// open_artifact hands out only what was stored: a blob whose bytes changed since (one bit, the
+// file still readable) is refused naming the source, the blob and what to run; a file outside
+// a registry is not a blob and check_blob_bytes leaves it alone.
+TEST(RegistryIndex, OpenArtifactRefusesABlobWhoseBytesChanged) {
+  TempDir dir;
+  Registry reg = Registry::create(dir / "reg");
+  const SourceRecord a = reg.add(make_source("a", write_esm(dir / "esm.safetensors", 3)));
+  EXPECT_NO_THROW(check_blob_bytes(dir / "esm.safetensors", "esm"));
+  const std::filesystem::path blob = reg.blob_path(a.artifacts.at("esm").digest);
+  std::filesystem::permissions(blob, std::filesystem::perms::owner_write, std::filesystem::perm_options::add);
+  std::string bytes = testing::read_text(blob);
+  bytes[bytes.size() - 8] ^= 1;
+  testing::write_text(blob, bytes);
+  EXPECT_NO_THROW(SafetensorsFile{blob});
+  try {
+    reg.open_artifact(a, "esm");
+    FAIL() << "a changed blob was opened";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    for (const std::string part : {std::string("source \"a\""), "its esm blob " + blob.string(),
+                                   std::string("does not match its digest"), std::string("registry verify")})
+      EXPECT_NE(m.find(part), std::string::npos) << part << " in " << m;
+  }
+}
+
 TEST(RegistryIndex, RemovingAnUnknownNameRemovesNothing) {
   TempDir dir;
   Registry reg = Registry::create(dir / "reg");

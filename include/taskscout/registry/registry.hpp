@@ -96,6 +96,15 @@ struct GarbageResult {
 // import apply them; callers check first to spare long work.
 void check_source_name(const std::string& name, const std::string& where = "");
 
+// What a reader says of a registry blob whose bytes no longer hash to its name: "its KIND
+// blob PATH does not match its digest …; run `taskscout registry verify R`, then …".
+std::string blob_mismatch(const std::filesystem::path& blob, std::string_view kind);
+// Hashes `file` when it is a registry blob (blobs/ab/<digest>.safetensors) and throws
+// InputError(blob_mismatch) when its bytes changed after it was stored, so readers use only
+// what was registered (SHA-256 runs at ~2 GB/s: a 2.4 MB ESM costs ~1 ms). Other files, such
+// as ESMs ranked by path, are not checked.
+void check_blob_bytes(const std::filesystem::path& file, std::string_view kind);
+
 class Registry {
  public:
   // Makes `folder` (created if absent, or empty) a new registry, atomically: it is built in
