@@ -34,7 +34,7 @@
 #include "taskscout/core/sha256.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/core/timer.hpp"
-#include "taskscout/esm/esm.hpp"
+#include "taskscout/esm/apply_esm.hpp"
 #include "taskscout/io/npy.hpp"
 #include "taskscout/model/embedding_options.hpp"
 #include "taskscout/registry/registry.hpp"

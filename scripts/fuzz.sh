@@ -13,7 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 FUZZ_BUILD=${FUZZ_BUILD:-$root/build-fuzz}
-harnesses=(fuzz_dataset fuzz_npy fuzz_safetensors fuzz_tokenizer fuzz_config fuzz_esm fuzz_archive)
+harnesses=(fuzz_dataset fuzz_npy fuzz_safetensors fuzz_tokenizer fuzz_vocab fuzz_config fuzz_pretrain_config
+  fuzz_shard_index fuzz_esm fuzz_archive)
 
 have_fuzzer() {
   command -v clang++ >/dev/null || { echo "fuzz: skipped: clang++ is not installed (apt-get install clang)"; return 1; }

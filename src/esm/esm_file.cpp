@@ -5,7 +5,6 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
-#include "taskscout/core/tensor.hpp"
 #include "taskscout/esm/esm.hpp"
 #include "taskscout/io/safetensors.hpp"
 
@@ -123,16 +122,6 @@ void save_esm(const std::filesystem::path& path, const Esm& esm, DType dtype) {
     }
   }
   write_safetensors(path, {{"weight", weight}, {"bias", bias}}, metadata);
-}
-
-at::Tensor apply_esm(const Esm& esm, const at::Tensor& x) {
-  if (x.dim() != 2 || x.size(1) != esm.dim())
-    throw InputError(
-        fmt::format("embeddings with {} columns do not match the ESM's dimension {}; they must come "
-                    "from the ESM's base model",
-                    x.dim() == 2 ? x.size(1) : x.numel(), esm.dim()));
-  const at::ScalarType type = x.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
-  return at::addmm(as_tensor(esm.bias).to(type), x.to(type), as_tensor(esm.weight).to(type).t());
 }
 
 }  // namespace taskscout

@@ -4,13 +4,13 @@
 
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <vector>
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/sha256.hpp"
 #include "taskscout/io/mapped_file.hpp"
+#include "taskscout/io/shard_index.hpp"
 
 namespace taskscout {
 
@@ -27,15 +27,8 @@ std::vector<std::string> weight_files(const fs::path& folder) {
     throw InputError(location(folder.string()) +
                      "no model.safetensors or model.safetensors.index.json: the base model's weights are needed to "
                      "fingerprint it (convert pytorch_model.bin to safetensors)");
-  const auto j = nlohmann::json::parse(MappedFile(index).text(), nullptr, false);
-  if (j.is_discarded() || !j.contains("weight_map") || !j["weight_map"].is_object())
-    throw InputError(location(index.string()) + "not a safetensors index: expected an object with a \"weight_map\"");
   std::set<std::string> shards;
-  for (const auto& [name, file] : j["weight_map"].items()) {
-    if (!file.is_string() || file.get<std::string>().find('/') != std::string::npos)
-      throw InputError(location(index.string()) + fmt::format("weight_map entry \"{}\" is not a file name", name));
-    shards.insert(file.get<std::string>());
-  }
+  for (const auto& [name, file] : read_shard_index(index)) shards.insert(file);
   std::vector<std::string> out{"model.safetensors.index.json"};
   out.insert(out.end(), shards.begin(), shards.end());
   return out;

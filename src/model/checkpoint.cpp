@@ -2,12 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "taskscout/core/error.hpp"
-#include "taskscout/io/json_error.hpp"
-#include "taskscout/io/mapped_file.hpp"
 #include "taskscout/io/safetensors.hpp"
+#include "taskscout/io/shard_index.hpp"
 
 namespace taskscout {
 
@@ -32,27 +29,11 @@ Checkpoint Checkpoint::open(const fs::path& folder) {
   }
 
   c.source_ = index.string();
-  const MappedFile text(index);
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.text());
-  } catch (const nlohmann::json::exception& e) {  // parse_error, or out_of_range for a number like 1e999
-    throw InputError(location(c.source_) + "not valid JSON: " + json_error_text(e));
-  }
-  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
-    throw InputError(location(c.source_) + "no \"weight_map\" object mapping tensor names to shard files");
-
   std::map<std::string, std::shared_ptr<const SafetensorsFile>> shards;
-  for (const auto& [name, file_json] : j["weight_map"].items()) {
-    if (!file_json.is_string())
-      throw InputError(location(c.source_) + fmt::format("weight_map[\"{}\"] is not a file name", name));
-    const std::string file = file_json.get<std::string>();
+  for (const auto& [name, file] : read_shard_index(index)) {
     auto& shard = shards[file];
     if (!shard) {
       const fs::path path = folder / file;
-      if (file.empty() || fs::path(file).has_parent_path())
-        throw InputError(location(c.source_) +
-                         fmt::format("shard \"{}\" (holding \"{}\") is not a file name in the folder", file, name));
       if (!fs::is_regular_file(path))
         throw InputError(location(c.source_) +
                          fmt::format("shard \"{}\" (holding \"{}\") is missing from the folder", file, name));

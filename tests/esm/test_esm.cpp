@@ -8,7 +8,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
-#include "taskscout/esm/esm.hpp"
+#include "taskscout/esm/apply_esm.hpp"
 #include "taskscout/esm/train.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "test_support.hpp"

@@ -9,7 +9,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
-#include "taskscout/esm/esm.hpp"
+#include "taskscout/esm/apply_esm.hpp"
 #include "taskscout/estimate/estimators.hpp"
 #include "taskscout/estimate/logme_gram.hpp"
 #include "taskscout/select/esm_logme.hpp"

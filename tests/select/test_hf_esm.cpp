@@ -12,7 +12,7 @@
 
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
-#include "taskscout/esm/esm.hpp"
+#include "taskscout/esm/apply_esm.hpp"
 #include "taskscout/io/model_fingerprint.hpp"
 #include "taskscout/io/safetensors.hpp"
 #include "taskscout/select/hf_esm.hpp"

@@ -11,8 +11,8 @@
 // large pool; `taskscout esm convert` writes them); they are decoded to F32 on loading.
 //   __metadata__ {"format": "taskscout-esm", "version": "1", "base_fingerprint": "…",
 //                 fit statistics such as "r2_heldout", "lambda", "train_rows", …}
-#include <ATen/ATen.h>
-
+// Reading and writing need no libtorch (the fuzz build tests load_esm alone); applying a
+// map does (esm/apply_esm.hpp).
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -57,9 +57,5 @@ Esm load_esm(const std::filesystem::path& path);
 // refuse the file) and for a value that overflows the half format; UsageError for another
 // dtype.
 void save_esm(const std::filesystem::path& path, const Esm& esm, DType dtype = DType::F32);
-
-// ESM(X) = X·Wᵀ + b for X N×D (any float dtype), in float64 when X is float64 and in
-// float32 otherwise. Throws InputError when the dimensions differ.
-at::Tensor apply_esm(const Esm& esm, const at::Tensor& x);
 
 }  // namespace taskscout
