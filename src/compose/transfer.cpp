@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <random>
 
@@ -132,10 +133,16 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
     save_task_model(first, top_adapters.front().model);
   }
 
+  // The test split is tokenized once per sequence length (every arm has the base's), not per run.
+  std::map<std::size_t, TokenizedTexts> test_texts;
   auto test = [&](const TaskModel& model) {
-    const TokenizedTexts texts =
-        tokenize_texts(tokenizer, target.test.texts, target.test.text_pairs, model.max_length, target.test.path);
-    return evaluate_task_model(model, texts, target.test, 64);
+    auto texts = test_texts.find(model.max_length);
+    if (texts == test_texts.end())
+      texts = test_texts
+                  .emplace(model.max_length, tokenize_texts(tokenizer, target.test.texts, target.test.text_pairs,
+                                                            model.max_length, target.test.path))
+                  .first;
+    return evaluate_task_model(model, texts->second, target.test, 64);
   };
 
   for (std::size_t i = 0; i < o.seeds; ++i) {
