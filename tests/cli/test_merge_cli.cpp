@@ -6,9 +6,9 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <random>
 
 #include "test_support.hpp"
+#include "word_tasks.hpp"
 
 namespace taskscout {
 namespace {
@@ -17,43 +17,13 @@ namespace fs = std::filesystem;
 using testing::run_taskscout;
 using testing::TempDir;
 
-const std::vector<std::string> kPositive{"good", "great", "fine"}, kNegative{"bad", "awful", "poor"},
-    kFiller{"the", "movie", "film", "was", "is", "very", "plot", "cast", "story", "and"};
-
-std::string vocab() {
-  std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  int n = 5;
-  for (const auto* list : {&kPositive, &kNegative, &kFiller})
-    for (const std::string& w : *list) v += w + "\n", ++n;
-  for (; n < 120; ++n) v += "[unused" + std::to_string(n) + "]\n";
-  return v;
-}
-
-std::string task_csv(std::size_t rows, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string csv = "text,label\n";
-  for (std::size_t r = 0; r < rows; ++r) {
-    const bool label = rng() % 2 == 1;
-    std::vector<std::string> words{(label ? kPositive : kNegative)[rng() % 3]};
-    for (std::size_t k = 0, m = 1 + rng() % 4; k < m; ++k) words.push_back(kFiller[rng() % kFiller.size()]);
-    std::shuffle(words.begin(), words.end(), rng);
-    std::string text;
-    for (const std::string& w : words) text += (text.empty() ? "" : " ") + w;
-    csv += text + "," + (label ? "pos" : "neg") + "\n";
-  }
-  return csv;
-}
-
 class MergeCli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     tmp = new TempDir;
-    fs::create_directories(*tmp / "base");
-    for (const char* f : {"config.json", "model.safetensors"})
-      fs::copy_file(testing::fixtures_dir() / "model" / "bert" / f, *tmp / "base" / f);
-    testing::write_text(*tmp / "base" / "vocab.txt", vocab());
-    testing::write_text(*tmp / "train.csv", task_csv(120, 1));
-    testing::write_text(*tmp / "dev.csv", task_csv(40, 2));
+    testing::write_word_base(*tmp / "base");
+    testing::write_text(*tmp / "train.csv", testing::word_task_csv(120, 1, false));
+    testing::write_text(*tmp / "dev.csv", testing::word_task_csv(40, 2, false));
     for (const char* seed : {"3", "4"}) {
       const auto r =
           run_taskscout("train --model " + q(*tmp / "base") + " --train " + q(*tmp / "train.csv") + " --dev " +
