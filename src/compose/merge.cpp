@@ -699,6 +699,17 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
       if (const auto t = s.lora.encoder.find(name); t != s.lora.encoder.end()) return t->second;
       return base_t;
     };
+    // A chunk of a source, for the blocked kernel: a view of the mapping (converted if the
+    // file is not float32), or a slice of a LoRA source's ΔW-folded tensor, made once.
+    std::vector<at::Tensor> folded(sources.size());
+    in.source_range = [&](std::size_t k, std::int64_t begin, std::int64_t end) -> at::Tensor {
+      if (sources[k].kind == Kind::Full) {
+        touch(k);
+        return as_tensor(arrays[k]).view(-1).slice(0, begin, end).to(at::kFloat);
+      }
+      if (!folded[k].defined()) folded[k] = in.source(k).reshape(-1);
+      return folded[k].slice(0, begin, end);
+    };
     in.fisher = [&](std::size_t k) {
       touch(k);
       return as_tensor(sources[k].fisher->get(name)).to(at::kFloat);

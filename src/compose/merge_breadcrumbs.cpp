@@ -25,13 +25,7 @@ class Breadcrumbs final : public MergeMethod {
           p.density, p.gamma, opt("density"), opt("gamma")));
   }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
-    const at::Tensor base = in.base();
-    at::Tensor acc = at::zeros_like(base);
-    for (std::size_t k = 0; k < in.count; ++k) {
-      const at::Tensor tau = task_vector(in, base, k);
-      acc.add_(tau.mul(breadcrumbs_mask(tau, p.density, p.gamma)), in.weights[k]);
-    }
-    return base.add(acc, p.lambda);
+    return merge_blocked(in, p, Sparsify::Band, Combine::Sum);
   }
 };
 

@@ -6,14 +6,6 @@
 namespace taskscout::merge_detail {
 namespace {
 
-// Source k's dropped-and-rescaled task vector (its mask from the seed, the source and the tensor).
-at::Tensor dropped(const TensorInputs& in, const at::Tensor& base, std::size_t k, const MergeParameters& p) {
-  at::Tensor tau = task_vector(in, base, k);
-  if (p.density >= 1) return tau;
-  if (p.mask) return tau.mul_(p.mask(k, in.name).to(at::kFloat)).div_(p.density);
-  return dare_apply(tau, p.density, p.seed, k, in.name);
-}
-
 class DareLinear final : public MergeMethod {
  public:
   std::string_view name() const override { return "dare-linear"; }
@@ -24,10 +16,7 @@ class DareLinear final : public MergeMethod {
   bool uses_seed() const override { return true; }
   void check(const MergeParameters& p) const override { check_density(p); }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
-    const at::Tensor base = in.base();
-    at::Tensor acc = at::zeros_like(base);
-    for (std::size_t k = 0; k < in.count; ++k) acc.add_(dropped(in, base, k, p), in.weights[k]);
-    return base.add(acc, p.lambda);
+    return merge_blocked(in, p, Sparsify::Dare, Combine::Sum);
   }
 };
 
@@ -41,9 +30,7 @@ class DareTies final : public MergeMethod {
   bool uses_seed() const override { return true; }
   void check(const MergeParameters& p) const override { check_density(p); }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
-    const at::Tensor base = in.base();
-    return base.add(disjoint_mean(in, [&](std::size_t k) { return SparseTaskVector{dropped(in, base, k, p)}; }),
-                    p.lambda);
+    return merge_blocked(in, p, Sparsify::Dare, Combine::DisjointMean);
   }
 };
 

@@ -15,10 +15,7 @@ class TaskArithmetic final : public MergeMethod {
     return c;
   }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
-    const at::Tensor base = in.base();
-    at::Tensor acc = at::zeros_like(base);
-    for (std::size_t k = 0; k < in.count; ++k) acc.add_(task_vector(in, base, k), in.weights[k]);
-    return base.add(acc, p.lambda);
+    return merge_blocked(in, p, Sparsify::None, Combine::Sum);
   }
 };
 

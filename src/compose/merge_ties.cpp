@@ -14,12 +14,7 @@ class Ties final : public MergeMethod {
   bool uses_density() const override { return true; }
   void check(const MergeParameters& p) const override { check_density(p); }
   at::Tensor merge(const TensorInputs& in, const MergeParameters& p) const override {
-    const at::Tensor base = in.base();
-    auto trimmed = [&](std::size_t k) {
-      const at::Tensor tau = task_vector(in, base, k);
-      return SparseTaskVector{tau, magnitude_threshold(tau, p.density).item<float>()};
-    };
-    return base.add(disjoint_mean(in, trimmed), p.lambda);
+    return merge_blocked(in, p, Sparsify::Trim, Combine::DisjointMean);
   }
 };
 

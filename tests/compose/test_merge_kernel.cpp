@@ -1,6 +1,8 @@
 // The methods on task vectors against their per-source formulas (merge_method.hpp) written
 // out in whole-tensor ATen operations, bit for bit: odd sizes and sizes past 2²⁰ entries,
-// one source and three, weights and λ ≠ 1.
+// one source and three, weights and λ ≠ 1. The blocked kernel (merge_kernel.cpp) handles
+// sizes that are not a multiple of its block and tensors of several chunks, and sources
+// fetched a range at a time (TensorInputs::source_range).
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -99,6 +101,28 @@ TEST(MergeKernel, EqualsThePerSourceFormulasBitForBit) {
       EXPECT_TRUE(at::equal(merged, expected)) << method << " " << name << " K=" << c.sources << ": "
                                                << merged.ne(expected).sum().item<std::int64_t>() << " entries differ";
     }
+  }
+}
+
+TEST(MergeKernel, ChunkedSourcesGiveTheSameMerge) {
+  // Sources handed over only a range at a time (as the streamed merge does) merge as whole ones.
+  at::manual_seed(4);
+  const std::vector<std::int64_t> shape{1100, 1000};
+  const at::Tensor base = at::randn(shape);
+  const std::vector<at::Tensor> sources{base + at::randn(shape) * 0.01, base + at::randn(shape) * 0.01};
+  const MergeParameters p = parameters();
+  for (const std::string& method : kMethods) {
+    const TensorInputs whole = tensor_inputs("x", base, sources, {0.3, 1.5});
+    TensorInputs ranged = whole;
+    std::int64_t largest = 0;
+    ranged.source_range = [&](std::size_t k, std::int64_t begin, std::int64_t end) {
+      largest = std::max(largest, end - begin);
+      return sources.at(k).reshape(-1).slice(0, begin, end).clone();
+    };
+    const at::Tensor merged = find_merge_method(method).merge(ranged, p);
+    EXPECT_TRUE(at::equal(merged, find_merge_method(method).merge(whole, p))) << method;
+    EXPECT_GT(largest, 0) << method;
+    EXPECT_LT(largest, base.numel()) << method << ": a source was fetched whole";
   }
 }
 

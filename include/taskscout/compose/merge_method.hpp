@@ -1,8 +1,10 @@
 #pragma once
 // Weight-merging methods, one per file behind a registry (as mergekit lays them out):
 // each turns one tensor of K sources (and the base θ₀) into the merged tensor. Sources are
-// read through TensorInputs on demand, and every method accumulates over them one at a
-// time, so memory per tensor stays a few copies of that tensor whatever K is.
+// read through TensorInputs on demand: linear and fisher accumulate over them one at a
+// time, the methods on task vectors read every source a chunk at a time in one blocked
+// pass (merge_kernel.cpp), so memory per tensor stays a few copies of that tensor whatever
+// K is.
 //
 // With task vectors τ_k = θ_k − θ₀ and weights w_k (default 1):
 //   linear            θ = Σ w_k θ_k / Σ w_k
@@ -45,6 +47,10 @@ struct TensorInputs {
   std::vector<double> weights;                    // K
   std::function<at::Tensor()> base;               // θ₀
   std::function<at::Tensor(std::size_t)> source;  // θ_k
+  // θ_k's entries [begin, end) in row-major order (float32, 1-D); empty: sliced from source.
+  // The blocked kernel fetches every source a chunk at a time through it, so a streamed
+  // merge holds a chunk of each source instead of a whole tensor of each.
+  std::function<at::Tensor(std::size_t, std::int64_t, std::int64_t)> source_range;
   std::function<at::Tensor(std::size_t)> fisher;  // F_k (fisher only)
 };
 
@@ -78,7 +84,8 @@ class MergeMethod {
 const MergeMethod& find_merge_method(std::string_view name);
 std::vector<const MergeMethod*> merge_methods();
 
-// The pieces the methods share, exposed for tests.
+// The methods' selections as whole-tensor functions, for tests (the blocked kernel makes
+// the same ones on the fly, entry by entry).
 // Keeps the round(density·n) entries of largest |tau| (all entries tied at the threshold):
 // |tau| ≥ magnitude_threshold (a 0-d tensor; −1 keeps all, +inf none).
 at::Tensor magnitude_threshold(const at::Tensor& tau, double density);
@@ -89,17 +96,5 @@ at::Tensor breadcrumbs_mask(const at::Tensor& tau, double density, double gamma)
 // tensor's mask does not depend on the order tensors are read in or on the thread count.
 at::Tensor dare_mask(at::IntArrayRef shape, double density, std::uint64_t seed, std::size_t source,
                      const std::string& tensor);
-// tau ⊙ dare_mask(…) / density in place, with no mask tensor (the same draws as dare_mask).
-at::Tensor dare_apply(at::Tensor tau, double density, std::uint64_t seed, std::size_t source,
-                      const std::string& tensor);
-// A source's sparsified task vector as disjoint_mean reads it: the entries of `tau` whose
-// magnitude is at least `keep_from` (−1: all), so trimming costs no pass of its own.
-struct SparseTaskVector {
-  at::Tensor tau;
-  float keep_from = -1;
-};
-// TIES' sign election and disjoint mean over the sparsified task vectors `tau_hat` gives
-// (called once per source).
-at::Tensor disjoint_mean(const TensorInputs& in, const std::function<SparseTaskVector(std::size_t)>& tau_hat);
 
 }  // namespace taskscout
