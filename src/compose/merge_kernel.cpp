@@ -25,11 +25,11 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <ATen/core/MT19937RNGEngine.h>
 
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <vector>
 
 #include "merge_methods.hpp"
@@ -130,7 +130,7 @@ struct SourcePlan {
   float lo = -1, hi = std::numeric_limits<float>::quiet_NaN();
   const bool* mask = nullptr;  // DARE with given masks (MergeParameters::mask)
   at::Tensor mask_tensor;
-  at::mt19937 generator;  // DARE's draws, consumed chunk after chunk
+  std::optional<DareDraws> draws;  // DARE's draws, consumed chunk after chunk
 };
 
 at::Tensor fetch(const TensorInputs& in, std::size_t k, std::int64_t begin, std::int64_t end) {
@@ -180,7 +180,7 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
       s.mask_tensor = p.mask(k, in.name).to(at::kBool).contiguous().reshape(-1);
       s.mask = s.mask_tensor.data_ptr<bool>();
     } else if (draws) {
-      s.generator = at::mt19937(dare_seed(p.seed, k, in.name));
+      s.draws.emplace(dare_seed(p.seed, k, in.name));
     }
   }
 
@@ -205,10 +205,7 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
       at::parallel_for(0, static_cast<std::int64_t>(count), 1, [&](std::int64_t k0, std::int64_t k1) {
         for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
           std::uint8_t* keep = kept.data() + k * static_cast<std::size_t>(kChunk);
-          at::mt19937& g = plans[k].generator;
-          // at::rand's float: the low 24 bits of one 32-bit draw, times 2⁻²⁴.
-          for (std::int64_t i = 0; i < length; ++i)
-            keep[i] = static_cast<float>(g() & 0xffffffu) * (1.0f / 16777216.0f) < density_f;
+          plans[k].draws->keep(kept.data() + k * static_cast<std::size_t>(kChunk), length, density_f);
         }
       });
 

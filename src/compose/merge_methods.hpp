@@ -1,5 +1,6 @@
 #pragma once
 // The merge methods the registry in merge_method.cpp lists, one per file.
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,20 @@ std::vector<float> largest_magnitudes(const float* x, const float* base, std::in
                                       const std::vector<std::int64_t>& ms);
 // The seed of the generator behind source k's DARE draws for a tensor.
 std::uint64_t dare_seed(std::uint64_t seed, std::size_t source, const std::string& tensor);
+// The draws of dare_mask for one generator seed, consumed in order (merge_dare_draws.cpp).
+class DareDraws {
+ public:
+  explicit DareDraws(std::uint64_t seed);
+  // The next n draws as keep flags: out[i] = draw < density.
+  void keep(std::uint8_t* out, std::int64_t n, float density);
+
+ private:
+  static constexpr int kState = 624;  // MT19937's state words
+  void refill();
+  std::array<std::uint32_t, kState> state_;
+  std::array<float, kState> uniform_;
+  int next_ = kState;
+};
 
 // How the blocked kernel (merge_kernel.cpp) sparsifies each task vector τ_k = θ_k − θ₀ ...
 enum class Sparsify {
