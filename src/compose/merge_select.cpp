@@ -44,8 +44,28 @@ std::vector<std::vector<std::int64_t>> histograms(const float* x, const float* b
                    [&](std::int64_t begin, std::int64_t end) {
                      std::vector<std::vector<std::int64_t>> local(count, std::vector<std::int64_t>(1 << 16, 0));
                      if (highs.empty()) {
+                       // Two copies, even and odd entries: neighbours in one bin (the common
+                       // case) do not wait on each other's increment.
                        std::int64_t* h = local[0].data();
-                       for (std::int64_t i = begin; i < end; ++i) ++h[magnitude_bits<kDifference>(x, base, i) >> 16];
+                       std::vector<std::int64_t> odd(1 << 16, 0);
+                       std::int64_t* g = odd.data();
+                       std::int64_t i = begin;
+                       for (; i + 1 < end; i += 2) {
+                         ++h[magnitude_bits<kDifference>(x, base, i) >> 16];
+                         ++g[magnitude_bits<kDifference>(x, base, i + 1) >> 16];
+                       }
+                       if (i < end) ++h[magnitude_bits<kDifference>(x, base, i) >> 16];
+                       for (std::size_t b = 0; b < odd.size(); ++b) h[b] += g[b];
+                     } else if (highs.size() <= 2) {  // ties wants one bin, breadcrumbs two
+                       const std::uint32_t first = highs[0], second = highs.back();
+                       std::int64_t *h = local[0].data(), *g = local.back().data();
+                       for (std::int64_t i = begin; i < end; ++i) {
+                         const std::uint32_t bits = magnitude_bits<kDifference>(x, base, i), high = bits >> 16;
+                         if (high == first)
+                           ++h[bits & 0xffffu];
+                         else if (high == second)
+                           ++g[bits & 0xffffu];
+                       }
                      } else {
                        for (std::int64_t i = begin; i < end; ++i) {
                          const std::uint32_t bits = magnitude_bits<kDifference>(x, base, i);
