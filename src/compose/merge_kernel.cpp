@@ -17,6 +17,7 @@
 // formulas add through ATen with a weight (acc.add_(τ, w), base.add(δ, λ)), ATen computes a
 // fused multiply-add when its kernels use FMA (AVX2 and up) and a rounded product otherwise;
 // the kernel asks ATen once which, and does the same.
+//
 // The selects in the block loops compare floats, which may raise (never trap on) the
 // invalid flag: let the compiler turn them into vector blends, as libtorch itself is built
 // (-fno-trapping-math). Values are unchanged; nothing here reads the flags. (|x| is
@@ -54,7 +55,9 @@ bool aten_fuses() {
   return fused;
 }
 
-// The loops of a block, over restrict pointers, so they vectorize.
+// The loops of a block, over restrict pointers, so they vectorize; built twice, for AVX2
+// (8 floats a step; AVX2 without FMA, so no product is fused into a sum) and the baseline,
+// the one the machine runs chosen at load time.
 
 // acc = acc + w·v and out = base + l·d, rounded as ATen's add with alpha rounds them.
 __attribute__((target("avx2,fma"))) void fused_add(float* __restrict acc, const float* __restrict v, float w,
@@ -75,20 +78,24 @@ void rounded_finish(float* __restrict out, const float* __restrict base, const f
 }
 
 // v = τ = x − base.
-void difference(float* __restrict v, const float* __restrict x, const float* __restrict base, std::int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void difference(float* __restrict v, const float* __restrict x,
+                                                                  const float* __restrict base, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) v[i] = x[i] - base[i];
 }
 // v = τ ⊙ breadcrumbs' mask (τ·0 where dropped, as the mask's product gives).
-void band(float* __restrict v, const float* __restrict x, const float* __restrict base, float lo, float hi,
-          std::int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void band(float* __restrict v, const float* __restrict x,
+                                                            const float* __restrict base, float lo, float hi,
+                                                            std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     const float t = x[i] - base[i], a = __builtin_fabsf(t), dropped = t * 0.0f;
     v[i] = (a >= lo) & !(a >= hi) ? t : dropped;
   }
 }
 // v = τ / density where drawn, 0 elsewhere (the division in double, as dare_apply did).
-void dare_drawn(float* __restrict v, const float* __restrict x, const float* __restrict base,
-                const std::uint8_t* __restrict keep, double density, std::int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void dare_drawn(float* __restrict v, const float* __restrict x,
+                                                                  const float* __restrict base,
+                                                                  const std::uint8_t* __restrict keep, double density,
+                                                                  std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     const auto kept = static_cast<float>((x[i] - base[i]) / density);
     v[i] = keep[i] ? kept : 0.0f;
@@ -101,8 +108,10 @@ void dare_masked(float* __restrict v, const float* __restrict x, const float* __
 }
 // The disjoint mean's one pass: the weighted sums and weights of the positive and of the
 // negative kept entries (|v| ≥ keep_from).
-void disjoint_add(float* __restrict ps, float* __restrict pw, float* __restrict ns, float* __restrict nw,
-                  const float* __restrict v, float w, float keep_from, std::int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void disjoint_add(float* __restrict ps, float* __restrict pw,
+                                                                    float* __restrict ns, float* __restrict nw,
+                                                                    const float* __restrict v, float w, float keep_from,
+                                                                    std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     const float x = __builtin_fabsf(v[i]) >= keep_from ? v[i] : 0.0f, wx = w * x;
     const bool positive = x > 0, negative = x < 0;
@@ -114,8 +123,9 @@ void disjoint_add(float* __restrict ps, float* __restrict pw, float* __restrict 
 }
 // The elected sign (that of the total mass) and its side's mean, into ps; an elected 0 (no
 // mass) takes nothing.
-void disjoint_finish(float* __restrict ps, const float* __restrict pw, const float* __restrict ns,
-                     const float* __restrict nw, std::int64_t n) {
+__attribute__((target_clones("avx2", "default"))) void disjoint_finish(float* __restrict ps, const float* __restrict pw,
+                                                                       const float* __restrict ns,
+                                                                       const float* __restrict nw, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) {
     const float mass = ps[i] + ns[i], positive = ps[i] / pw[i], negative = ns[i] / nw[i];
     ps[i] = mass > 0 ? (pw[i] != 0 ? positive : 0.0f) : mass < 0 ? (nw[i] != 0 ? negative : 0.0f) : 0.0f;
