@@ -9,12 +9,12 @@
 # Each merge runs cold too (its inputs evicted first), so both sides read from disk; its CPU
 # time (user + system) is given too, since the machine is shared and wall times vary with its load.
 # Prints a markdown table for bench/RESULTS.md.
-# Usage: bash bench/run_merge.sh [KS="2 4 8"] [METHODS="linear task-arithmetic ties dare-ties"] [THREADS=2]
+# Usage: bash bench/run_merge.sh [KS="2 4 8"] [METHODS="linear task-arithmetic ties dare-linear dare-ties breadcrumbs"] [THREADS=2]
 # BUILD=dir uses an existing build (dir/taskscout) instead of scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ks=${1:-2 4 8}
-methods=${2:-linear task-arithmetic ties dare-ties breadcrumbs}
+methods=${2:-linear task-arithmetic ties dare-linear dare-ties breadcrumbs}
 threads=${3:-2}
 if [ -z "${BUILD:-}" ]; then bash scripts/setup.sh; BUILD=build; fi
 bin=$BUILD/taskscout
