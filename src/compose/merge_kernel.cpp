@@ -214,7 +214,6 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
     if (draws)  // each source's generator in turn, so its draws are those of dare_mask over the tensor
       at::parallel_for(0, static_cast<std::int64_t>(count), 1, [&](std::int64_t k0, std::int64_t k1) {
         for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
-          std::uint8_t* keep = kept.data() + k * static_cast<std::size_t>(kChunk);
           plans[k].draws->keep(kept.data() + k * static_cast<std::size_t>(kChunk), length, density_f);
         }
       });
