@@ -121,7 +121,9 @@ TEST_F(Benchmark, AdapterMethodTrainsTheSourcesAdapterOn) {
   EXPECT_EQ(config["settings"]["method"], "adapter");
   const auto listed = run_taskscout("registry list " + path("out/registry") + " --json");
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  for (const auto& s : nlohmann::json::parse(listed.out)["sources"])
+  // Held in a variable: a range-for over a member of a temporary reads it after it is freed.
+  const auto registered = nlohmann::json::parse(listed.out);
+  for (const auto& s : registered["sources"])
     for (const char* kind : {"adapter", "head", "esm", "fisher"}) EXPECT_TRUE(s["artifacts"].contains(kind)) << kind;
   const Table scores = read_table(dir / "out" / "scores.csv");
   ASSERT_EQ(scores.rows.size(), 6u);
