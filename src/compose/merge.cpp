@@ -42,7 +42,8 @@ enum class Kind { Full, Lora, Adapter };
 const char* kind_name(Kind k) { return k == Kind::Full ? "full" : k == Kind::Lora ? "lora" : "adapter"; }
 
 // A 64-bit checksum of the tensors read (xxHash64's round and avalanche over four lanes), at
-// memory speed: SHA-256 ran at ~330 MB/s here and took longer than the merge itself. It
+// memory speed: SHA-256 (~1.5 GB/s here, on one thread) would add seconds to a merge of
+// several BERT-base sources, about as long as merging them. It
 // tells a changed source from the one merge.json records; it is not a guard against forgery
 // (registry sources carry their blobs' SHA-256 instead).
 class Checksum64 {
@@ -227,6 +228,35 @@ TaskModel base_task_model(const fs::path& base, const EncoderConfig& config) {
   m.encoder = std::move(e.parameters);
   m.base_folder = base;
   return m;
+}
+
+// merge.json's "sources": each source's name, kind, folder, weight and digest. A source
+// given without one (a folder, not a registry entry) is named by the SHA-256 of its adapter
+// files, or by `checksum` (a full model's tensors, summed as they were read).
+nlohmann::ordered_json source_entries(const std::vector<Source>& sources, const std::vector<double>& weights,
+                                      std::int64_t& bytes_read) {
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (std::size_t k = 0; k < sources.size(); ++k) {
+    const MergeSource& g = *sources[k].given;
+    std::string digest = g.digest;
+    if (digest.empty() && sources[k].kind == Kind::Full) digest = "checksum64:" + sources[k].hash.hex();
+    if (digest.empty()) {
+      Sha256 h;
+      for (const char* f : {"adapter_model.safetensors", "adapter.safetensors"})
+        if (fs::is_regular_file(g.folder / f)) {
+          const MappedFile file(g.folder / f);
+          h.update(file.data(), file.size());
+          bytes_read += static_cast<std::int64_t>(file.size());
+        }
+      digest = h.finish_hex();
+    }
+    list.push_back({{"name", g.name},
+                    {"kind", kind_name(sources[k].kind)},
+                    {"folder", fs::absolute(g.folder).lexically_normal().string()},
+                    {"weight", weights[k]},
+                    {"digest", digest}});
+  }
+  return list;
 }
 
 }  // namespace
@@ -547,26 +577,7 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
       }
     }
     if (m.config.architectures.empty()) m.config.architectures = {sequence_classification_class(m.config.architecture)};
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (std::size_t k = 0; k < sources.size(); ++k) {
-      std::string digest = given[k].digest;
-      if (digest.empty()) {
-        Sha256 h;
-        for (const char* f : {"adapter_model.safetensors", "adapter.safetensors"})
-          if (fs::is_regular_file(given[k].folder / f)) {
-            const MappedFile file(given[k].folder / f);
-            h.update(file.data(), file.size());
-            summary.bytes_read += static_cast<std::int64_t>(file.size());
-          }
-        digest = h.finish_hex();
-      }
-      list.push_back({{"name", given[k].name},
-                      {"kind", kind_name(sources[k].kind)},
-                      {"folder", fs::absolute(given[k].folder).lexically_normal().string()},
-                      {"weight", weights[k]},
-                      {"digest", digest}});
-    }
-    recipe["sources"] = list;
+    recipe["sources"] = source_entries(sources, weights, summary.bytes_read);
     if (peft) recipe["lora"] = {{"rank", m.lora.rank}, {"alpha", m.lora.alpha}};
     summary.recipe = recipe;
     save_task_model(out, m, {{"merge.json", recipe.dump(2) + "\n"}});
@@ -737,23 +748,7 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
   write_file_atomically(staged.path() / "config.json", encoder_config_json(out_config));
   copy_tokenizer_files(base, staged.path());
 
-  nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (std::size_t k = 0; k < sources.size(); ++k) {
-    std::string digest = given[k].digest;
-    if (digest.empty() && sources[k].kind == Kind::Full) digest = "checksum64:" + sources[k].hash.hex();
-    if (digest.empty()) {
-      const MappedFile file(given[k].folder / "adapter_model.safetensors");
-      Sha256 h;
-      h.update(file.data(), file.size());
-      digest = h.finish_hex();
-    }
-    list.push_back({{"name", given[k].name},
-                    {"kind", kind_name(sources[k].kind)},
-                    {"folder", fs::absolute(given[k].folder).lexically_normal().string()},
-                    {"weight", weights[k]},
-                    {"digest", digest}});
-  }
-  recipe["sources"] = list;
+  recipe["sources"] = source_entries(sources, weights, summary.bytes_read);
   summary.recipe = recipe;
   write_file_atomically(staged.path() / "merge.json", recipe.dump(2) + "\n");
   staged.commit();
