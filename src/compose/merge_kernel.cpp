@@ -29,7 +29,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <vector>
 
@@ -135,9 +134,7 @@ __attribute__((target_clones("avx2", "default"))) void disjoint_finish(float* __
 // One source's sparsifier.
 struct SourcePlan {
   float weight = 1;
-  // Trim and band: an entry is kept when lo ≤ |τ| and not hi ≤ |τ| (a NaN bound passes
-  // every entry on that side; lo = NaN keeps none).
-  float lo = -1, hi = std::numeric_limits<float>::quiet_NaN();
+  MagnitudeBand kept;          // trim and band: the entries kept (merge_methods.hpp)
   const bool* mask = nullptr;  // DARE with given masks (MergeParameters::mask)
   at::Tensor mask_tensor;
   std::optional<DareDraws> draws;  // DARE's draws, consumed chunk after chunk
@@ -163,29 +160,11 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
   for (std::size_t k = 0; k < count; ++k) {
     SourcePlan& s = plans[k];
     s.weight = static_cast<float>(in.weights[k]);
-    if (sparsify == Sparsify::Trim) {
-      // Keeps the round(density·n) largest |τ|: −1 keeps all, +inf none (as magnitude_threshold).
-      const std::int64_t m = share(p.density, n);
-      if (m >= n)
-        s.lo = -1;
-      else if (m == 0)
-        s.lo = std::numeric_limits<float>::infinity();
-      else
-        s.lo = largest_magnitudes(in.source(k).to(at::kFloat).contiguous().data_ptr<float>(), b, n, {m})[0];
-    } else if (sparsify == Sparsify::Band) {
-      // Drops the round(gamma·n) largest and keeps the next round(density·n) (as breadcrumbs_mask).
-      const std::int64_t top = share(p.gamma, n), m = std::min(share(p.density, n), n - top);
-      std::vector<std::int64_t> ranks;
-      if (m > 0 && top + m < n) ranks.push_back(top + m);
-      if (m > 0 && top > 0) ranks.push_back(top);
-      std::vector<float> v;
-      if (!ranks.empty())
-        v = largest_magnitudes(in.source(k).to(at::kFloat).contiguous().data_ptr<float>(), b, n, ranks);
-      if (m == 0)
-        s.lo = std::numeric_limits<float>::quiet_NaN();
-      else if (top + m < n)
-        s.lo = v[0];
-      if (m > 0 && top > 0) s.hi = v.back();
+    if (sparsify == Sparsify::Trim || sparsify == Sparsify::Band) {
+      // The whole source once, for its bounds (a mapped source is read here, not copied).
+      const at::Tensor x = in.source(k).to(at::kFloat).contiguous();
+      s.kept = sparsify == Sparsify::Trim ? trim_band(x.data_ptr<float>(), b, n, p.density)
+                                          : breadcrumbs_band(x.data_ptr<float>(), b, n, p.density, p.gamma);
     } else if (dare && p.mask) {
       s.mask_tensor = p.mask(k, in.name).to(at::kBool).contiguous().reshape(-1);
       s.mask = s.mask_tensor.data_ptr<bool>();
@@ -234,7 +213,7 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
           const float* xk = x[k] + (b0 - c0);
           // v: the sparsified task vector, as the per-source formula computes it.
           if (sparsify == Sparsify::Band)
-            band(v, xk, bb, s.lo, s.hi, len);
+            band(v, xk, bb, s.kept.lo, s.kept.hi, len);
           else if (sparsify == Sparsify::Dare && s.mask)
             dare_masked(v, xk, bb, s.mask + b0, density_f, len);
           else if (sparsify == Sparsify::Dare)
@@ -244,7 +223,7 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
           if (combine == Combine::Sum)
             (fused ? fused_add : rounded_add)(ps, v, s.weight, len);
           else
-            disjoint_add(ps, pw, ns, nw, v, s.weight, sparsify == Sparsify::Trim ? s.lo : -1.0f, len);
+            disjoint_add(ps, pw, ns, nw, v, s.weight, sparsify == Sparsify::Trim ? s.kept.lo : -1.0f, len);
         }
         if (combine == Combine::DisjointMean) disjoint_finish(ps, pw, ns, nw, len);
         (fused ? fused_finish : rounded_finish)(o + b0, bb, ps, lambda, len);

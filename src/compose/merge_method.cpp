@@ -5,7 +5,6 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <limits>
 #include <memory>
 
 #include "merge_methods.hpp"
@@ -28,12 +27,6 @@ std::uint64_t mix(std::uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
-}
-
-// The m-th largest |tau| as a 0-d tensor.
-at::Tensor mth_largest(const at::Tensor& tau, std::int64_t m) {
-  const at::Tensor t = tau.to(at::kFloat).contiguous();
-  return at::full({}, merge_detail::largest_magnitudes(t.data_ptr<float>(), nullptr, t.numel(), {m})[0]);
 }
 
 }  // namespace
@@ -64,10 +57,8 @@ TensorInputs tensor_inputs(std::string name, at::Tensor base, std::vector<at::Te
 }
 
 at::Tensor magnitude_threshold(const at::Tensor& tau, double density) {
-  const std::int64_t n = tau.numel(), m = merge_detail::share(density, n);
-  if (m >= n) return at::full({}, -1.0f);
-  if (m == 0) return at::full({}, std::numeric_limits<float>::infinity());
-  return mth_largest(tau, m);
+  const at::Tensor t = tau.to(at::kFloat).contiguous();
+  return at::full({}, merge_detail::trim_band(t.data_ptr<float>(), nullptr, t.numel(), density).lo);
 }
 
 at::Tensor magnitude_trim_mask(const at::Tensor& tau, double density) {
@@ -75,13 +66,11 @@ at::Tensor magnitude_trim_mask(const at::Tensor& tau, double density) {
 }
 
 at::Tensor breadcrumbs_mask(const at::Tensor& tau, double density, double gamma) {
-  using merge_detail::share;
-  const std::int64_t n = tau.numel(), top = share(gamma, n), m = std::min(share(density, n), n - top);
-  if (m == 0) return at::zeros_like(tau, at::kBool);
-  const at::Tensor magnitude = tau.abs();
-  at::Tensor keep = top + m >= n ? at::ones_like(tau, at::kBool) : magnitude.ge(mth_largest(tau, top + m));
-  if (top > 0) keep.logical_and_(magnitude.lt(mth_largest(tau, top)));
-  return keep;
+  const at::Tensor t = tau.to(at::kFloat).contiguous();
+  const merge_detail::MagnitudeBand kept =
+      merge_detail::breadcrumbs_band(t.data_ptr<float>(), nullptr, t.numel(), density, gamma);
+  const at::Tensor magnitude = t.abs();
+  return magnitude.ge(kept.lo).logical_and_(magnitude.ge(kept.hi).logical_not_());
 }
 
 // The uniform draws behind a DARE mask: one generator per (seed, source, tensor).

@@ -2,6 +2,7 @@
 // The merge methods the registry in merge_method.cpp lists, one per file.
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,12 +22,18 @@ std::unique_ptr<MergeMethod> make_fisher();
 // UsageError unless 0 < density ≤ 1.
 void check_density(const MergeParameters& p);
 
-// The number of entries a share of n keeps: floor(fraction·n + 0.5), as the oracle rounds.
-std::int64_t share(double fraction, std::int64_t n);
-// The exact m-th largest |x − base| (|x| when base is null) of n entries, for each rank m
-// in ms (1 ≤ m ≤ n), in two parallel reads (merge_select.cpp).
-std::vector<float> largest_magnitudes(const float* x, const float* base, std::int64_t n,
-                                      const std::vector<std::int64_t>& ms);
+// Which entries of τ = x − base (τ = x when base is null) a sparsifier keeps: those with
+// lo ≤ |τ| and not hi ≤ |τ| (lo = −1 keeps from the smallest, +inf or NaN keeps none;
+// hi = NaN drops none from the top). Exact, from a radix select over |τ| in two parallel
+// reads of the n entries (merge_select.cpp); the kernel and the whole-tensor masks both
+// take their bounds from here.
+struct MagnitudeBand {
+  float lo = -1, hi = std::numeric_limits<float>::quiet_NaN();
+};
+// ties' trim: the round(density·n) largest |τ| (all entries tied at the threshold).
+MagnitudeBand trim_band(const float* x, const float* base, std::int64_t n, double density);
+// breadcrumbs: drops the round(gamma·n) largest |τ| and keeps the next round(density·n).
+MagnitudeBand breadcrumbs_band(const float* x, const float* base, std::int64_t n, double density, double gamma);
 // The seed of the generator behind source k's DARE draws for a tensor.
 std::uint64_t dare_seed(std::uint64_t seed, std::size_t source, const std::string& tensor);
 // The draws of dare_mask for one generator seed, consumed in order (merge_dare_draws.cpp).

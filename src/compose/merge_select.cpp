@@ -1,4 +1,6 @@
-// The exact m-th largest magnitude of a task vector, without the task vector: a two-pass
+// The magnitude bounds of ties' trim and breadcrumbs' band (merge_methods.hpp), for the
+// blocked kernel and the whole-tensor masks alike. Each is an exact m-th largest magnitude
+// of a task vector, found without the task vector: a two-pass
 // radix select over the bits of |x − base|, each difference computed on the fly from the
 // source and the base (a τ tensor per source cost an allocation and its page faults, and
 // a pass to write it, for values read twice and thrown away).
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 
 #include "merge_methods.hpp"
@@ -31,9 +34,9 @@ std::uint32_t magnitude_bits(const float* x, const float* base, std::int64_t i) 
   return bits & kAbs;
 }
 
-// Counts, per wanted high half `highs[j]` (or over all entries when `highs` is empty, by
-// the high half itself), each value of the half-word `key` takes: one histogram per chunk
-// and per wanted bin, summed.
+// Counts, per wanted high half `highs[j]` (at most two: ties wants one bin, breadcrumbs
+// two), each value of the low half-word; or, when `highs` is empty, each value of the high
+// half over all entries. One histogram per chunk and per wanted bin, summed.
 template <bool kDifference>
 std::vector<std::vector<std::int64_t>> histograms(const float* x, const float* base, std::int64_t n,
                                                   const std::vector<std::uint32_t>& highs) {
@@ -56,7 +59,7 @@ std::vector<std::vector<std::int64_t>> histograms(const float* x, const float* b
                        }
                        if (i < end) ++h[magnitude_bits<kDifference>(x, base, i) >> 16];
                        for (std::size_t b = 0; b < odd.size(); ++b) h[b] += g[b];
-                     } else if (highs.size() <= 2) {  // ties wants one bin, breadcrumbs two
+                     } else {
                        const std::uint32_t first = highs[0], second = highs.back();
                        std::int64_t *h = local[0].data(), *g = local.back().data();
                        for (std::int64_t i = begin; i < end; ++i) {
@@ -65,12 +68,6 @@ std::vector<std::vector<std::int64_t>> histograms(const float* x, const float* b
                            ++h[bits & 0xffffu];
                          else if (high == second)
                            ++g[bits & 0xffffu];
-                       }
-                     } else {
-                       for (std::int64_t i = begin; i < end; ++i) {
-                         const std::uint32_t bits = magnitude_bits<kDifference>(x, base, i);
-                         for (std::size_t j = 0; j < highs.size(); ++j)
-                           if (bits >> 16 == highs[j]) ++local[j][bits & 0xffffu];
                        }
                      }
                      const std::lock_guard<std::mutex> guard(lock);
@@ -113,16 +110,45 @@ std::vector<float> select(const float* x, const float* base, std::int64_t n, con
   return out;
 }
 
-}  // namespace
+// The exact m-th largest |τ| for each rank m in ms (1 ≤ m ≤ n; at most two ranks).
+std::vector<float> largest_magnitudes(const float* x, const float* base, std::int64_t n,
+                                      const std::vector<std::int64_t>& ms) {
+  if (ms.empty()) return {};
+  if (ms.size() > 2) throw Error("internal: the radix select serves at most two ranks at once");
+  return base ? select<true>(x, base, n, ms) : select<false>(x, nullptr, n, ms);
+}
 
+// The number of entries a share of n keeps: floor(fraction·n + 0.5), as the oracle rounds.
 std::int64_t share(double fraction, std::int64_t n) {
   return std::min<std::int64_t>(n, static_cast<std::int64_t>(std::floor(fraction * static_cast<double>(n) + 0.5)));
 }
 
-std::vector<float> largest_magnitudes(const float* x, const float* base, std::int64_t n,
-                                      const std::vector<std::int64_t>& ms) {
-  if (ms.empty()) return {};
-  return base ? select<true>(x, base, n, ms) : select<false>(x, nullptr, n, ms);
+}  // namespace
+
+MagnitudeBand trim_band(const float* x, const float* base, std::int64_t n, double density) {
+  const std::int64_t m = share(density, n);
+  MagnitudeBand band;
+  if (m == 0)
+    band.lo = std::numeric_limits<float>::infinity();
+  else if (m < n)
+    band.lo = largest_magnitudes(x, base, n, {m})[0];
+  return band;
+}
+
+MagnitudeBand breadcrumbs_band(const float* x, const float* base, std::int64_t n, double density, double gamma) {
+  const std::int64_t top = share(gamma, n), m = std::min(share(density, n), n - top);
+  MagnitudeBand band;
+  if (m == 0) {
+    band.lo = std::numeric_limits<float>::quiet_NaN();
+    return band;
+  }
+  std::vector<std::int64_t> ranks;
+  if (top + m < n) ranks.push_back(top + m);
+  if (top > 0) ranks.push_back(top);
+  const std::vector<float> v = largest_magnitudes(x, base, n, ranks);
+  if (top + m < n) band.lo = v.front();
+  if (top > 0) band.hi = v.back();
+  return band;
 }
 
 }  // namespace taskscout::merge_detail
