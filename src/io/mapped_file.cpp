@@ -42,13 +42,26 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
 }
 
-void MappedFile::release(std::size_t offset, std::size_t size) const {
-  if (!data_ || offset >= size_ || size == 0) return;
-  // Whole pages only, rounded outward: a neighbour's page dropped too is simply read again.
+namespace {
+
+// madvise over the whole pages holding [offset, offset + size) of a mapping of `total` bytes,
+// rounded outward: a neighbour's page advised too is harmless. Advice: failure is ignored.
+void advise(const std::byte* data, std::size_t total, std::size_t offset, std::size_t size, int advice) {
+  if (!data || offset >= total || size == 0) return;
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   const std::size_t begin = offset / page * page;
-  const std::size_t end = std::min(size_, offset + size);
-  ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_DONTNEED);  // advice: failure is harmless
+  const std::size_t end = std::min(total, offset + size);
+  ::madvise(const_cast<std::byte*>(data) + begin, end - begin, advice);
+}
+
+}  // namespace
+
+void MappedFile::release(std::size_t offset, std::size_t size) const {
+  advise(data_, size_, offset, size, MADV_DONTNEED);
+}
+
+void MappedFile::prefetch(std::size_t offset, std::size_t size) const {
+  advise(data_, size_, offset, size, MADV_WILLNEED);
 }
 
 }  // namespace taskscout

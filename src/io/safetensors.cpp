@@ -198,6 +198,11 @@ void SafetensorsFile::release(const std::string& name) const {
   file_->release(data_start_ + e.begin, e.end - e.begin);
 }
 
+void SafetensorsFile::prefetch(const std::string& name) const {
+  const SafetensorsEntry& e = entry(name);
+  file_->prefetch(data_start_ + e.begin, e.end - e.begin);
+}
+
 void write_safetensors(const std::filesystem::path& path, const std::vector<std::pair<std::string, Array>>& tensors,
                        const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();

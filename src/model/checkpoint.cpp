@@ -68,4 +68,8 @@ void Checkpoint::release(const std::string& name) const {
   if (auto it = where_.find(name); it != where_.end()) it->second->release(name);
 }
 
+void Checkpoint::prefetch(const std::string& name) const {
+  if (auto it = where_.find(name); it != where_.end()) it->second->prefetch(name);
+}
+
 }  // namespace taskscout

@@ -337,6 +337,20 @@ TEST_F(Fixture, BadInputIsRefusedAndNothingWritten) {
   o.head = "b";
   o.labels = {"neg", "neutral", "pos"};
   expect_refused<InputError>(*this, sources({a, b}), o, {"head b", "neg, pos", "neg, neutral, pos", "head fresh"});
+  // A source holding an Inf: its tensor would merge into one that is not finite.
+  TaskModel broken = load_task_model(b);
+  at::Tensor& weight = broken.encoder.at("encoder.layer.1.output.dense.weight");
+  weight = weight.clone();  // loaded tensors view the read-only mapping
+  weight[2][3] = std::numeric_limits<float>::infinity();
+  broken.base_folder = base;
+  const fs::path inf = dir / "inf";
+  save_task_model(inf, broken);
+  for (const char* method : {"linear", "ties"}) {
+    o = {};
+    o.method = method;
+    o.density = 0.5;
+    expect_refused<InputError>(*this, sources({a, inf}), o, {"\"encoder.layer.1.output.dense.weight\"", "not finite"});
+  }
 }
 
 TEST_F(Fixture, SourcesOfAnotherShapeVocabularyOrBaseAreRefused) {

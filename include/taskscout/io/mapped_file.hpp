@@ -30,6 +30,11 @@ class MappedFile {
   // in from the page cache). Streaming readers call it after each tensor, so their
   // resident memory stays the tensor at hand instead of growing to the whole file.
   void release(std::size_t offset, std::size_t size) const;
+  // Asks the kernel to start reading bytes [offset, offset + size) into the page cache
+  // (madvise MADV_WILLNEED) and returns without waiting: a streaming reader names the
+  // tensors it reads next, so the disk works while it computes on the ones at hand. The
+  // pages are not mapped into the process, so its resident memory does not grow.
+  void prefetch(std::size_t offset, std::size_t size) const;
 
  private:
   std::string path_;

@@ -48,6 +48,8 @@ class SafetensorsFile {
   // Drops the tensor's pages from the process's resident memory (MappedFile::release);
   // arrays already returned by get() stay valid.
   void release(const std::string& name) const;
+  // Starts reading the tensor's bytes into the page cache (MappedFile::prefetch).
+  void prefetch(const std::string& name) const;
 
  private:
   std::shared_ptr<const MappedFile> file_;

@@ -33,6 +33,8 @@ class Checkpoint {
   // Drops the tensor's pages from resident memory (SafetensorsFile::release), for readers
   // that stream a checkpoint one tensor at a time.
   void release(const std::string& name) const;
+  // Starts reading the tensor into the page cache (SafetensorsFile::prefetch).
+  void prefetch(const std::string& name) const;
 
  private:
   std::string source_;
