@@ -1,4 +1,4 @@
-// The blocked kernel behind task-arithmetic, ties, dare-linear, dare-ties and breadcrumbs:
+// The blocked kernel behind linear, task-arithmetic, ties, dare-linear, dare-ties and breadcrumbs:
 // one pass over all the sources per block of entries, instead of one pass (and temporaries
 // of the tensor's size) per source.
 //
@@ -74,6 +74,12 @@ void rounded_add(float* __restrict acc, const float* __restrict v, float w, std:
 void rounded_finish(float* __restrict out, const float* __restrict base, const float* __restrict d, float l,
                     std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = base[i] + l * d[i];
+}
+
+// out = c·x, the first term of a weighted sum.
+__attribute__((target_clones("avx2", "default"))) void scaled(float* __restrict out, const float* __restrict x, float c,
+                                                              std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = x[i] * c;
 }
 
 // v = τ = x − base.
@@ -231,6 +237,31 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
     });
   }
   return out.view(base.sizes());
+}
+
+at::Tensor merge_weighted_sum(const TensorInputs& in, const std::vector<float>& c) {
+  const at::Tensor base = in.base ? in.base() : at::Tensor();
+  const std::vector<std::int64_t> shape = (base.defined() ? base : in.source(0)).sizes().vec();
+  at::Tensor out = at::empty(shape, at::kFloat);
+  const std::int64_t n = out.numel();
+  float* o = out.data_ptr<float>();
+  std::vector<const float*> x(in.count);
+  for (std::int64_t c0 = 0; c0 < n; c0 += kChunk) {
+    const std::int64_t c1 = std::min(n, c0 + kChunk);
+    std::vector<at::Tensor> held(in.count);
+    for (std::size_t k = 0; k < in.count; ++k) {
+      held[k] = fetch(in, k, c0, c1);
+      x[k] = held[k].data_ptr<float>();
+    }
+    at::parallel_for(c0, c1, kBlock, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t b0 = begin; b0 < end; b0 += kBlock) {
+        const std::int64_t len = std::min(end, b0 + kBlock) - b0;
+        scaled(o + b0, x[0] + (b0 - c0), c[0], len);
+        for (std::size_t k = 1; k < in.count; ++k) rounded_add(o + b0, x[k] + (b0 - c0), c[k], len);
+      }
+    });
+  }
+  return out;
 }
 
 }  // namespace taskscout::merge_detail

@@ -30,12 +30,9 @@ class Linear final : public MergeMethod {
   }
   at::Tensor merge(const TensorInputs& in, const MergeParameters&) const override {
     const double sum = total(in.weights);
-    at::Tensor acc;
-    for (std::size_t k = 0; k < in.count; ++k) {
-      const at::Tensor t = in.source(k).mul(in.weights[k] / sum);
-      acc = k == 0 ? t : acc.add_(t);
-    }
-    return acc;
+    std::vector<float> c;
+    for (double w : in.weights) c.push_back(static_cast<float>(w / sum));
+    return merge_weighted_sum(in, c);
   }
 };
 

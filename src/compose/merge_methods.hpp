@@ -61,5 +61,8 @@ enum class Sparsify {
 // ... and combines them: θ₀ + λ Σ w_k τ̂_k, or θ₀ + λ · disjoint_mean(τ̂_k).
 enum class Combine { Sum, DisjointMean };
 at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Sparsify sparsify, Combine combine);
+// linear's Σ c_k θ_k in the same blocked pass: each product rounded, summed k = 0..K−1, as
+// (θ_0·c_0) + (θ_1·c_1) + … in ATen.
+at::Tensor merge_weighted_sum(const TensorInputs& in, const std::vector<float>& coefficients);
 
 }  // namespace taskscout::merge_detail

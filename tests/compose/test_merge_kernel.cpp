@@ -1,4 +1,4 @@
-// The methods on task vectors against their per-source formulas (merge_method.hpp) written
+// linear and the methods on task vectors against their per-source formulas (merge_method.hpp) written
 // out in whole-tensor ATen operations, bit for bit: odd sizes and sizes past 2²⁰ entries,
 // one source and three, weights and λ ≠ 1. The blocked kernel (merge_kernel.cpp) handles
 // sizes that are not a multiple of its block and tensors of several chunks, and sources
@@ -56,6 +56,13 @@ at::Tensor dropped(const at::Tensor& tau, const MergeParameters& p, std::size_t 
 at::Tensor reference(const std::string& method, const std::string& name, const at::Tensor& base,
                      const std::vector<at::Tensor>& sources, const std::vector<double>& weights,
                      const MergeParameters& p) {
+  if (method == "linear") {
+    double sum = 0;
+    for (double w : weights) sum += w;
+    at::Tensor acc = sources[0].mul(weights[0] / sum);
+    for (std::size_t k = 1; k < sources.size(); ++k) acc.add_(sources[k].mul(weights[k] / sum));
+    return acc;
+  }
   std::vector<at::Tensor> taus;
   for (const at::Tensor& s : sources) taus.push_back(s - base);
   if (method == "ties" || method == "dare-ties") {
@@ -76,7 +83,7 @@ at::Tensor reference(const std::string& method, const std::string& name, const a
   return base.add(acc, p.lambda);
 }
 
-const std::vector<std::string> kMethods{"task-arithmetic", "ties", "dare-linear", "dare-ties", "breadcrumbs"};
+const std::vector<std::string> kMethods{"linear", "task-arithmetic", "ties", "dare-linear", "dare-ties", "breadcrumbs"};
 
 TEST(MergeKernel, EqualsThePerSourceFormulasBitForBit) {
   at::manual_seed(3);

@@ -1,10 +1,9 @@
 #pragma once
 // Weight-merging methods, one per file behind a registry (as mergekit lays them out):
 // each turns one tensor of K sources (and the base θ₀) into the merged tensor. Sources are
-// read through TensorInputs on demand: linear and fisher accumulate over them one at a
-// time, the methods on task vectors read every source a chunk at a time in one blocked
-// pass (merge_kernel.cpp), so memory per tensor stays a few copies of that tensor whatever
-// K is.
+// read through TensorInputs on demand: fisher accumulates over them one at a time, the
+// others read every source a chunk at a time in one blocked pass (merge_kernel.cpp), so
+// memory per tensor stays a few copies of that tensor whatever K is.
 //
 // With task vectors τ_k = θ_k − θ₀ and weights w_k (default 1):
 //   linear            θ = Σ w_k θ_k / Σ w_k
