@@ -715,8 +715,8 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
       }
     // A source's pages are dropped as soon as the method moves on to another source (the
     // views stay valid: a second pass faults them back in from the page cache), so only one
-    // or two sources' tensors are resident at a time, whatever K.
-    std::vector<bool> hashed(sources.size(), false);
+    // or two sources' tensors are resident at a time, whatever K. The blocked kernel's
+    // chunks drop the source's previous chunk instead.
     std::optional<std::size_t> resident;
     auto touch = [&](std::size_t k) {
       if (resident && *resident != k && sources[*resident].kind == Kind::Full) {
@@ -724,23 +724,37 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
         if (sources[*resident].fisher) sources[*resident].fisher->release(name);
       }
       resident = k;
-      if (sources[k].kind == Kind::Full && !hashed[k]) {
-        if (given[k].digest.empty()) {
-          sources[k].hash.update(source_names[k].data(), source_names[k].size());
-          sources[k].hash.update(arrays[k].bytes(), arrays[k].nbytes());
-        }
-        hashed[k] = true;
-      }
     };
+    // A source's checksum takes the tensor's name, then its bytes in order: chunk after
+    // chunk as the kernel fetches them (in parallel over the sources, each source's own
+    // checksum on one thread), or at the end for what was not fetched so. Pieces of a
+    // multiple of 32 bytes sum as one piece would, so the checksum does not depend on how
+    // the tensor was read. hashed[k]: entries taken, −1 before the name.
+    std::vector<std::int64_t> hashed(sources.size(), -1);
+    auto hash_through = [&](std::size_t k, std::int64_t end) {
+      if (sources[k].kind != Kind::Full || !given[k].digest.empty()) return;
+      Checksum64& h = sources[k].hash;
+      if (hashed[k] < 0) {
+        h.update(source_names[k].data(), source_names[k].size());
+        hashed[k] = 0;
+      }
+      if (end <= hashed[k]) return;
+      const std::size_t size = dtype_size(arrays[k].dtype());
+      h.update(arrays[k].bytes() + hashed[k] * size, (end - hashed[k]) * size);
+      hashed[k] = end;
+    };
+    std::vector<std::pair<std::int64_t, std::int64_t>> fetched(sources.size(), {0, 0});  // the chunk held
     TensorInputs in;
     in.name = name;
     in.count = sources.size();
     in.weights = weights;
     in.base = [&] { return base_t; };
     in.source = [&](std::size_t k) -> at::Tensor {
-      touch(k);
       const Source& s = sources[k];
-      if (s.kind == Kind::Full) return as_tensor(arrays[k]).to(at::kFloat);
+      if (s.kind == Kind::Full) {
+        touch(k);
+        return as_tensor(arrays[k]).to(at::kFloat);
+      }
       if (const auto m = s.modules.find(name); m != s.modules.end())  // the exact ΔW = (α/r)·B·A
         return at::addmm(base_t, parameter(s.lora.encoder, m->second + ".lora_B.weight"),
                          parameter(s.lora.encoder, m->second + ".lora_A.weight"), 1.0, s.lora.config.scaling());
@@ -749,10 +763,17 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
     };
     // A chunk of a source, for the blocked kernel: a view of the mapping (converted if the
     // file is not float32), or a slice of a LoRA source's ΔW-folded tensor, made once.
+    // Called for several sources at once; touches source k's state only.
     std::vector<at::Tensor> folded(sources.size());
     in.source_range = [&](std::size_t k, std::int64_t begin, std::int64_t end) -> at::Tensor {
       if (sources[k].kind == Kind::Full) {
-        touch(k);
+        const std::size_t size = dtype_size(arrays[k].dtype());
+        const auto [held_begin, held_end] = fetched[k];
+        if (held_begin < held_end)
+          sources[k].checkpoint->release(source_names[k], static_cast<std::size_t>(held_begin) * size,
+                                         static_cast<std::size_t>(held_end) * size);
+        fetched[k] = {begin, end};
+        if (begin == std::max<std::int64_t>(hashed[k], 0)) hash_through(k, end);
         return as_tensor(arrays[k]).view(-1).slice(0, begin, end).to(at::kFloat);
       }
       if (!folded[k].defined()) folded[k] = in.source(k).reshape(-1);
@@ -770,7 +791,7 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
                              std::make_shared<at::Tensor>(merged)));
     for (std::size_t k = 0; k < sources.size(); ++k) {
       if (sources[k].kind != Kind::Full) continue;
-      touch(k);  // a source the method did not read still enters its checksum
+      hash_through(k, arrays[k].numel());  // what the kernel did not fetch, or the method did not read
       summary.bytes_read += static_cast<std::int64_t>(arrays[k].nbytes());
       arrays[k] = Array();
       sources[k].checkpoint->release(source_names[k]);

@@ -146,9 +146,19 @@ struct SourcePlan {
   std::optional<DareDraws> draws;  // DARE's draws, consumed chunk after chunk
 };
 
-at::Tensor fetch(const TensorInputs& in, std::size_t k, std::int64_t begin, std::int64_t end) {
-  const at::Tensor t = in.source_range ? in.source_range(k, begin, end) : in.source(k).reshape(-1).slice(0, begin, end);
-  return t.to(at::kFloat).contiguous();
+// Every source's entries [begin, end) as float32, into held (kept alive) and x (their data),
+// fetched in parallel over the sources: a streamed source's first read of its pages (and
+// its checksum, merge.cpp) happens here.
+void fetch_chunk(const TensorInputs& in, std::int64_t begin, std::int64_t end, std::vector<at::Tensor>& held,
+                 std::vector<const float*>& x) {
+  at::parallel_for(0, static_cast<std::int64_t>(in.count), 1, [&](std::int64_t k0, std::int64_t k1) {
+    for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
+      const at::Tensor t =
+          in.source_range ? in.source_range(k, begin, end) : in.source(k).reshape(-1).slice(0, begin, end);
+      held[k] = t.to(at::kFloat).contiguous();
+      x[k] = held[k].data_ptr<float>();
+    }
+  });
 }
 
 }  // namespace
@@ -190,12 +200,8 @@ at::Tensor merge_blocked(const TensorInputs& in, const MergeParameters& p, Spars
 
   for (std::int64_t c0 = 0; c0 < n; c0 += kChunk) {
     const std::int64_t c1 = std::min(n, c0 + kChunk), length = c1 - c0;
-    // Fetched one source after another (a streamed source drops the previous one's pages).
     std::vector<at::Tensor> held(count);
-    for (std::size_t k = 0; k < count; ++k) {
-      held[k] = fetch(in, k, c0, c1);
-      x[k] = held[k].data_ptr<float>();
-    }
+    fetch_chunk(in, c0, c1, held, x);
     if (draws)  // each source's generator in turn, so its draws are those of dare_mask over the tensor
       at::parallel_for(0, static_cast<std::int64_t>(count), 1, [&](std::int64_t k0, std::int64_t k1) {
         for (auto k = static_cast<std::size_t>(k0); k < static_cast<std::size_t>(k1); ++k) {
@@ -249,10 +255,7 @@ at::Tensor merge_weighted_sum(const TensorInputs& in, const std::vector<float>& 
   for (std::int64_t c0 = 0; c0 < n; c0 += kChunk) {
     const std::int64_t c1 = std::min(n, c0 + kChunk);
     std::vector<at::Tensor> held(in.count);
-    for (std::size_t k = 0; k < in.count; ++k) {
-      held[k] = fetch(in, k, c0, c1);
-      x[k] = held[k].data_ptr<float>();
-    }
+    fetch_chunk(in, c0, c1, held, x);
     at::parallel_for(c0, c1, kBlock, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t b0 = begin; b0 < end; b0 += kBlock) {
         const std::int64_t len = std::min(end, b0 + kBlock) - b0;

@@ -50,7 +50,14 @@ void AtomicFile::write(const void* data, std::size_t size) {
     }
     p += n;
     size -= static_cast<std::size_t>(n);
+    written_ += static_cast<std::size_t>(n);
   }
+}
+
+void AtomicFile::write_behind() {
+  if (written_ == sent_) return;
+  ::sync_file_range(fd_, static_cast<off_t>(sent_), static_cast<off_t>(written_ - sent_), SYNC_FILE_RANGE_WRITE);
+  sent_ = written_;
 }
 
 void AtomicFile::commit() {

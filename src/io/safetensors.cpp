@@ -193,9 +193,11 @@ Array SafetensorsFile::get(const std::string& name) const {
   return Array::view(*info->dtype, e.shape, data, file_);
 }
 
-void SafetensorsFile::release(const std::string& name) const {
+void SafetensorsFile::release(const std::string& name, std::size_t begin, std::size_t end) const {
   const SafetensorsEntry& e = entry(name);
-  file_->release(data_start_ + e.begin, e.end - e.begin);
+  const std::size_t size = e.end - e.begin;
+  end = std::min(end, size);
+  if (begin < end) file_->release(data_start_ + e.begin + begin, end - begin);
 }
 
 void SafetensorsFile::prefetch(const std::string& name) const {

@@ -53,6 +53,7 @@ void SafetensorsWriter::write(const std::string& name, const Array& array) {
                             dtype_name(array.dtype()), shape_string(array.shape()), dtype_name(t.dtype),
                             shape_string(t.shape)));
   file_->write(array.bytes(), array.nbytes());
+  file_->write_behind();
   ++next_;
 }
 

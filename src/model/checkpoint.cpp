@@ -64,8 +64,8 @@ Array Checkpoint::get(const std::string& name) const {
   return it->second->get(name);
 }
 
-void Checkpoint::release(const std::string& name) const {
-  if (auto it = where_.find(name); it != where_.end()) it->second->release(name);
+void Checkpoint::release(const std::string& name, std::size_t begin, std::size_t end) const {
+  if (auto it = where_.find(name); it != where_.end()) it->second->release(name, begin, end);
 }
 
 void Checkpoint::prefetch(const std::string& name) const {

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+
 #include "taskscout/compose/merge_method.hpp"
 
 namespace taskscout {
@@ -121,9 +123,10 @@ TEST(MergeKernel, ChunkedSourcesGiveTheSameMerge) {
   for (const std::string& method : kMethods) {
     const TensorInputs whole = tensor_inputs("x", base, sources, {0.3, 1.5});
     TensorInputs ranged = whole;
-    std::int64_t largest = 0;
+    std::atomic<std::int64_t> largest = 0;  // the kernel fetches sources in parallel
     ranged.source_range = [&](std::size_t k, std::int64_t begin, std::int64_t end) {
-      largest = std::max(largest, end - begin);
+      for (std::int64_t l = largest; l < end - begin && !largest.compare_exchange_weak(l, end - begin);) {
+      }
       return sources.at(k).reshape(-1).slice(0, begin, end).clone();
     };
     const at::Tensor merged = find_merge_method(method).merge(ranged, p);

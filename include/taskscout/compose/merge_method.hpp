@@ -48,7 +48,9 @@ struct TensorInputs {
   std::function<at::Tensor(std::size_t)> source;  // θ_k
   // θ_k's entries [begin, end) in row-major order (float32, 1-D); empty: sliced from source.
   // The blocked kernel fetches every source a chunk at a time through it, so a streamed
-  // merge holds a chunk of each source instead of a whole tensor of each.
+  // merge holds a chunk of each source instead of a whole tensor of each. The kernel calls
+  // it (or, without it, source) for several sources at once, one thread per source, and
+  // for a source's chunks in order.
   std::function<at::Tensor(std::size_t, std::int64_t, std::int64_t)> source_range;
   std::function<at::Tensor(std::size_t)> fisher;  // F_k (fisher only)
 };

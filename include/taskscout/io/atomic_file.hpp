@@ -17,6 +17,10 @@ class AtomicFile {
 
   void write(const void* data, std::size_t size);
   void write(std::string_view text) { write(text.data(), text.size()); }
+  // Starts writing what was written since the last call to disk, without waiting
+  // (sync_file_range), so a large file streamed piece by piece is mostly on disk by the
+  // time commit() waits for it. Advice: a failure shows at commit().
+  void write_behind();
   // Flushes, fsyncs and renames onto the target. Throws IoError (naming the target and
   // the reason, e.g. a full disk) and leaves the target as it was on failure.
   void commit();
@@ -25,6 +29,7 @@ class AtomicFile {
   std::filesystem::path target_, temp_;
   int fd_ = -1;
   bool committed_ = false;
+  std::size_t written_ = 0, sent_ = 0;  // bytes written; bytes whose writeback was started
 };
 
 // Writes `data` to `path` atomically.

@@ -4,6 +4,7 @@
 // checks every claim of the header against the file before any tensor is read, so a
 // lying header is an error, never an out-of-bounds read.
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -46,8 +47,9 @@ class SafetensorsFile {
   // dtype for one taskscout cannot hold (F16, BF16, F32, F64, I32, I64 are supported).
   Array get(const std::string& name) const;
   // Drops the tensor's pages from the process's resident memory (MappedFile::release);
-  // arrays already returned by get() stay valid.
-  void release(const std::string& name) const;
+  // arrays already returned by get() stay valid. [begin, end) narrows it to those bytes of
+  // the tensor, for readers that stream a tensor a chunk at a time.
+  void release(const std::string& name, std::size_t begin = 0, std::size_t end = SIZE_MAX) const;
   // Starts reading the tensor's bytes into the page cache (MappedFile::prefetch).
   void prefetch(const std::string& name) const;
 

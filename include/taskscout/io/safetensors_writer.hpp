@@ -34,8 +34,9 @@ class SafetensorsWriter {
   SafetensorsWriter(const SafetensorsWriter&) = delete;
   SafetensorsWriter& operator=(const SafetensorsWriter&) = delete;
 
-  // The next declared tensor's bytes. Error (internal) for a name out of order, or an
-  // array whose dtype or shape differs from the declaration.
+  // The next declared tensor's bytes, whose writeback to disk starts at once
+  // (AtomicFile::write_behind). Error (internal) for a name out of order, or an array whose
+  // dtype or shape differs from the declaration.
   void write(const std::string& name, const Array& array);
   // Every declared tensor must have been written. IoError when the file cannot be completed.
   void commit();

@@ -2,6 +2,7 @@
 // The weight files of a Hugging Face model folder: model.safetensors, or the shards that
 // model.safetensors.index.json lists in its weight_map. Tensors are read on demand as
 // views of the mapped files, so only what the encoder uses is ever touched.
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -32,7 +33,7 @@ class Checkpoint {
   Array get(const std::string& name) const;
   // Drops the tensor's pages from resident memory (SafetensorsFile::release), for readers
   // that stream a checkpoint one tensor at a time.
-  void release(const std::string& name) const;
+  void release(const std::string& name, std::size_t begin = 0, std::size_t end = SIZE_MAX) const;
   // Starts reading the tensor into the page cache (SafetensorsFile::prefetch).
   void prefetch(const std::string& name) const;
 
