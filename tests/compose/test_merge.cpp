@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "../train/tiny_model.hpp"
 #include "taskscout/compose/merge.hpp"
@@ -134,6 +135,7 @@ TEST_F(Fixture, TaskArithmeticWithLambdaZeroIsTheBase) {
 TEST_F(Fixture, StreamedMergeEqualsTheMethodInMemory) {
   const std::vector<fs::path> folders{write_full(dir / "a", base, 1), write_full(dir / "b", base, 2),
                                       write_full(dir / "c", base, 3)};
+  std::set<std::string> digests;  // of source a: the same whichever way the method read it
   for (const char* method : {"ties", "dare-ties", "breadcrumbs", "task-arithmetic", "linear"}) {
     MergeOptions o;
     o.method = method;
@@ -158,7 +160,9 @@ TEST_F(Fixture, StreamedMergeEqualsTheMethodInMemory) {
     EXPECT_EQ(recipe["sources"].size(), 3u);
     EXPECT_EQ(recipe["sources"][2]["weight"], 2.0);
     EXPECT_TRUE(recipe["sources"][0]["digest"].get<std::string>().starts_with("checksum64:"));
+    digests.insert(recipe["sources"][0]["digest"].get<std::string>());
   }
+  EXPECT_EQ(digests.size(), 1u);
 }
 
 TEST_F(Fixture, FisherMergeReadsEachFoldersFisher) {
@@ -184,6 +188,10 @@ TEST_F(Fixture, FisherMergeReadsEachFoldersFisher) {
   }
   const json recipe = json::parse(testing::read_text(dir / "out" / "merge.json"));
   EXPECT_EQ(recipe["parameters"]["fisher_floor"], 1e-6);
+  // fisher reads each source whole, linear a chunk at a time: the sources' checksums agree.
+  merge(folders, {}, "linear");
+  const json linear = json::parse(testing::read_text(dir / "linear" / "merge.json"));
+  for (std::size_t k = 0; k < 2; ++k) EXPECT_EQ(recipe["sources"][k]["digest"], linear["sources"][k]["digest"]) << k;
 }
 
 TEST_F(Fixture, LoraMergeRunsAsTheLoraModel) {
