@@ -8,14 +8,16 @@
 #   warm  read again from the page cache.
 # Each merge runs cold too (its inputs evicted first), so both sides read from disk; its CPU
 # time (user + system) is given too, since the machine is shared and wall times vary with its load.
-# Prints a markdown table for bench/RESULTS.md.
-# Usage: bash bench/run_merge.sh [KS="2 4 8"] [METHODS="linear task-arithmetic ties dare-linear dare-ties breadcrumbs"] [THREADS=2]
+# Every figure is the median of REPEATS (3) runs, each merge beside its own cold read; the
+# peak RSS is the largest. Prints a markdown table for bench/RESULTS.md.
+# Usage: [REPEATS=3] bash bench/run_merge.sh [KS="2 4 8"] [METHODS="linear task-arithmetic ties dare-linear dare-ties breadcrumbs"] [THREADS=2]
 # BUILD=dir uses an existing build (dir/taskscout) instead of scripts/setup.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ks=${1:-2 4 8}
 methods=${2:-linear task-arithmetic ties dare-linear dare-ties breadcrumbs}
 threads=${3:-2}
+repeats=${REPEATS:-3}
 if [ -z "${BUILD:-}" ]; then bash scripts/setup.sh; BUILD=build; fi
 bin=$BUILD/taskscout
 data=${DATA:-$BUILD/bench-data/merge}
@@ -40,10 +42,11 @@ seconds() {
   t1=$(date +%s.%N)
   echo "$t1 - $t0" | bc
 }
+median() { printf "%s\n" "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 model_size=$(stat -c %s "$data/base/model.safetensors")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%Y-%m-%d)"
-echo "model size: $((model_size / 1048576)) MiB"
+echo "model size: $((model_size / 1048576)) MiB; medians of $repeats runs (the cold read is measured before each merge)"
 echo
 echo "| method | K | read cold s | read warm s | merge s (cold) | merge CPU s | merge / read cold | merge / read warm | peak RSS MiB | RSS / model size |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -51,21 +54,27 @@ for k in $ks; do
   files=("$data/base/model.safetensors")
   models=""
   for i in $(seq 1 "$k"); do files+=("$data/m$i/model.safetensors"); models+="${models:+,}$data/m$i"; done
-  evict "${files[@]}"
-  cold=$(seconds sh -c "cat ${files[*]} > /dev/null")
-  warm=$(seconds sh -c "cat ${files[*]} > /dev/null")
   for m in $methods; do
+    colds=() warms=() times=() cpus=() rss_kb=0
     out=$data/out-$m-$k
-    evict "${files[@]}"
-    log=$(mktemp)
-    t=$(seconds /usr/bin/time -f "%U %S %M" -o "$log" "$bin" merge --models "$models" --base "$data/base" --method "$m" \
-      --density 0.3 --threads "$threads" --out "$out")
-    read -r user sys rss_kb < <(tail -1 "$log")
-    rm -f "$log"
-    rm -rf "$out"
+    for _ in $(seq 1 "$repeats"); do
+      # The disk's speed drifts on a shared machine: each merge has its own cold read beside it.
+      evict "${files[@]}"
+      colds+=("$(seconds sh -c "cat ${files[*]} > /dev/null")")
+      warms+=("$(seconds sh -c "cat ${files[*]} > /dev/null")")
+      evict "${files[@]}"
+      log=$(mktemp)
+      times+=("$(seconds /usr/bin/time -f "%U %S %M" -o "$log" "$bin" merge --models "$models" --base "$data/base" \
+        --method "$m" --density 0.3 --threads "$threads" --out "$out")")
+      read -r user sys rss < <(tail -1 "$log")
+      rm -f "$log"
+      rm -rf "$out"
+      cpus+=("$(echo "$user + $sys" | bc -l)")
+      ((rss > rss_kb)) && rss_kb=$rss
+    done
+    cold=$(median "${colds[@]}") warm=$(median "${warms[@]}") t=$(median "${times[@]}")
     printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f |\n" "$m" "$k" "$cold" "$warm" "$t" \
-      "$(echo "$user + $sys" | bc -l)" \
-      "$(echo "$t / $cold" | bc -l)" "$(echo "$t / $warm" | bc -l)" $((rss_kb / 1024)) \
+      "$(median "${cpus[@]}")" "$(echo "$t / $cold" | bc -l)" "$(echo "$t / $warm" | bc -l)" $((rss_kb / 1024)) \
       "$(echo "$rss_kb * 1024 / $model_size" | bc -l)"
   done
 done
