@@ -11,7 +11,9 @@
 # Every figure is the median of REPEATS (3) runs, each merge beside its own cold read; the
 # peak RSS is the largest. Prints a markdown table for bench/RESULTS.md.
 # Usage: [REPEATS=3] bash bench/run_merge.sh [KS="2 4 8"] [METHODS="linear task-arithmetic ties dare-linear dare-ties breadcrumbs"] [THREADS=2]
-# BUILD=dir uses an existing build (dir/taskscout) instead of scripts/setup.sh.
+# BUILD=dir uses an existing build (dir/taskscout) instead of scripts/setup.sh. BASELINE=bin
+# (e.g. an older build's taskscout) also runs that binary, cold, beside each merge, and adds
+# its median time and the ratio to the table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ks=${1:-2 4 8}
@@ -48,14 +50,15 @@ model_size=$(stat -c %s "$data/base/model.safetensors")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1 /proc/loadavg), $(date -u +%Y-%m-%d)"
 echo "model size: $((model_size / 1048576)) MiB; medians of $repeats runs (the cold read is measured before each merge)"
 echo
-echo "| method | K | read cold s | read warm s | merge s (cold) | merge CPU s | merge / read cold | merge / read warm | peak RSS MiB | RSS / model size |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+baseline=${BASELINE:-}
+echo "| method | K | read cold s | read warm s | merge s (cold) | merge CPU s | merge / read cold | merge / read warm | peak RSS MiB | RSS / model size |${baseline:+ baseline s (cold) | baseline / merge |}"
+echo "|---|---|---|---|---|---|---|---|---|---|${baseline:+---|---|}"
 for k in $ks; do
   files=("$data/base/model.safetensors")
   models=""
   for i in $(seq 1 "$k"); do files+=("$data/m$i/model.safetensors"); models+="${models:+,}$data/m$i"; done
   for m in $methods; do
-    colds=() warms=() times=() cpus=() rss_kb=0
+    colds=() warms=() times=() cpus=() rss_kb=0 before=()
     out=$data/out-$m-$k
     for _ in $(seq 1 "$repeats"); do
       # The disk's speed drifts on a shared machine: each merge has its own cold read beside it.
@@ -71,10 +74,21 @@ for k in $ks; do
       rm -rf "$out"
       cpus+=("$(echo "$user + $sys" | bc -l)")
       ((rss > rss_kb)) && rss_kb=$rss
+      if [ -n "$baseline" ]; then
+        evict "${files[@]}"
+        before+=("$(seconds "$baseline" merge --models "$models" --base "$data/base" --method "$m" --density 0.3 \
+          --threads "$threads" --out "$out")")
+        rm -rf "$out"
+      fi
     done
     cold=$(median "${colds[@]}") warm=$(median "${warms[@]}") t=$(median "${times[@]}")
-    printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f |\n" "$m" "$k" "$cold" "$warm" "$t" \
+    printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %.2f |" "$m" "$k" "$cold" "$warm" "$t" \
       "$(median "${cpus[@]}")" "$(echo "$t / $cold" | bc -l)" "$(echo "$t / $warm" | bc -l)" $((rss_kb / 1024)) \
       "$(echo "$rss_kb * 1024 / $model_size" | bc -l)"
+    if [ -n "$baseline" ]; then
+      b=$(median "${before[@]}")
+      printf " %.2f | %.2f |" "$b" "$(echo "$b / $t" | bc -l)"
+    fi
+    echo
   done
 done
