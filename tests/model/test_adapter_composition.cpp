@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../train/tiny_model.hpp"
+#include "composition_testing.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/core/tensor.hpp"
 #include "taskscout/io/mapped_file.hpp"
@@ -18,6 +19,7 @@
 #include "taskscout/model/model_folder.hpp"
 
 using namespace taskscout;
+using taskscout::testing::expect_oracle_close;
 using taskscout::testing::fixtures_dir;
 using taskscout::testing::TempDir;
 
@@ -33,20 +35,6 @@ std::ostream& operator<<(std::ostream& os, const OracleCase& c) { return os << c
 
 class CompositionOracle : public ::testing::TestWithParam<OracleCase> {};
 
-at::Tensor int_rows(const nlohmann::json& rows) {
-  std::vector<std::int64_t> v;
-  for (const auto& row : rows)
-    for (const auto& x : row) v.push_back(x.get<std::int64_t>());
-  return at::tensor(v, at::kLong).view({static_cast<std::int64_t>(rows.size()), -1});
-}
-
-void expect_close(const at::Tensor& got, const at::Tensor& want, const std::string& what) {
-  ASSERT_EQ(got.sizes(), want.sizes()) << what;
-  const double scale = std::max(1.0, want.abs().max().item<double>());
-  const double error = (got.to(at::kDouble) - want.to(at::kDouble)).abs().max().item<double>();
-  EXPECT_LE(error, 1e-5 * scale) << what;
-}
-
 }  // namespace
 
 TEST_P(CompositionOracle, LogitsLossAndGradientsMatch) {
@@ -54,18 +42,10 @@ TEST_P(CompositionOracle, LogitsLossAndGradientsMatch) {
   const auto dir = fixtures_dir() / "model" / "bert";
   const Encoder encoder = load_encoder(dir);
   const SafetensorsFile oracle(fixtures_dir() / "compose" / "composition.safetensors");
-  const nlohmann::json inputs = nlohmann::json::parse(MappedFile(dir / "inputs.json").text());
+  const taskscout::testing::OracleBatch batch = taskscout::testing::oracle_batch(dir);
   const std::string prefix = std::string(c.name) + "/";
 
-  ParameterMap p = encoder.parameters, head, trained;
-  for (const std::string& full : oracle.names()) {
-    if (full.rfind(prefix, 0) != 0 || full.find("/grad/") != std::string::npos) continue;
-    const std::string name = full.substr(prefix.size());
-    if (name == "logits" || name == "loss") continue;
-    at::Tensor t = as_tensor(oracle.get(full)).to(at::kFloat).clone();
-    if (name.find(".adapters.") == std::string::npos) t.set_requires_grad(true), trained[name] = t;
-    (name.rfind("classifier.", 0) == 0 ? head : p)[name] = t;
-  }
+  auto [p, head, trained] = taskscout::testing::oracle_case_tensors(oracle, c.name, ".adapters.", encoder.parameters);
   AdapterComposition composition{c.method, {"alpha", "beta", "gamma"}, {}};
   AdapterConfig adapter;
   adapter.placement = c.placement;
@@ -74,16 +54,16 @@ TEST_P(CompositionOracle, LogitsLossAndGradientsMatch) {
   options.adapter.composition = std::make_shared<const AdapterComposition>(composition);
   ASSERT_EQ(composition_specs(encoder.config, composition, c.placement).size() + 4, trained.size());
 
-  const at::Tensor hidden = encode(encoder.config, p, int_rows(inputs["input_ids"]), int_rows(inputs["attention_mask"]),
-                                   int_rows(inputs["token_type_ids"]), options)
-                                .last_hidden_state;
+  const at::Tensor hidden =
+      encode(encoder.config, p, batch.input_ids, batch.attention_mask, batch.token_type_ids, options).last_hidden_state;
   const at::Tensor logits = classification_logits(encoder.config, p, head, hidden, HeadStyle::Flex);
-  expect_close(logits, as_tensor(oracle.get(prefix + "logits")), "logits");
+  expect_oracle_close(logits, as_tensor(oracle.get(prefix + "logits")), "logits");
   const at::Tensor loss = at::cross_entropy_loss(logits, at::tensor({2, 0, 1}, at::kLong)) +
                           composition_regularization(p, encoder.config, composition, c.placement);
-  expect_close(loss.reshape({1}), as_tensor(oracle.get(prefix + "loss")), "loss");
+  expect_oracle_close(loss.reshape({1}), as_tensor(oracle.get(prefix + "loss")), "loss");
   loss.backward();
-  for (const auto& [name, t] : trained) expect_close(t.grad(), as_tensor(oracle.get(prefix + "grad/" + name)), name);
+  for (const auto& [name, t] : trained)
+    expect_oracle_close(t.grad(), as_tensor(oracle.get(prefix + "grad/" + name)), name);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -95,20 +75,12 @@ INSTANTIATE_TEST_SUITE_P(
                                  AdapterPlacement::Houlsby},
                       OracleCase{"fusion", CompositionMethod::Fusion, AdapterPlacement::Pfeiffer},
                       OracleCase{"fusion-houlsby", CompositionMethod::Fusion, AdapterPlacement::Houlsby}),
-    [](const auto& info) {
-      std::string n = info.param.name;
-      for (char& ch : n)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-      return n;
-    });
+    [](const auto& info) { return taskscout::testing::case_test_name(info.param.name); });
 
 namespace {
 
-const at::Tensor& ids() {
-  static const at::Tensor t = at::tensor({2, 5, 9, 7, 3, 0, 2, 6, 6, 3, 0, 0}, at::kLong).view({2, 6});
-  return t;
-}
-at::Tensor mask() { return ids().ne(0).to(at::kLong); }
+using taskscout::testing::tiny_ids;
+using taskscout::testing::tiny_mask;
 
 // The tiny base with adapter "solo" (random up-projections, so it changes the outputs).
 ParameterMap base_with_adapter(const EncoderConfig& c, AdapterPlacement placement, const std::string& name) {
@@ -125,7 +97,7 @@ ParameterMap base_with_adapter(const EncoderConfig& c, AdapterPlacement placemen
 at::Tensor run(const EncoderConfig& c, const ParameterMap& p, const BottleneckOptions& adapter) {
   EncodeOptions o;
   o.adapter = adapter;
-  return encode(c, p, ids(), mask(), {}, o).last_hidden_state;
+  return encode(c, p, tiny_ids(), tiny_mask(), {}, o).last_hidden_state;
 }
 
 BottleneckOptions composed(AdapterPlacement placement, const AdapterComposition& composition) {

@@ -23,19 +23,16 @@ composition and head tensor.
     /usr/bin/python3 scripts/oracles/compose/composition_oracle.py
 """
 
-import json
 import os
 import sys
 
 import numpy as np
 import torch
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "scripts", "oracles", "encoders"))
-import make_fixtures as mf  # noqa: E402
-import reference_encoder as ref  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bert_fixture as bf  # noqa: E402
+from bert_fixture import ROOT, mf, ref  # noqa: E402
 
-MODEL = os.path.join(ROOT, "tests", "fixtures", "model", "bert")
 OUT = os.path.join(ROOT, "tests", "fixtures", "compose", "composition.safetensors")
 ADAPTERS = ["alpha", "beta", "gamma"]
 REDUCTION = [4, 8, 16]
@@ -126,14 +123,7 @@ def site_output(p, method, site, attention, h, x, norm, placement, eps, d):
 
 def forward(p, config, inputs, method, placement):
     d, eps = config["hidden_size"], config["layer_norm_eps"]
-    ids = torch.as_tensor(inputs["input_ids"])
-    mask = torch.as_tensor(inputs["attention_mask"])
-    types = torch.as_tensor(inputs["token_type_ids"])
-    B, S = ids.shape
-    pos = torch.arange(S)[None, :].expand(B, S)
-    x = (p["embeddings.word_embeddings.weight"][ids] + p["embeddings.token_type_embeddings.weight"][types]
-         + p["embeddings.position_embeddings.weight"][pos])
-    x = ref._ln(x, p, "embeddings.LayerNorm", eps, d)
+    x, mask = bf.embed(p, config, inputs)
     for i in range(config["num_hidden_layers"]):
         L = f"encoder.layer.{i}."
         attention_site, output_site = locations(i)
@@ -143,16 +133,11 @@ def forward(p, config, inputs, method, placement):
                         L + "attention.output.LayerNorm", placement, eps, d)
         f = ref._linear(ref._gelu(ref._linear(a, p, L + "intermediate.dense")), p, L + "output.dense")
         x = site_output(p, method, output_site, False, f, a, L + "output.LayerNorm", placement, eps, d)
-    return ref._linear(torch.tanh(ref._linear(x[:, 0], p, "classifier.dense")), p, "classifier.out_proj")
+    return bf.flex_head(p, x)
 
 
 def main():
-    with open(os.path.join(MODEL, "config.json")) as f:
-        config = json.load(f)
-    with open(os.path.join(MODEL, "inputs.json")) as f:
-        inputs = json.load(f)
-    base = {k: torch.as_tensor(v).to(torch.float64)
-            for k, v in ref.strip_prefix(mf.read_safetensors(os.path.join(MODEL, "model.safetensors")), "bert").items()}
+    config, inputs, base = bf.load()
     rng = np.random.default_rng(11)
     out = {}
     for case, method, placement in CASES:
@@ -169,14 +154,7 @@ def main():
             for n, t in trained.items():
                 if n.endswith(".value.weight"):
                     loss = loss + 0.01 * ((eye - t) ** 2).sum()
-        names = sorted(trained)
-        grads = torch.autograd.grad(loss, [trained[n] for n in names])
-        for n, v in tensors.items():
-            out[f"{case}/{n}"] = v
-        out[f"{case}/logits"] = logits.detach().numpy()
-        out[f"{case}/loss"] = np.array([loss.item()])
-        for n, g in zip(names, grads):
-            out[f"{case}/grad/{n}"] = g.numpy()
+        bf.record_case(out, case, tensors, trained, logits, loss)
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     mf.write_safetensors(OUT, out, {"generator": "scripts/oracles/compose/composition_oracle.py",
                                     "cases": ",".join(c for c, _, _ in CASES), "labels": "2,0,1"})
