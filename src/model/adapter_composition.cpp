@@ -12,15 +12,9 @@ namespace taskscout {
 namespace {
 
 bool is_scalearn(CompositionMethod m) { return m != CompositionMethod::Fusion; }
-bool is_uniform(CompositionMethod m) {
-  return m == CompositionMethod::ScaLearnUniform || m == CompositionMethod::ScaLearnUniformPlusPlus;
-}
-bool is_shared(CompositionMethod m) {
-  return m == CompositionMethod::ScaLearnPlusPlus || m == CompositionMethod::ScaLearnUniformPlusPlus;
-}
 
 std::string omega_name(const AdapterComposition& c, const std::string& site, bool attention_site) {
-  if (is_shared(c.method)) return fmt::format("scalearn.{}.omega", attention_site ? "attention" : "output");
+  if (shared_scalearn(c.method)) return fmt::format("scalearn.{}.omega", attention_site ? "attention" : "output");
   return site + ".scalearn.omega";
 }
 
@@ -40,6 +34,13 @@ std::vector<std::pair<std::string, bool>> composed_sites(const EncoderConfig& co
 }
 
 }  // namespace
+
+bool uniform_scalearn(CompositionMethod m) {
+  return m == CompositionMethod::ScaLearnUniform || m == CompositionMethod::ScaLearnUniformPlusPlus;
+}
+bool shared_scalearn(CompositionMethod m) {
+  return m == CompositionMethod::ScaLearnPlusPlus || m == CompositionMethod::ScaLearnUniformPlusPlus;
+}
 
 CompositionMethod parse_composition_method(const std::string& text) {
   if (text == "scalearn") return CompositionMethod::ScaLearn;
@@ -77,7 +78,7 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> composition_specs
                                                                                  const AdapterComposition& c,
                                                                                  AdapterPlacement placement) {
   const std::int64_t k = static_cast<std::int64_t>(c.adapters.size()), d = config.hidden_size;
-  const std::vector<std::int64_t> omega = is_uniform(c.method) ? std::vector<std::int64_t>{k} : std::vector{k, d};
+  const std::vector<std::int64_t> omega = uniform_scalearn(c.method) ? std::vector<std::int64_t>{k} : std::vector{k, d};
   std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
   std::set<std::string> seen;
   for (const auto& [site, attention] : composed_sites(config, placement)) {
@@ -132,15 +133,16 @@ at::Tensor combine_adapters(const ParameterMap& p, const AdapterComposition& c, 
   if (is_scalearn(c.method)) {
     const at::Tensor& omega = parameter(p, omega_name(c, site, attention_site));
     if (c.observe) {
-      const std::string where = is_shared(c.method) ? (attention_site ? "all layers, attention" : "all layers") : site;
-      c.observe(where, is_uniform(c.method) ? omega.detach() : omega.detach().mean(1));
+      const std::string where =
+          shared_scalearn(c.method) ? (attention_site ? "all layers, attention" : "all layers") : site;
+      c.observe(where, uniform_scalearn(c.method) ? omega.detach() : omega.detach().mean(1));
     }
     std::vector<at::Tensor> downs, down_biases, ups;
     at::Tensor up_bias;
     for (std::size_t k = 0; k < c.adapters.size(); ++k) {
       const std::string& a = c.adapters[k];
       // ω_k as [D, 1] (per feature) or a scalar (uniform) scales U_k's rows and u_k.
-      const at::Tensor w = is_uniform(c.method) ? omega[k] : omega[k].unsqueeze(1);
+      const at::Tensor w = uniform_scalearn(c.method) ? omega[k] : omega[k].unsqueeze(1);
       downs.push_back(weight(a, "adapter_down.0.weight"));
       down_biases.push_back(weight(a, "adapter_down.0.bias"));
       ups.push_back(weight(a, "adapter_up.weight") * w);

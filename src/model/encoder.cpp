@@ -10,6 +10,7 @@
 #include "taskscout/core/error.hpp"
 #include "taskscout/model/adapter.hpp"
 #include "taskscout/model/adapter_composition.hpp"
+#include "taskscout/model/lora_composition.hpp"
 #include "taskscout/model/parameter_names.hpp"
 
 namespace taskscout {
@@ -24,14 +25,17 @@ at::Tensor linear(const ParameterMap& p, const std::string& module, const at::Te
 }
 
 bool has_lora(const ParameterMap& p, const std::string& module, const EncodeOptions& o) {
+  if (o.lora_composition) return has_composed_lora(p, *o.lora_composition, module);
   return o.lora_scaling != 0 && p.contains(module + ".lora_A.weight");
 }
 
-// A linear module with its LoRA update when the options ask for LoRA and the map holds one.
+// A linear module with its LoRA update when the options ask for LoRA and the map holds one,
+// or with the composed LoRAs' scaled sum.
 at::Tensor adapted_linear(const ParameterMap& p, const std::string& module, const at::Tensor& x,
                           const EncodeOptions& o) {
   at::Tensor y = linear(p, module, x);
   if (!has_lora(p, module, o)) return y;
+  if (o.lora_composition) return y + combine_loras(p, *o.lora_composition, module, x);
   const at::Tensor& a = parameter(p, module + ".lora_A.weight");
   const at::Tensor& b = parameter(p, module + ".lora_B.weight");
   return y + at::linear(at::linear(x, a), b) * o.lora_scaling;

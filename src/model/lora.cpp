@@ -32,16 +32,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-// Every linear module of the encoder's layers, in forward order, with its [out, in] shape.
-// (The pooler is left out: it belongs to BERT's classification head, which LoRA does not adapt.)
-std::vector<std::pair<std::string, std::vector<std::int64_t>>> linear_modules(const EncoderConfig& c) {
-  std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
-  for (const ParameterSpec& s : parameter_specs(c))
-    if (ends_with(s.name, ".weight") && s.shape.size() == 2 && starts_with(s.name, layer_prefix(c.architecture)))
-      out.emplace_back(s.name.substr(0, s.name.size() - 7), s.shape);
-  return out;
-}
-
 bool targeted(const std::string& module, const std::vector<std::string>& targets) {
   for (const std::string& t : targets)
     if (module == t || ends_with(module, "." + t)) return true;
@@ -53,6 +43,15 @@ std::vector<std::string> targets_of(const EncoderConfig& c, const LoraConfig& l)
 }
 
 }  // namespace
+
+// The pooler is left out: it belongs to BERT's classification head, which LoRA does not adapt.
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> linear_modules(const EncoderConfig& c) {
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> out;
+  for (const ParameterSpec& s : parameter_specs(c))
+    if (ends_with(s.name, ".weight") && s.shape.size() == 2 && starts_with(s.name, layer_prefix(c.architecture)))
+      out.emplace_back(s.name.substr(0, s.name.size() - 7), s.shape);
+  return out;
+}
 
 std::vector<std::string> default_lora_targets(Architecture a) {
   if (a == Architecture::DistilBert) return {"q_lin", "v_lin"};

@@ -148,20 +148,31 @@ TaskModel load_task_model(const fs::path& folder, const fs::path& base) {
     m.base_folder = find_base(folder, base, sidecar.base_model);
     check_base_fingerprint(folder, sidecar, m.base_folder, "composed");
     Encoder encoder = load_encoder(m.base_folder);
-    CompositionFiles f = read_composition_files(folder, encoder.config);
     m.method = FineTuneMethod::Compose;
     m.config = encoder.config;
     m.config.architectures = {sequence_classification_class(m.config.architecture)};
     m.encoder = std::move(encoder.parameters);
-    m.adapter.placement = f.placement;
-    m.encode.adapter = m.adapter.encode_options();
-    m.encode.adapter.composition = std::make_shared<const AdapterComposition>(f.composition);
-    add_encoder_tensors(m, f.adapters);
-    add_encoder_tensors(m, f.weights);
-    m.head = std::move(f.head.head);
     m.head_style = HeadStyle::Flex;
-    m.composed = std::move(f.sources);
-    settle_labels(m, f.head.labels.empty() ? sidecar.labels : f.head.labels, sidecar.problem_type, folder);
+    FlexHead head;
+    if (is_lora_composition_folder(folder)) {
+      LoraCompositionFiles f = read_lora_composition_files(folder, m.config);
+      m.encode.lora_composition = std::make_shared<const LoraComposition>(f.composition);
+      add_encoder_tensors(m, f.loras);
+      add_encoder_tensors(m, f.weights);
+      head = std::move(f.head);
+      m.composed = std::move(f.sources);
+    } else {
+      CompositionFiles f = read_composition_files(folder, m.config);
+      m.adapter.placement = f.placement;
+      m.encode.adapter = m.adapter.encode_options();
+      m.encode.adapter.composition = std::make_shared<const AdapterComposition>(f.composition);
+      add_encoder_tensors(m, f.adapters);
+      add_encoder_tensors(m, f.weights);
+      head = std::move(f.head);
+      m.composed = std::move(f.sources);
+    }
+    m.head = std::move(head.head);
+    settle_labels(m, head.labels.empty() ? sidecar.labels : head.labels, sidecar.problem_type, folder);
     return m;
   }
   if (is_lora_folder(folder) || is_adapter_folder(folder)) {
@@ -261,6 +272,13 @@ void save_task_model(const fs::path& folder, const TaskModel& m,
           {m.adapter, base.string(), added, m.head, m.regression() ? std::vector<std::string>{} : m.config.labels});
       break;
     case FineTuneMethod::Compose: {
+      const FlexHead head{m.head, m.regression() ? std::vector<std::string>{} : m.config.labels};
+      if (m.encode.lora_composition) {
+        LoraCompositionFiles f{*m.encode.lora_composition, base.string(), m.composed, {}, {}, head};
+        for (const auto& [name, t] : added) (name.find(".lora_") != std::string::npos ? f.loras : f.weights)[name] = t;
+        write_lora_composition_files(dir, m.config, f);
+        break;
+      }
       if (!m.encode.adapter.composition) throw InternalError("a composed model without its composition");
       CompositionFiles f;
       f.composition = *m.encode.adapter.composition;
@@ -270,7 +288,7 @@ void save_task_model(const fs::path& folder, const TaskModel& m,
       f.sources = m.composed;
       for (const auto& [name, t] : added)
         (name.find(".adapters.") != std::string::npos ? f.adapters : f.weights)[name] = t;
-      f.head = {m.head, m.regression() ? std::vector<std::string>{} : m.config.labels};
+      f.head = head;
       write_composition_files(dir, m.config, f);
       break;
     }

@@ -41,6 +41,9 @@ CompositionMethod parse_composition_method(const std::string& text);
 std::string composition_method_name(CompositionMethod method);
 // Every method's name, for help texts.
 std::vector<std::string> composition_method_names();
+// ScaLearn's variants with one ω per source (uniform) and with ω shared by the layers (++).
+bool uniform_scalearn(CompositionMethod method);
+bool shared_scalearn(CompositionMethod method);
 
 struct AdapterComposition {
   CompositionMethod method = CompositionMethod::ScaLearn;

@@ -16,6 +16,7 @@
 namespace taskscout {
 
 struct AdapterComposition;
+struct LoraComposition;
 
 // A bottleneck adapter in the forward pass (adapter.hpp writes and reads them): found in
 // the parameter map under the adapters library's names for `name`
@@ -42,6 +43,9 @@ struct EncodeOptions {
   // "<module>.lora_B.weight" are in the map computes W·x + b + lora_scaling · B·(A·x), as
   // PEFT does. Zero keeps the plain path (no lookups).
   double lora_scaling = 0;
+  // Several frozen LoRAs combined by ScaLearn (lora_composition.hpp): every linear module
+  // where a source has a pair adds their scaled sum. Null keeps the plain path.
+  std::shared_ptr<const LoraComposition> lora_composition;
   BottleneckOptions adapter;
 };
 

@@ -20,6 +20,10 @@
 
 namespace taskscout {
 
+// Every linear module of the encoder's layers (never the pooler), in forward order, with its
+// [out, in] shape: what a LoRA target can name.
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> linear_modules(const EncoderConfig& encoder);
+
 // PEFT's defaults: query, value (BERT, RoBERTa, XLM-R); q_lin, v_lin (DistilBERT).
 std::vector<std::string> default_lora_targets(Architecture architecture);
 

@@ -36,10 +36,10 @@ struct TaskModel {
   ParameterMap encoder;  // the encoder's parameters, LoRA or adapter tensors included
   ParameterMap head;     // the head (BERT's pooler lives in `encoder`)
   HeadStyle head_style = HeadStyle::Native;
-  EncodeOptions encode;                  // LoRA scaling or the adapter
+  EncodeOptions encode;                  // LoRA scaling, the adapter, or a composition of either
   LoraConfig lora;                       // method lora
   AdapterConfig adapter;                 // method adapter; for compose, the sources' placement
-  std::vector<ComposedSource> composed;  // method compose: the sources, in composition order
+  std::vector<ComposedSource> composed;  // method compose: the sources (adapters or LoRAs), in composition order
   std::filesystem::path base_folder;     // where the base encoder and the tokenizer come from
   // Encoder tensors the base does not have (LoRA or adapter tensors, a fresh pooler): what
   // a LoRA or adapter folder saves besides the head.
