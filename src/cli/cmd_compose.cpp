@@ -1,7 +1,9 @@
 // taskscout compose: train a composition (ScaLearn, AdapterFusion) of frozen source
-// adapters and a fresh head on a target, or show what a composed model took from each source.
+// adapters or LoRAs and a fresh head on a target, or show what a composed model took from
+// each source.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -41,12 +43,12 @@ void show(const ComposeCliOptions& o) {
   for (const std::string& s : w.sources) table.columns.push_back(s);
   for (std::size_t i = 0; i < w.sites.size(); ++i) {
     std::vector<std::string> row{w.sites[i]};
-    for (double v : w.weights[i]) row.push_back(fmt::format("{:.4f}", v));
+    for (double v : w.weights[i]) row.push_back(std::isnan(v) ? "-" : fmt::format("{:.4f}", v));
     table.rows.push_back(row);
   }
-  std::cerr << fmt::format(
-      "{}: {} weights per site and source ({})\n", o.show, w.method,
-      w.method == "fusion" ? "attention, averaged over the dev texts' tokens" : "omega, averaged over the features");
+  std::cerr << fmt::format("{}: {} weights per site and source ({})\n", o.show, w.method,
+                           w.method == "fusion" ? "attention, averaged over the dev texts' tokens"
+                                                : "omega, averaged over the features; - where a source has no LoRA");
   print_table(table, o.common.csv);
 }
 
@@ -77,23 +79,24 @@ void run(ComposeCliOptions& o) {
 
   std::vector<std::string> names = split_list(o.sources);
   if (o.top_k > 0) {
-    const TopSources top = top_registry_sources(o.registry, o.base, train, o.top_k, o.rank_method);
+    const std::string_view kind = composable_kind(o.registry);
+    const TopSources top = top_registry_sources(o.registry, o.base, train, o.top_k, o.rank_method, kind);
     for (const auto& [name, reason] : top.skipped)
       std::cerr << fmt::format("note: {} skipped source {}: {}\n", o.rank_method, name, reason);
-    std::cerr << fmt::format("the top {} by {}:", top.names.size(), o.rank_method);
+    std::cerr << fmt::format("the top {} by {} among the {} sources:", top.names.size(), o.rank_method, kind);
     for (std::size_t i = 0; i < top.names.size(); ++i)
       std::cerr << fmt::format(" {} ({:.4g})", top.names[i], top.scores[i]);
     std::cerr << "\n";
     names = top.names;
   }
-  const std::vector<AdapterSource> sources = o.adapters.empty() ? registry_adapters(o.registry, names, o.base)
-                                                                : folder_adapters(split_list(o.adapters), o.base);
+  const std::vector<ComposeSource> sources =
+      o.adapters.empty() ? registry_sources(o.registry, names, o.base) : folder_sources(split_list(o.adapters), o.base);
 
   TrainingDisplay display("composing");
   FineTuneResult r;
   {
     SigintToFlag sigint;
-    r = compose_adapters(o.base, sources, train, dev, options, display.progress());
+    r = compose_sources(o.base, sources, train, dev, options, display.progress());
   }
   display.close();
   if (r.interrupted) throw Error(fmt::format("interrupted after step {}; nothing was written to {}", r.steps, o.out));
@@ -111,7 +114,8 @@ void run(ComposeCliOptions& o) {
 void add_compose_command(CLI::App& app) {
   auto o = std::make_shared<ComposeCliOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "compose", "Combine frozen source adapters for a target (ScaLearn, AdapterFusion) and train the combination");
+      "compose",
+      "Combine frozen source adapters or LoRAs for a target (ScaLearn, AdapterFusion) and train the combination");
   cmd->footer(
       "Examples:\n"
       "  taskscout compose --registry reg --sources a,b,c --base base --train T/train.csv --dev T/dev.csv \\\n"
@@ -121,23 +125,30 @@ void add_compose_command(CLI::App& app) {
       "  taskscout compose --show T-scalearn\n"
       "Methods: scalearn (per layer, a weight per source and feature), scalearn-uniform (per layer, one per\n"
       "source), scalearn++ and scalearn-uniform++ (the same shared by all layers), fusion (AdapterFusion:\n"
-      "attention over the sources' outputs). The sources are bottleneck adapters on one base (register\n"
-      "them with --method adapter); they stay frozen, only the combination and a new head are trained.\n"
-      "The output folder loads in evaluate and predict; it names its sources by registry digest and keeps\n"
-      "each one's adapter folder (adapters/<name>/). AdapterFusion is also written in the adapters\n"
-      "library's layout (adapter_fusion_config.json, model_adapter_fusion.safetensors).");
+      "attention over the sources' outputs). The sources are of one kind: bottleneck adapters on one base\n"
+      "(registered with --method adapter), composed by any method, or LoRAs on one base (--method lora; any\n"
+      "ranks and target modules), composed by the ScaLearn variants, which scale each LoRA's update in every\n"
+      "module it targets (per module, or per module kind for ++). The kind follows the named sources; --top-k\n"
+      "ranks the registry's adapter sources when it has any, otherwise its LoRA sources. Full models, or\n"
+      "adapters and LoRAs together, combine with taskscout merge. The sources stay frozen; only the\n"
+      "combination and a new head are trained. The output folder loads in evaluate, predict and transfer;\n"
+      "it names its sources by registry digest and keeps each one's adapter folder (adapters/<name>/) or\n"
+      "PEFT LoRA folder (loras/<name>/). AdapterFusion is also written in the adapters library's layout\n"
+      "(adapter_fusion_config.json, model_adapter_fusion.safetensors).");
   cmd->add_option("--registry", o->registry, "Registry whose sources to compose");
   cmd->add_option("--sources", o->sources, "Comma-separated source names (or ids) in the registry");
-  cmd->add_option("--top-k", o->top_k, "Compose the registry's K best adapter sources for the target instead");
+  cmd->add_option("--top-k", o->top_k,
+                  "Compose the registry's K best sources for the target instead: adapter sources, or LoRA sources when "
+                  "it has no adapters");
   cmd->add_option("--rank-method", o->rank_method, "With --top-k: the ranking method")->capture_default_str();
-  cmd->add_option("--adapters", o->adapters, "Comma-separated adapter folders instead of registry sources");
-  cmd->add_option("--base", o->base, "The base model folder the adapters were trained on");
+  cmd->add_option("--adapters", o->adapters, "Comma-separated adapter or LoRA folders instead of registry sources");
+  cmd->add_option("--base", o->base, "The base model folder the sources were trained on");
   cmd->add_option("--train", o->train, "Target training set (.csv, .tsv, .jsonl)");
   cmd->add_option("--dev", o->dev, "Target dev set, for evaluation and early stopping");
   cmd->add_option("--out", o->out, "Output folder (replaced only if it is an earlier taskscout output)");
   cmd->add_option("--method", o->method, "scalearn, scalearn-uniform, scalearn++, scalearn-uniform++ or fusion")
       ->capture_default_str();
-  cmd->add_option("--show", o->show, "Print the learned weights of a composed folder per layer and source");
+  cmd->add_option("--show", o->show, "Print the learned weights of a composed folder per layer (or module) and source");
   cmd->add_option("--task", o->task, "classification or regression")
       ->check(CLI::IsMember({"classification", "regression"}))
       ->capture_default_str();

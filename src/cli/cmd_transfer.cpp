@@ -134,11 +134,12 @@ void add_transfer_command(CLI::App& app) {
       "  top-K <method>   the K best sources by --rank-method, combined\n"
       "  random-K …       K random sources (drawn per seed), combined the same way\n"
       "Compositions (scalearn, scalearn-uniform, scalearn++, scalearn-uniform++, fusion) take the adapter\n"
-      "sources and train adapters; merges (merge-linear, merge-task-arithmetic, merge-ties, merge-dare-ties,\n"
+      "sources and train adapters, or, when the registry has no adapter sources, its LoRA sources (ScaLearn's\n"
+      "variants only) and train LoRAs; merges (merge-linear, merge-task-arithmetic, merge-ties, merge-dare-ties,\n"
       "merge-breadcrumbs, …) take the full-model sources, and the merged model is fine-tuned in full. One\n"
       "family per run. gain is the row's mean test accuracy minus target-only's, in points.\n"
       "--max-train-examples N simulates a small target.");
-  cmd->add_option("--registry", o->registry, "Registry of sources (adapters to compose, full models to merge)")
+  cmd->add_option("--registry", o->registry, "Registry of sources (adapters or LoRAs to compose, full models to merge)")
       ->required();
   cmd->add_option("--base", o->base, "The base model folder the sources were registered on")->required();
   cmd->add_option("--target", o->target, "Target folder with train, dev and test (.csv, .tsv or .jsonl)");

@@ -4,15 +4,18 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <span>
 
+#include "compose_parts.hpp"
 #include "taskscout/core/error.hpp"
 #include "taskscout/io/json_error.hpp"
 #include "taskscout/io/mapped_file.hpp"
 #include "taskscout/model/head.hpp"
+#include "taskscout/model/lora_composition.hpp"
 #include "taskscout/model/model_folder.hpp"
 #include "taskscout/registry/fingerprint.hpp"
 #include "taskscout/registry/registry.hpp"
@@ -24,7 +27,7 @@ using nlohmann::json;
 
 namespace taskscout {
 
-namespace {
+namespace compose_parts {
 
 void check_distinct(const std::vector<std::string>& names) {
   if (names.empty()) throw UsageError("no sources to compose: name at least one");
@@ -33,21 +36,69 @@ void check_distinct(const std::vector<std::string>& names) {
     if (!seen.insert(n).second) throw UsageError(fmt::format("the source \"{}\" is named twice", n));
 }
 
-// How a source without an adapter was registered, for the message that refuses it.
-std::string registered_as(const SourceRecord& r) {
-  if (r.artifact(artifact_kind::kFullModel)) return "as a full model (" + opt("method") + " full)";
-  if (r.artifact(artifact_kind::kLora)) return "as a LoRA (" + opt("method") + " lora)";
-  return "without a fine-tuned model";
+void check_sources(const std::vector<ComposeSource>& sources) {
+  std::vector<std::string> names;
+  for (const ComposeSource& s : sources) names.push_back(s.name);
+  check_distinct(names);
+  auto kind = [](const ComposeSource& s) {
+    return s.model.method == FineTuneMethod::Lora ? "a LoRA" : "a bottleneck adapter";
+  };
+  for (const ComposeSource& s : sources) {
+    if (s.model.method != FineTuneMethod::Adapter && s.model.method != FineTuneMethod::Lora)
+      throw InputError(
+          fmt::format("source \"{}\" is a {} model; composition combines adapters or LoRAs: combine full models with "
+                      "taskscout merge",
+                      s.name, method_name(s.model.method)));
+    if (s.model.method != sources.front().model.method)
+      throw InputError(fmt::format(
+          "source \"{}\" is {} but \"{}\" is {}; compose sources of one kind (adapters by any method, LoRAs by "
+          "scalearn and its variants)",
+          s.name, kind(s), sources.front().name, kind(sources.front())));
+  }
 }
 
-// An adapter name made of the source's name: letters, digits, '_' and '-', unique among `taken`.
-std::string adapter_name(const std::string& source, std::set<std::string>& taken) {
+std::string composed_name(const std::string& source, std::set<std::string>& taken) {
   std::string base;
   for (char ch : source) base += std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' ? ch : '_';
   if (base.empty()) base = "source";
   std::string name = base;
   for (int i = 2; !taken.insert(name).second; ++i) name = fmt::format("{}_{}", base, i);
   return name;
+}
+
+TaskModel start_composed_model(const Encoder& base, const fs::path& base_folder, const Dataset& train) {
+  TaskModel m;
+  m.method = FineTuneMethod::Compose;
+  start_task_model(m, base, base_folder, train);
+  m.encoder = base.parameters;  // frozen views of the base's files
+  m.head_style = HeadStyle::Flex;
+  return m;
+}
+
+ParameterMap add_trained(TaskModel& m, const ParameterMap& init, const Dataset& train, std::uint64_t seed) {
+  auto trainable = [](const at::Tensor& t) { return t.detach().clone().set_requires_grad(true); };
+  ParameterMap trained;
+  for (const auto& [name, t] : init) {
+    m.encoder[name] = trained[name] = trainable(t);
+    m.added.push_back(name);
+  }
+  const bool regression = train.kind == LabelKind::Regression;
+  const std::int64_t labels = regression ? 1 : static_cast<std::int64_t>(train.label_names.size());
+  for (const auto& [name, t] : init_head(m.config, labels, seed, m.encoder, HeadStyle::Flex))
+    m.head[name] = trained[name] = trainable(t);
+  return trained;
+}
+
+}  // namespace compose_parts
+
+using namespace compose_parts;
+
+namespace {
+
+// How a source without an adapter or a LoRA was registered, for the message that refuses it.
+std::string registered_as(const SourceRecord& r) {
+  if (r.artifact(artifact_kind::kFullModel)) return "as a full model (" + opt("method") + " full)";
+  return "without a fine-tuned model";
 }
 
 std::string renamed(const std::string& tensor, const std::string& from, const std::string& to) {
@@ -57,16 +108,14 @@ std::string renamed(const std::string& tensor, const std::string& from, const st
   return tensor.substr(0, at) + ".adapters." + to + "." + tensor.substr(at + infix.size());
 }
 
-at::Tensor trainable(const at::Tensor& t) { return t.detach().clone().set_requires_grad(true); }
-
 }  // namespace
 
-std::vector<AdapterSource> registry_adapters(const fs::path& registry_folder, const std::vector<std::string>& names,
-                                             const fs::path& base) {
+std::vector<ComposeSource> registry_sources(const fs::path& registry_folder, const std::vector<std::string>& names,
+                                            const fs::path& base) {
   check_distinct(names);
   const Registry registry = Registry::open(registry_folder);
   const std::string fingerprint = base_model_fingerprint(base);
-  std::vector<AdapterSource> out;
+  std::vector<ComposeSource> out;
   for (const std::string& name : names) {
     const SourceRecord r = registry.get(name);
     const std::string what = fmt::format("source \"{}\"", r.name);
@@ -78,29 +127,50 @@ std::vector<AdapterSource> registry_adapters(const fs::path& registry_folder, co
                       what, r.base_fingerprint, base.string(), fingerprint));
     const Artifact* adapter = r.artifact(artifact_kind::kAdapter);
     const Artifact* head = r.artifact(artifact_kind::kHead);
-    if (!adapter || !head)
+    const Artifact* lora = r.artifact(artifact_kind::kLora);
+    ArtifactFiles files;
+    if (adapter && head)
+      files = {{std::string(artifact_kind::kAdapter), registry.blob_path(adapter->digest)},
+               {std::string(artifact_kind::kHead), registry.blob_path(head->digest)}};
+    else if (lora)
+      files = {{std::string(artifact_kind::kLora), registry.blob_path(lora->digest)}};
+    else
       throw InputError(
-          fmt::format("{} was registered {}; composition combines bottleneck adapters: register it "
-                      "with {} adapter, or combine full and LoRA sources with taskscout merge",
-                      what, registered_as(r), opt("method")));
-    const ArtifactFiles files = {{std::string(artifact_kind::kAdapter), registry.blob_path(adapter->digest)},
-                                 {std::string(artifact_kind::kHead), registry.blob_path(head->digest)}};
-    out.push_back({r.name, adapter->digest, load_stored_model(files, base, what)});
+          fmt::format("{} was registered {}; composition combines adapters or LoRAs: register it with {} adapter "
+                      "or {} lora, or combine full models with taskscout merge",
+                      what, registered_as(r), opt("method"), opt("method")));
+    out.push_back({r.name, (adapter && head ? adapter : lora)->digest, load_stored_model(files, base, what)});
   }
+  check_sources(out);
   return out;
 }
 
-std::vector<AdapterSource> folder_adapters(const std::vector<std::string>& folders, const fs::path& base) {
+std::vector<ComposeSource> folder_sources(const std::vector<std::string>& folders, const fs::path& base) {
   check_distinct(folders);
-  std::vector<AdapterSource> out;
+  std::vector<ComposeSource> out;
   for (const std::string& folder : folders) {
     TaskModel m = load_task_model(folder, base);
-    if (m.method != FineTuneMethod::Adapter)
-      throw InputError(location(folder) + fmt::format("holds a {} model; composition combines bottleneck adapters",
-                                                      method_name(m.method)));
+    if (m.method != FineTuneMethod::Adapter && m.method != FineTuneMethod::Lora)
+      throw InputError(location(folder) +
+                       fmt::format("holds a {} model; composition combines adapters or LoRAs", method_name(m.method)));
     out.push_back({folder, "", std::move(m)});
   }
+  check_sources(out);
   return out;
+}
+
+std::string_view composable_kind(const fs::path& registry) {
+  bool lora = false;
+  for (const PoolSource& s : registry_pool(registry)) {
+    if (s.model.count(std::string(artifact_kind::kAdapter))) return artifact_kind::kAdapter;
+    lora = lora || s.model.count(std::string(artifact_kind::kLora));
+  }
+  if (lora) return artifact_kind::kLora;
+  throw InputError(location(registry.string()) +
+                   fmt::format("no source stores an adapter or a LoRA to compose (adapter sources are chosen when "
+                               "there are any, else LoRA sources); register sources with {0} adapter or {0} lora, "
+                               "or combine full models with taskscout merge",
+                               opt("method")));
 }
 
 TopSources top_registry_sources(const fs::path& registry, const fs::path& base, const Dataset& target, std::size_t k,
@@ -113,7 +183,7 @@ TopSources top_registry_sources(const fs::path& registry, const fs::path& base, 
   if (pool.empty())
     throw InputError(location(registry.string()) +
                      fmt::format("no source stores a {0}; register sources with {2} {1} to use them", kind,
-                                 kind == artifact_kind::kAdapter ? "adapter" : "full", opt("method")));
+                                 kind == artifact_kind::kFullModel ? "full" : kind, opt("method")));
   const RankTarget t = embed_rank_target(target, base, base_model_fingerprint(base), embedding);
   const MethodRanking ranked = rank_pool(t, pool, {find_rank_method(method).name}).front();
   TopSources top;
@@ -139,27 +209,26 @@ FineTuneOptions ComposeOptions::effective_training() const {
 
 double default_learning_rate(CompositionMethod method) { return method == CompositionMethod::Fusion ? 5e-5 : 6e-3; }
 
-FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<AdapterSource>& sources,
+FineTuneResult compose_sources(const fs::path& base, const std::vector<ComposeSource>& sources, const Dataset& train,
+                               const Dataset& dev, const ComposeOptions& options, const FineTuneProgress& progress) {
+  check_sources(sources);
+  if (sources.front().model.method == FineTuneMethod::Lora)
+    return compose_loras(base, sources, train, dev, options, progress);
+  return compose_adapters(base, sources, train, dev, options, progress);
+}
+
+FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<ComposeSource>& sources,
                                 const Dataset& train, const Dataset& dev, const ComposeOptions& options,
                                 const FineTuneProgress& progress) {
-  if (sources.empty()) throw UsageError("no sources to compose: name at least one");
-  std::vector<std::string> names;
-  for (const AdapterSource& s : sources) names.push_back(s.name);
-  check_distinct(names);
-  const Encoder base = load_encoder(base_folder);
-
-  TaskModel m;
-  m.method = FineTuneMethod::Compose;
-  start_task_model(m, base, base_folder, train);
-  m.encoder = base.parameters;  // frozen views of the base's files
-  m.head_style = HeadStyle::Flex;
+  check_sources(sources);
+  TaskModel m = start_composed_model(load_encoder(base_folder), base_folder, train);
   m.adapter.placement = sources.front().model.adapter.placement;
 
   // The sources' adapters, frozen, each under a name of its own.
   AdapterComposition composition;
   composition.method = options.method;
   std::set<std::string> taken;
-  for (const AdapterSource& s : sources) {
+  for (const ComposeSource& s : sources) {
     const TaskModel& a = s.model;
     const std::string what = fmt::format("source \"{}\"", s.name);
     if (a.method != FineTuneMethod::Adapter) throw InputError(what + " is not a bottleneck adapter");
@@ -170,7 +239,7 @@ FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<A
                                    a.adapter.placement == AdapterPlacement::Pfeiffer ? "Pfeiffer" : "Houlsby",
                                    sources.front().name,
                                    m.adapter.placement == AdapterPlacement::Pfeiffer ? "Pfeiffer" : "Houlsby"));
-    const std::string name = adapter_name(s.name, taken);
+    const std::string name = composed_name(s.name, taken);
     composition.adapters.push_back(name);
     for (const std::string& tensor : a.added) {
       if (tensor.find(".adapters.") == std::string::npos) continue;  // a pooler its head trained
@@ -184,16 +253,9 @@ FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<A
         {name, s.name, s.digest, config, {a.head, a.regression() ? std::vector<std::string>{} : a.config.labels}});
   }
 
-  ParameterMap trained;  // the composition and the head: all that AdamW updates
   const std::uint64_t seed = options.training.seed;
-  for (const auto& [name, t] : init_composition(m.config, composition, m.adapter.placement, seed + 1)) {
-    m.encoder[name] = trained[name] = trainable(t);
-    m.added.push_back(name);
-  }
-  const bool regression = train.kind == LabelKind::Regression;
-  const std::int64_t labels = regression ? 1 : static_cast<std::int64_t>(train.label_names.size());
-  for (const auto& [name, t] : init_head(m.config, labels, seed, m.encoder, HeadStyle::Flex))
-    m.head[name] = trained[name] = trainable(t);
+  ParameterMap trained =
+      add_trained(m, init_composition(m.config, composition, m.adapter.placement, seed + 1), train, seed);
   m.encode.adapter = m.adapter.encode_options();
   m.encode.adapter.name.clear();
   const auto shared = std::make_shared<const AdapterComposition>(composition);
@@ -211,6 +273,17 @@ FineTuneResult compose_adapters(const fs::path& base_folder, const std::vector<A
 }
 
 CompositionWeights measure_composition_weights(const TaskModel& model, const Dataset& data) {
+  if (model.method == FineTuneMethod::Compose && model.encode.lora_composition) {
+    const LoraComposition& l = *model.encode.lora_composition;  // ω alone: no texts needed
+    CompositionWeights w;
+    w.method = composition_method_name(l.method);
+    for (const ComposedSource& s : model.composed) w.sources.push_back(s.source);
+    for (auto& [site, weights] : lora_composition_weights(model.config, model.encoder, l)) {
+      w.sites.push_back(site);
+      w.weights.push_back(std::move(weights));
+    }
+    return w;
+  }
   if (model.method != FineTuneMethod::Compose || !model.encode.adapter.composition)
     throw UsageError("composition weights are those of a composed model");
   const AdapterComposition& composition = *model.encode.adapter.composition;
@@ -281,7 +354,9 @@ CompositionWeights CompositionWeights::read(const fs::path& folder) {
     w.sources = j.at("sources").get<std::vector<std::string>>();
     for (const json& s : j.at("sites")) {
       w.sites.push_back(s.at("site").get<std::string>());
-      w.weights.push_back(s.at("weights").get<std::vector<double>>());
+      w.weights.emplace_back();
+      for (const json& v : s.at("weights"))  // null: the source has no LoRA at the site
+        w.weights.back().push_back(v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>());
       if (w.weights.back().size() != w.sources.size())
         throw InputError(location(path.string()) + fmt::format("site {} has {} weights for {} sources", w.sites.back(),
                                                                w.weights.back().size(), w.sources.size()));

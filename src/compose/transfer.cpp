@@ -98,7 +98,15 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
   if (target.test.size() == 0) throw InputError(fmt::format("{}: the test split is empty", target.name));
   Stopwatch watch;
 
-  const std::string_view kind = merging ? artifact_kind::kFullModel : artifact_kind::kAdapter;
+  // Compositions take the adapter sources, or the LoRA sources when there are no adapters.
+  const std::string_view kind = merging ? artifact_kind::kFullModel : composable_kind(registry);
+  const bool lora = kind == artifact_kind::kLora;
+  for (const std::string& name : o.compose)
+    if (lora && !merging && parse_composition_method(name) == CompositionMethod::Fusion)
+      throw UsageError(fmt::format(
+          "{} fusion: the composable sources of {} are LoRAs (it has no adapter sources) and AdapterFusion needs "
+          "adapters; use scalearn, scalearn-uniform, scalearn++ or scalearn-uniform++",
+          opt("compose"), registry.string()));
   TransferReport report;
   report.ranking = top_registry_sources(registry, base, target.train, o.k, o.rank_method, kind);
   report.candidates = report.ranking.candidates.size();
@@ -119,16 +127,16 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
     random[m].name = fmt::format("random-{} {}", o.k, o.compose[m]);
   }
 
-  // The top sources, loaded once: adapters for composing, or full-model folders for merging
-  // (the first is also best-source's start).
-  std::vector<AdapterSource> top_adapters;
+  // The top sources, loaded once: adapters or LoRAs for composing, or full-model folders for
+  // merging (the first is also best-source's start).
+  std::vector<ComposeSource> top_adapters;
   RegistryMergeSources top_models;
   fs::path first;
   if (merging) {
     top_models = registry_merge_sources(opened, report.ranking.names, base);
     first = top_models.sources.front().folder;
   } else {
-    top_adapters = registry_adapters(registry, report.ranking.names, base);
+    top_adapters = registry_sources(registry, report.ranking.names, base);
     first = scratch.path() / "best-source";
     save_task_model(first, top_adapters.front().model);
   }
@@ -149,8 +157,11 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
     const std::uint64_t seed = o.seed + i;
     FineTuneOptions tune = o.training;
     tune.seed = seed;
-    tune.method = merging ? FineTuneMethod::Full : FineTuneMethod::Adapter;
-    if (!merging) tune.adapter = top_adapters.front().model.adapter;  // the sources' placement and width
+    tune.method = merging ? FineTuneMethod::Full : lora ? FineTuneMethod::Lora : FineTuneMethod::Adapter;
+    if (!merging) {  // the sources' placement and width, or rank, alpha and targets
+      tune.adapter = top_adapters.front().model.adapter;
+      tune.lora = top_adapters.front().model.lora;
+    }
     ComposeOptions compose;
     compose.training = o.training;
     compose.training.seed = seed;
@@ -171,20 +182,20 @@ TransferReport run_transfer(const fs::path& registry, const fs::path& base, cons
     });
 
     const std::vector<std::string> drawn = random_sources(report.ranking.candidates, o.k, seed);
-    std::vector<AdapterSource> drawn_adapters;
+    std::vector<ComposeSource> drawn_adapters;
     RegistryMergeSources drawn_models;
     if (o.random_row) {
       if (merging)
         drawn_models = registry_merge_sources(opened, drawn, base);
       else
-        drawn_adapters = registry_adapters(registry, drawn, base);
+        drawn_adapters = registry_sources(registry, drawn, base);
     }
     // One arm: the sources composed, or merged into a base that is then fine-tuned.
-    auto combine = [&](std::size_t m, const std::vector<AdapterSource>& adapters, const RegistryMergeSources& models,
+    auto combine = [&](std::size_t m, const std::vector<ComposeSource>& adapters, const RegistryMergeSources& models,
                        const std::string& tag) {
       if (!merging) {
         compose.method = compositions[m];
-        return compose_adapters(base, adapters, target.train, target.dev, compose, progress.training);
+        return compose_sources(base, adapters, target.train, target.dev, compose, progress.training);
       }
       const fs::path merged = scratch.path() / fmt::format("{}-{}-{}", tag, merges[m], seed);
       merge_models(models.sources, base, merged, merge_options(merges[m], o.k, seed));

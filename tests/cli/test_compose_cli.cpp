@@ -1,7 +1,8 @@
-// End-to-end: `taskscout compose` over sources registered as adapters — ScaLearn and
-// AdapterFusion folders that evaluate and predict load, --top-k choosing among the adapter
-// sources by ranking, --show printing what the target took from each source, and bad
-// input refused with one line and nothing written.
+// End-to-end: `taskscout compose` over sources registered as adapters or LoRAs — ScaLearn
+// and AdapterFusion folders that evaluate and predict load, --top-k choosing among the
+// adapter sources (or the LoRA sources of a registry without adapters) by ranking, --show
+// printing what the target took from each source, and bad input (AdapterFusion over LoRAs,
+// adapters mixed with LoRAs) refused with one line and nothing written.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -32,23 +33,32 @@ class ComposeCli : public ::testing::Test {
     testing::write_text(t / "sentiment2.csv", word_task_csv(120, 5, false));
     testing::write_text(t / "train.csv", word_task_csv(80, 4, false));
     testing::write_text(t / "dev.csv", word_task_csv(40, 6, false));
+    // "reg" holds adapters, a full model and a LoRA; "lora-reg" LoRAs of two ranks and targets and a full model.
     ASSERT_EQ(run_taskscout("registry init " + q(t / "reg")).exit_code, 0);
-    for (const auto& [name, data, method] : {std::tuple{"sentiment", "sentiment.csv", "adapter"},
-                                             {"topic", "topic.csv", "adapter"},
-                                             {"sentiment-b", "sentiment2.csv", "adapter"},
-                                             {"full-one", "topic.csv", "full"}}) {
-      const auto r = run_taskscout("register --registry " + q(t / "reg") + " --base " + q(t / "base") + " --name " +
-                                   name + " --source " + q(t / data) + " --method " + method +
-                                   " --epochs 3 --train-batch-size 8 --learning-rate 0.01 --seed 3 --threads 1" +
-                                   (std::string(method) == "adapter" ? " --reduction-factor 4" : ""));
+    ASSERT_EQ(run_taskscout("registry init " + q(t / "lora-reg")).exit_code, 0);
+    const std::string lora_b = " --lora-rank 2 --lora-alpha 8 --lora-targets value,intermediate.dense";
+    for (const auto& [registry, name, data, method, extra] :
+         {std::tuple{"reg", "sentiment", "sentiment.csv", "adapter", " --reduction-factor 4"},
+          {"reg", "topic", "topic.csv", "adapter", " --reduction-factor 4"},
+          {"reg", "sentiment-b", "sentiment2.csv", "adapter", " --reduction-factor 4"},
+          {"reg", "full-one", "topic.csv", "full", ""},
+          {"reg", "lora-one", "sentiment.csv", "lora", " --lora-rank 4"},
+          {"lora-reg", "lora-a", "sentiment.csv", "lora", " --lora-rank 4"},
+          {"lora-reg", "lora-b", "topic.csv", "lora", lora_b.c_str()},
+          {"lora-reg", "full-two", "topic.csv", "full", ""}}) {
+      const auto r =
+          run_taskscout("register --registry " + q(t / registry) + " --base " + q(t / "base") + " --name " + name +
+                        " --source " + q(t / data) + " --method " + method +
+                        " --epochs 3 --train-batch-size 8 --learning-rate 0.01 --seed 3 --threads 1" + extra);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }
   static void TearDownTestSuite() { delete tmp; }
 
-  static std::string compose_args(const std::string& sources, const std::string& method, const fs::path& out) {
+  static std::string compose_args(const std::string& sources, const std::string& method, const fs::path& out,
+                                  const std::string& registry = "reg") {
     const fs::path& t = tmp->path();
-    return "compose --registry " + q(t / "reg") + " --base " + q(t / "base") + " --train " + q(t / "train.csv") +
+    return "compose --registry " + q(t / registry) + " --base " + q(t / "base") + " --train " + q(t / "train.csv") +
            " --dev " + q(t / "dev.csv") + " --method " + method + " --out " + q(out) +
            " --epochs 2 --seed 1 --threads 1" + (sources.empty() ? "" : " --sources " + sources);
   }
@@ -120,7 +130,10 @@ TEST_F(ComposeCli, FusionOverTheTopKAdapterSources) {
 TEST_F(ComposeCli, BadSourcesAreRefusedAndNothingIsWritten) {
   const fs::path out = tmp->path() / "refused";
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {compose_args("sentiment,full-one", "scalearn", out), "register it with --method adapter"},
+      {compose_args("sentiment,full-one", "scalearn", out), "register it with --method adapter or --method lora"},
+      {compose_args("sentiment,lora-one", "scalearn", out), "source \"lora-one\" is a LoRA but \"sentiment\""},
+      {compose_args("lora-a,lora-b", "fusion", out, "lora-reg"), "source \"lora-a\" is a LoRA: AdapterFusion"},
+      {compose_args("lora-a,full-two", "scalearn-uniform", out, "lora-reg"), "source \"full-two\" was registered"},
       {compose_args("sentiment,sentiment", "scalearn", out), "named twice"},
       {compose_args("sentiment,nosuch", "scalearn", out), "nosuch"},
       {compose_args("", "scalearn", out), "name the sources one way"},
@@ -136,6 +149,76 @@ TEST_F(ComposeCli, BadSourcesAreRefusedAndNothingIsWritten) {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
     EXPECT_FALSE(fs::exists(out)) << args;
   }
+}
+
+TEST_F(ComposeCli, ScaLearnOverLoraSourcesEvaluatesPredictsAndShows) {
+  const fs::path out = tmp->path() / "lora-scalearn";
+  auto r = run_taskscout(compose_args("lora-a,lora-b", "scalearn", out, "lora-reg") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["sources"], (nlohmann::json{"lora-a", "lora-b"}));
+  // ω [2, out] at query (lora-a), value (both), intermediate.dense (lora-b) in 2 layers, and the flex head.
+  EXPECT_EQ(j["trainable_parameters"], 2 * 2 * (32 + 32 + 64) + 32 * 32 + 32 + 2 * 32 + 2);
+  for (const char* file : {"composition.json", "scalearn.safetensors", "head_config.json", "model_head.safetensors",
+                           "taskscout.json", "train_log.json", "composition_weights.json",
+                           "loras/lora-a/adapter_config.json", "loras/lora-b/adapter_model.safetensors"})
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  const auto composition = nlohmann::json::parse(testing::read_text(out / "composition.json"));
+  EXPECT_EQ(composition["kind"], "lora");
+  EXPECT_EQ(composition["sources"][1]["source"], "lora-b");
+  EXPECT_EQ(composition["sources"][1]["digest"].get<std::string>().size(), 64u);
+  const auto peft = nlohmann::json::parse(testing::read_text(out / "loras/lora-b/adapter_config.json"));
+  EXPECT_EQ(peft["r"], 2);
+
+  r = run_taskscout("evaluate --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["accuracy"], j["dev"]["accuracy"]);
+  r = run_taskscout("predict --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --out " +
+                    q(tmp->path() / "lora-predictions.csv"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string predictions = testing::read_text(tmp->path() / "lora-predictions.csv");
+  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 41) << predictions;
+
+  r = run_taskscout("compose --show " + q(out) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto show = nlohmann::json::parse(r.out);
+  ASSERT_EQ(show["sites"].size(), 6u) << r.out;  // one per module with a LoRA
+  EXPECT_EQ(show["sites"][0]["site"], "encoder.layer.0.attention.self.query");
+  EXPECT_TRUE(show["sites"][0]["weights"]["lora-b"].is_null()) << r.out;  // lora-b has no query pair
+  EXPECT_TRUE(show["sites"][0]["weights"]["lora-a"].is_number()) << r.out;
+  r = run_taskscout("compose --show " + q(out));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("encoder.layer.1.intermediate.dense"), std::string::npos) << r.out;
+}
+
+TEST_F(ComposeCli, TopKTakesLoraSourcesWithoutAdaptersAndTransferComposesThem) {
+  const fs::path out = tmp->path() / "lora-top";
+  auto r = run_taskscout(compose_args("", "scalearn-uniform++", out, "lora-reg") + " --top-k 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["sources"].size(), 2u) << r.out;
+  for (const auto& s : j["sources"]) EXPECT_NE(s, "full-two") << r.out;
+  EXPECT_NE(r.err.find("among the lora sources"), std::string::npos) << r.err;
+  r = run_taskscout("compose --show " + q(out) + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["sites"][0]["site"], "all layers, attention.self.query") << r.out;
+
+  const fs::path target = tmp->path() / "lora-target";
+  fs::create_directories(target);
+  testing::write_text(target / "train.csv", word_task_csv(40, 7, false));
+  testing::write_text(target / "dev.csv", word_task_csv(20, 8, false));
+  testing::write_text(target / "test.csv", word_task_csv(10, 9, false));
+  const std::string args = "transfer --registry " + q(tmp->path() / "lora-reg") + " --base " + q(tmp->path() / "base") +
+                           " --target " + q(target) + " --seeds 1 --epochs 1 --threads 1";
+  r = run_taskscout(args + " --k 2 --compose scalearn --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto t = nlohmann::json::parse(r.out);
+  EXPECT_EQ(t["candidates"], 2);  // the LoRA sources
+  ASSERT_EQ(t["rows"].size(), 4u) << r.out;
+  EXPECT_EQ(t["rows"][2]["row"], "top-2 scalearn");
+  r = run_taskscout(args + " --k 2 --compose fusion");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("AdapterFusion needs adapters"), std::string::npos) << r.err;
 }
 
 TEST_F(ComposeCli, TransferMeasuresEveryRowPerSeed) {

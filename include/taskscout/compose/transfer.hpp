@@ -10,7 +10,9 @@
 //                 the same candidates, combined the same way: what the ranking is worth
 // Two families, one per run, since each needs its own sources and baseline:
 //   compositions (scalearn, …, fusion): adapter sources composed (compose.hpp); the
-//       baseline and best-source train an adapter of the sources' placement and width;
+//       baseline and best-source train an adapter of the sources' placement and width.
+//       A registry without adapter sources gives its LoRA sources instead (ScaLearn's
+//       variants only), and LoRAs of the first source's rank, alpha and targets are trained;
 //   merges (merge-ties, merge-task-arithmetic, … any merge_method.hpp method after
 //       "merge-"): full-model sources merged (merge.hpp: the mean task vector for linear
 //       and task arithmetic, density 0.2 for TIES and DARE, 0.9 for breadcrumbs, λ = 1),
