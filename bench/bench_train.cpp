@@ -1,11 +1,13 @@
 // Training-step benchmark, taskscout side (bench/run_train.sh runs it beside
 // bench/train_torch.py and prints the table for bench/RESULTS.md).
 //
-//   bench_train MODEL_DIR full|adapter|COMPOSITION:K BATCH SEQ WARMUP STEPS THREADS
+//   bench_train MODEL_DIR full|adapter|lora|COMPOSITION:K|lora-COMPOSITION:K BATCH SEQ WARMUP STEPS THREADS
 //       builds the model fine_tune builds (the base's encoder, a Pfeiffer adapter with
-//       reduction 16 for `adapter`, a fresh two-class head), or for e.g. `scalearn:8` the
-//       one compose_adapters builds (K frozen random Pfeiffer adapters of reduction 16, the
-//       composition's tensors and a flex head trained), and times STEPS update steps
+//       reduction 16 for `adapter`, a LoRA of rank 8 on query and value for `lora`, a fresh
+//       two-class head), or for e.g. `scalearn:8` the one compose_adapters builds (K frozen
+//       random Pfeiffer adapters of reduction 16, the composition's tensors and a flex head
+//       trained), or for `lora-scalearn:8` the one compose_loras builds (K frozen random
+//       LoRAs of rank 8 on query and value, ω and a flex head trained), and times STEPS update steps
 //       after WARMUP untimed ones, each on the same seeded-random [BATCH, SEQ] batch
 //       (no padding): logits, cross-entropy, backward, gradient clipping at 1.0, AdamW,
 //       zero_grad — the body of fine_tune's loop. Prints one JSON line: every step's
@@ -27,6 +29,8 @@
 #include "taskscout/model/adapter.hpp"
 #include "taskscout/model/adapter_composition.hpp"
 #include "taskscout/model/head.hpp"
+#include "taskscout/model/lora.hpp"
+#include "taskscout/model/lora_composition.hpp"
 #include "taskscout/model/model_folder.hpp"
 #include "taskscout/train/optimizer.hpp"
 #include "taskscout/train/task_model.hpp"
@@ -47,10 +51,13 @@ int main(int argc, char** argv) {
   prepare_compute_process(argv);  // as taskscout train does
   const std::vector<std::string> a(argv + 1, argv + argc);
   const std::size_t colon = a.size() == 7 ? a[1].find(':') : std::string::npos;
-  if (a.size() != 7 || (a[1] != "full" && a[1] != "adapter" && colon == std::string::npos)) {
-    std::fprintf(stderr, "usage: bench_train MODEL_DIR full|adapter|COMPOSITION:K BATCH SEQ WARMUP STEPS THREADS\n");
+  if (a.size() != 7 || (a[1] != "full" && a[1] != "adapter" && a[1] != "lora" && colon == std::string::npos)) {
+    std::fprintf(stderr,
+                 "usage: bench_train MODEL_DIR full|adapter|lora|COMPOSITION:K|lora-COMPOSITION:K BATCH SEQ WARMUP "
+                 "STEPS THREADS\n");
     return 2;
   }
+  const bool loras = a[1].rfind("lora", 0) == 0;  // a LoRA, or a composition of LoRAs
   set_thread_count(std::stoi(a[6]));
   const Encoder base = load_encoder(a[0]);
   const std::int64_t b = std::stoll(a[2]), l = std::stoll(a[3]);
@@ -59,15 +66,33 @@ int main(int argc, char** argv) {
   // The model as fine_tune assembles it.
   TaskModel m;
   m.method = a[1] == "full"               ? FineTuneMethod::Full
-             : colon == std::string::npos ? FineTuneMethod::Adapter
-                                          : FineTuneMethod::Compose;
+             : colon != std::string::npos ? FineTuneMethod::Compose
+             : loras                      ? FineTuneMethod::Lora
+                                          : FineTuneMethod::Adapter;
   m.config = base.config;
   m.config.labels = {"0", "1"};
   m.config.problem_type = "single_label_classification";
-  m.head_style = m.method == FineTuneMethod::Full ? HeadStyle::Native : HeadStyle::Flex;
+  m.head_style =
+      m.method == FineTuneMethod::Full || m.method == FineTuneMethod::Lora ? HeadStyle::Native : HeadStyle::Flex;
   ParameterMap trained;
   if (m.method == FineTuneMethod::Full) {
     for (const auto& [name, t] : base.parameters) m.encoder[name] = trained[name] = trainable(t);
+  } else if (m.method == FineTuneMethod::Compose && loras) {
+    m.encoder = base.parameters;
+    LoraComposition composition{parse_composition_method(a[1].substr(5, colon - 5)), {}, {}};
+    for (int k = 0, n = std::stoi(a[1].substr(colon + 1)); k < n; ++k) {
+      composition.loras.push_back("source" + std::to_string(k));
+      composition.configs.push_back(m.lora);
+      auto generator = at::make_generator<at::CPUGeneratorImpl>(10 + k);
+      for (const auto& [name, t] : init_lora(m.config, m.lora, 10 + k)) {  // frozen, B random as a trained one's
+        const std::size_t at = name.rfind(".lora_");
+        m.encoder[composed_lora_name(name.substr(0, at), composition.loras.back(), name[at + 6])] =
+            name[at + 6] == 'B' ? at::normal(0.0, 0.02, t.sizes(), generator) : t;
+      }
+    }
+    m.encode.lora_composition = std::make_shared<const LoraComposition>(composition);
+    for (const auto& [name, t] : init_lora_composition(m.config, composition, 1))
+      m.encoder[name] = trained[name] = trainable(t);
   } else if (m.method == FineTuneMethod::Compose) {
     m.encoder = base.parameters;
     AdapterComposition composition{parse_composition_method(a[1].substr(0, colon)), {}, {}};
@@ -80,6 +105,10 @@ int main(int argc, char** argv) {
     m.encode.adapter.composition = std::make_shared<const AdapterComposition>(composition);
     for (const auto& [name, t] : init_composition(m.config, composition, m.adapter.placement, 1))
       m.encoder[name] = trained[name] = trainable(t);
+  } else if (m.method == FineTuneMethod::Lora) {
+    m.encoder = base.parameters;
+    m.encode.lora_scaling = m.lora.scaling();
+    for (const auto& [name, t] : init_lora(m.config, m.lora, 1)) m.encoder[name] = trained[name] = trainable(t);
   } else {
     m.encoder = base.parameters;
     m.encode.adapter = m.adapter.encode_options();

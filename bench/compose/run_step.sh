@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Composition training step against a single adapter's, side by side in one run: the
-# random-weight BERT folders of bench/run_train.sh (2 layers × 128 and 4 layers × 256), the
-# same fixed [32, 128] batch, the same step (forward, cross-entropy, backward, clipping,
-# AdamW); a single Pfeiffer adapter (reduction 16) against K = 8 frozen ones composed by each
-# method. ROUNDS rounds, each running every configuration once in its own process (so load
+# Composition training step against a single adapter's (or a single LoRA's), side by side in
+# one run: the random-weight BERT folders of bench/run_train.sh (2 layers × 128 and 4 layers ×
+# 256), the same fixed [32, 128] batch, the same step (forward, cross-entropy, backward,
+# clipping, AdamW); a single Pfeiffer adapter (reduction 16) against K = 8 frozen ones composed
+# by each method, and a single LoRA (rank 8 on query and value) against K = 8 frozen ones
+# composed by each ScaLearn variant. METHODS="…" runs a subset. ROUNDS rounds, each running every configuration once in its own process (so load
 # drifts hit all alike); a configuration's figure is the median over rounds of its median
 # step. Prints a markdown table for bench/RESULTS.md.
 # Usage: BUILD=build bash bench/compose/run_step.sh [STEPS=7] [WARMUP=2] [THREADS=2] [ROUNDS=3]
@@ -22,7 +23,7 @@ mkdir -p "$data"
 out=$data/compose.jsonl
 : >"$out"
 load=$(cut -d' ' -f1 /proc/loadavg)
-methods="adapter scalearn:8 scalearn-uniform:8 scalearn++:8 scalearn-uniform++:8 fusion:8"
+methods=${METHODS:-"adapter scalearn:8 scalearn-uniform:8 scalearn++:8 scalearn-uniform++:8 fusion:8 lora lora-scalearn:8 lora-scalearn-uniform:8 lora-scalearn++:8 lora-scalearn-uniform++:8"}
 for round in $(seq "$rounds"); do
   for m in tiny small; do
     for method in $methods; do
@@ -40,17 +41,18 @@ rows = [json.loads(l) for l in open(out)]
 names = {"tiny": "2 layers, hidden 128", "small": "4 layers, hidden 256"}
 print(f"Batch 32 × 128 tokens, {threads} threads; per configuration the median over {rounds} rounds of the median "
       f"of {steps} steps after {warmup} warm-up steps; load average {load} before, {load_after} after.\n")
-print("| model | method | trainable parameters | seconds per step | × single adapter | peak RSS MiB |")
+print("| model | method | trainable parameters | seconds per step | × single adapter or LoRA | peak RSS MiB |")
 print("|---|---|---|---|---|---|")
 for m in ("tiny", "small"):
     med = {}
     for method in methods.split():
         runs = [r for r in rows if r["model"] == m and r["method"] == method]
         med[method] = (statistics.median(r["median_seconds"] for r in runs), runs[0])
-    single = med["adapter"][0]
     for method in methods.split():
         s, r = med[method]
-        label = "single adapter" if method == "adapter" else method.replace(":8", ", K = 8")
-        print(f"| {names[m]} | {label} | {r['trainable_parameters']:,} | {s:.3f} | {s / single:.2f} | "
+        single = "lora" if method.startswith("lora") else "adapter"  # what the row is compared with
+        label = {"adapter": "single adapter", "lora": "single LoRA"}.get(method, method.replace(":8", ", K = 8"))
+        ratio = f"{s / med[single][0]:.2f}" if single in med else "–"
+        print(f"| {names[m]} | {label} | {r['trainable_parameters']:,} | {s:.3f} | {ratio} | "
               f"{r['peak_rss_mib']:.0f} |")
 PY
