@@ -41,14 +41,17 @@ void show(const ComposeCliOptions& o) {
   }
   ResultTable table{{"site"}, {}};
   for (const std::string& s : w.sources) table.columns.push_back(s);
+  bool absent = false;  // a source without a LoRA at a site
   for (std::size_t i = 0; i < w.sites.size(); ++i) {
     std::vector<std::string> row{w.sites[i]};
     for (double v : w.weights[i]) row.push_back(std::isnan(v) ? "-" : fmt::format("{:.4f}", v));
+    for (double v : w.weights[i]) absent = absent || std::isnan(v);
     table.rows.push_back(row);
   }
-  std::cerr << fmt::format("{}: {} weights per site and source ({})\n", o.show, w.method,
-                           w.method == "fusion" ? "attention, averaged over the dev texts' tokens"
-                                                : "omega, averaged over the features; - where a source has no LoRA");
+  std::cerr << fmt::format(
+      "{}: {} weights per site and source ({}{})\n", o.show, w.method,
+      w.method == "fusion" ? "attention, averaged over the dev texts' tokens" : "omega, averaged over the features",
+      absent ? "; - where a source has no LoRA" : "");
   print_table(table, o.common.csv);
 }
 
