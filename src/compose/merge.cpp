@@ -749,22 +749,27 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
     in.count = sources.size();
     in.weights = weights;
     in.base = [&] { return base_t; };
+    // A LoRA source's tensor with its exact ΔW = (α/r)·B·A folded in, made once per tensor
+    // however often (or, by the kernel, for how many chunks) the method reads it.
+    std::vector<at::Tensor> folded(sources.size());
     in.source = [&](std::size_t k) -> at::Tensor {
       const Source& s = sources[k];
       if (s.kind == Kind::Full) {
         touch(k);
         return as_tensor(arrays[k]).to(at::kFloat);
       }
-      if (const auto m = s.modules.find(name); m != s.modules.end())  // the exact ΔW = (α/r)·B·A
-        return at::addmm(base_t, parameter(s.lora.encoder, m->second + ".lora_B.weight"),
-                         parameter(s.lora.encoder, m->second + ".lora_A.weight"), 1.0, s.lora.config.scaling());
+      if (const auto m = s.modules.find(name); m != s.modules.end()) {
+        if (!folded[k].defined())
+          folded[k] = at::addmm(base_t, parameter(s.lora.encoder, m->second + ".lora_B.weight"),
+                                parameter(s.lora.encoder, m->second + ".lora_A.weight"), 1.0, s.lora.config.scaling());
+        return folded[k];
+      }
       if (const auto t = s.lora.encoder.find(name); t != s.lora.encoder.end()) return t->second;
       return base_t;
     };
     // A chunk of a source, for the blocked kernel: a view of the mapping (converted if the
-    // file is not float32), or a slice of a LoRA source's ΔW-folded tensor, made once.
-    // Called for several sources at once; touches source k's state only.
-    std::vector<at::Tensor> folded(sources.size());
+    // file is not float32), or a slice of a LoRA source's tensor. Called for several sources
+    // at once; touches source k's state only.
     in.source_range = [&](std::size_t k, std::int64_t begin, std::int64_t end) -> at::Tensor {
       if (sources[k].kind == Kind::Full) {
         const std::size_t size = dtype_size(arrays[k].dtype());
@@ -776,8 +781,7 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
         if (begin == std::max<std::int64_t>(hashed[k], 0)) hash_through(k, end);
         return as_tensor(arrays[k]).view(-1).slice(0, begin, end).to(at::kFloat);
       }
-      if (!folded[k].defined()) folded[k] = in.source(k).reshape(-1);
-      return folded[k].slice(0, begin, end);
+      return in.source(k).reshape(-1).slice(0, begin, end);
     };
     in.fisher = [&](std::size_t k) {
       touch(k);
