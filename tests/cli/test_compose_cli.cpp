@@ -55,6 +55,20 @@ class ComposeCli : public ::testing::Test {
   }
   static void TearDownTestSuite() { delete tmp; }
 
+  // A composed folder loads in evaluate, at the dev accuracy compose kept (the best dev
+  // evaluation's model), and in predict, one prediction per dev text.
+  static void expect_evaluates_and_predicts(const fs::path& out, const nlohmann::json& dev_accuracy,
+                                            const std::string& predictions_file) {
+    const fs::path dev = tmp->path() / "dev.csv", predictions_path = tmp->path() / predictions_file;
+    auto r = run_taskscout("evaluate --model " + q(out) + " --data " + q(dev) + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["accuracy"], dev_accuracy);
+    r = run_taskscout("predict --model " + q(out) + " --data " + q(dev) + " --out " + q(predictions_path));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string predictions = testing::read_text(predictions_path);
+    EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 41) << predictions;
+  }
+
   static std::string compose_args(const std::string& sources, const std::string& method, const fs::path& out,
                                   const std::string& registry = "reg") {
     const fs::path& t = tmp->path();
@@ -85,14 +99,7 @@ TEST_F(ComposeCli, ScaLearnFolderEvaluatesPredictsAndShows) {
   EXPECT_EQ(composition["sources"][0]["source"], "sentiment");
   EXPECT_EQ(composition["sources"][0]["digest"].get<std::string>().size(), 64u);
 
-  r = run_taskscout("evaluate --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["accuracy"], j["dev"]["accuracy"]);  // the kept model is the best dev's
-  r = run_taskscout("predict --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --out " +
-                    q(tmp->path() / "predictions.csv"));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string predictions = testing::read_text(tmp->path() / "predictions.csv");
-  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 41) << predictions;
+  ASSERT_NO_FATAL_FAILURE(expect_evaluates_and_predicts(out, j["dev"]["accuracy"], "predictions.csv"));
 
   r = run_taskscout("compose --show " + q(out) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -170,14 +177,7 @@ TEST_F(ComposeCli, ScaLearnOverLoraSourcesEvaluatesPredictsAndShows) {
   const auto peft = nlohmann::json::parse(testing::read_text(out / "loras/lora-b/adapter_config.json"));
   EXPECT_EQ(peft["r"], 2);
 
-  r = run_taskscout("evaluate --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --json");
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["accuracy"], j["dev"]["accuracy"]);
-  r = run_taskscout("predict --model " + q(out) + " --data " + q(tmp->path() / "dev.csv") + " --out " +
-                    q(tmp->path() / "lora-predictions.csv"));
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  const std::string predictions = testing::read_text(tmp->path() / "lora-predictions.csv");
-  EXPECT_EQ(std::count(predictions.begin(), predictions.end(), '\n'), 41) << predictions;
+  ASSERT_NO_FATAL_FAILURE(expect_evaluates_and_predicts(out, j["dev"]["accuracy"], "lora-predictions.csv"));
 
   r = run_taskscout("compose --show " + q(out) + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
