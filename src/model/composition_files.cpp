@@ -87,8 +87,10 @@ ParameterMap read_weights(const fs::path& folder, const std::string& file_name, 
   return out;
 }
 
-// composition.json: the parsed object, with its method, base and sources (each's name here
-// under `name_key`). InputError naming the file when malformed or naming no sources.
+// composition.json of a composition of `kind` ("adapter" or "lora", the key naming each
+// source's folder; a file without "kind" composes adapters): the parsed object, with its
+// method, base and sources. InputError naming the file when it composes the other kind, is
+// malformed or names no sources.
 struct CompositionJson {
   json j;
   CompositionMethod method = CompositionMethod::ScaLearn;
@@ -96,16 +98,19 @@ struct CompositionJson {
   std::vector<ComposedSource> sources;
 };
 
-CompositionJson read_composition_json(const fs::path& folder, const char* name_key) {
+CompositionJson read_composition_json(const fs::path& folder, const std::string& kind) {
   const std::string path = (folder / kCompositionName).string();
   CompositionJson out;
   try {
     out.j = json::parse(MappedFile(folder / kCompositionName).text());
+    if (const std::string has = out.j.value("kind", "adapter"); has != kind)
+      throw InputError(location(path) + fmt::format("composes {}s, not {}s", has == kLoraKind ? "LoRA" : has,
+                                                    kind == kLoraKind ? "LoRA" : kind));
     out.method = parse_composition_method(out.j.at("method").get<std::string>());
     out.base_model = out.j.value("base_model", "");
     for (const json& s : out.j.at("sources")) {
       ComposedSource source;
-      source.adapter = s.at(name_key).get<std::string>();
+      source.adapter = s.at(kind).get<std::string>();
       source.source = s.value("source", "");
       source.digest = s.value("digest", "");
       out.sources.push_back(std::move(source));
@@ -191,7 +196,6 @@ CompositionFiles read_composition_files(const fs::path& folder, const EncoderCon
   f.base_model = j.base_model;
   f.sources = std::move(j.sources);
   try {
-    if (j.j.value("kind", "adapter") != "adapter") throw InputError(location(path) + "composes LoRAs, not adapters");
     f.placement = parse_adapter_placement(j.j.at("placement").get<std::string>());
   } catch (const json::exception& e) {
     throw InputError(location(path) + "malformed: " + json_error_text(e));
@@ -243,8 +247,7 @@ void write_lora_composition_files(const fs::path& folder, const EncoderConfig& c
 
 LoraCompositionFiles read_lora_composition_files(const fs::path& folder, const EncoderConfig& c) {
   const std::string path = (folder / kCompositionName).string();
-  CompositionJson j = read_composition_json(folder, "lora");
-  if (j.j.value("kind", "") != kLoraKind) throw InputError(location(path) + "composes adapters, not LoRAs");
+  CompositionJson j = read_composition_json(folder, kLoraKind);
   LoraCompositionFiles f;
   f.composition.method = j.method;
   f.base_model = j.base_model;

@@ -241,6 +241,12 @@ TEST(CompositionFiles, RoundTripInTheLibrarysLayout) {
   const nlohmann::json config = nlohmann::json::parse(MappedFile(folder / "adapter_fusion_config.json").text());
   EXPECT_EQ(config["name"], "cr,mr");
   EXPECT_EQ(config["config"]["value_initialized"], true);
+  try {
+    read_lora_composition_files(folder, c);
+    FAIL() << "an adapter composition was read as a LoRA composition";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("composes adapters, not LoRAs"), std::string::npos) << e.what();
+  }
   std::filesystem::remove_all(folder / "adapters" / "mr");
   try {
     read_composition_files(folder, c);
