@@ -12,7 +12,6 @@
 #include <cstring>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -414,33 +413,42 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
   recipe["base"] = {{"folder", fs::absolute(base).lexically_normal().string()}};
 
   // One pass, no temporaries: whether every merged entry is finite, and against the base
-  // (when there is one) ‖θ₀‖², ‖θ − θ₀‖² and the entries changed, in float64.
+  // (when there is one) ‖θ₀‖², ‖θ − θ₀‖² and the entries changed, in float64. Each block of
+  // kStatsBlock entries has its own partial sums, added in order after the loop: the
+  // figures do not depend on the thread count.
   auto stats = [&](const std::string& name, const at::Tensor& merged, const at::Tensor& base_t) {
+    constexpr std::int64_t kStatsBlock = 1 << 16;
     const at::Tensor a = merged.to(at::kFloat).contiguous();
     const at::Tensor b = base_t.defined() ? base_t.to(at::kFloat).contiguous() : at::Tensor();
     const float *x = a.data_ptr<float>(), *y = b.defined() ? b.data_ptr<float>() : nullptr;
-    std::mutex lock;
+    struct Partial {
+      double base2 = 0, delta2 = 0, changed = 0;
+      bool finite = true;
+    };
+    std::vector<Partial> partials(static_cast<std::size_t>((a.numel() + kStatsBlock - 1) / kStatsBlock));
+    at::parallel_for(0, static_cast<std::int64_t>(partials.size()), 1, [&](std::int64_t first, std::int64_t last) {
+      for (std::int64_t block = first; block < last; ++block) {
+        const std::int64_t begin = block * kStatsBlock, end = std::min(a.numel(), begin + kStatsBlock);
+        Partial& p = partials[static_cast<std::size_t>(block)];
+        std::uint32_t nonfinite = 0;  // an exponent of all ones: Inf or NaN (integer tests vectorize)
+        for (std::int64_t i = begin; i < end; ++i) {
+          std::uint32_t bits;
+          std::memcpy(&bits, x + i, 4);
+          nonfinite |= (bits & 0x7f800000u) == 0x7f800000u;
+        }
+        p.finite = nonfinite == 0;
+        if (y)
+          for (std::int64_t i = begin; i < end; ++i) {
+            const double d = static_cast<double>(x[i]) - y[i];
+            p.base2 += static_cast<double>(y[i]) * y[i];
+            p.delta2 += d * d;
+            p.changed += x[i] != y[i];
+          }
+      }
+    });
     double base2 = 0, delta2 = 0, changed = 0;
     bool finite = true;
-    at::parallel_for(0, a.numel(), 1 << 16, [&](std::int64_t begin, std::int64_t end) {
-      double sb = 0, sd = 0, c = 0;
-      std::uint32_t nonfinite = 0;  // an exponent of all ones: Inf or NaN (integer tests vectorize)
-      for (std::int64_t i = begin; i < end; ++i) {
-        std::uint32_t bits;
-        std::memcpy(&bits, x + i, 4);
-        nonfinite |= (bits & 0x7f800000u) == 0x7f800000u;
-      }
-      if (y)
-        for (std::int64_t i = begin; i < end; ++i) {
-          const double d = static_cast<double>(x[i]) - y[i];
-          sb += static_cast<double>(y[i]) * y[i];
-          sd += d * d;
-          c += x[i] != y[i];
-        }
-      const std::lock_guard<std::mutex> guard(lock);
-      base2 += sb, delta2 += sd, changed += c;
-      finite = finite && nonfinite == 0;
-    });
+    for (const Partial& p : partials) base2 += p.base2, delta2 += p.delta2, changed += p.changed, finite &= p.finite;
     if (!finite)
       throw InputError(
           fmt::format("merging tensor \"{}\" gave a value that is not finite; check the sources' "

@@ -67,9 +67,10 @@ std::vector<SourceScore> score_sources(const std::vector<std::string>& names, co
       }
     }
   };
-  // Plain threads: libtorch's at::parallel_for ran these on one thread here. The work of a
-  // source runs in BLAS/LAPACK calls made directly (single-threaded above), so the workers
-  // do not contend for libtorch's intra-op pool.
+  // Plain threads, each taking the next source when it is done (sources differ in cost),
+  // rather than at::parallel_for's fixed split of the range. The work of a source runs in
+  // BLAS/LAPACK calls made directly (single-threaded above), so the workers do not contend
+  // for libtorch's intra-op pool.
   std::vector<std::thread> pool_threads;
   for (int w = 1; w < workers; ++w) pool_threads.emplace_back(work);
   work();

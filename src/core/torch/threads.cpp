@@ -6,6 +6,12 @@
 
 #include "taskscout/core/lapack.hpp"
 
+// at::parallel_for, inline in ATen's headers, runs on the calling thread alone in code
+// compiled without OpenMP: the build gives every libtorch user -fopenmp (CMakeLists.txt).
+#ifndef _OPENMP
+#error "code using libtorch must be compiled with OpenMP (-fopenmp), or at::parallel_for runs on one thread"
+#endif
+
 namespace taskscout {
 
 int hardware_threads() {
