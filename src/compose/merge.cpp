@@ -797,10 +797,11 @@ MergeSummary merge_models(const std::vector<MergeSource>& given, const fs::path&
     };
     const at::Tensor merged = method.merge(in, params).contiguous();
     stats(name, merged, base_t);
-    // Written from the tensor's own memory (a view, no copy).
-    writer.write(prefix + name,
-                 Array::view(DType::F32, merged.sizes().vec(), static_cast<const std::byte*>(merged.data_ptr()),
-                             std::make_shared<at::Tensor>(merged)));
+    // Written from the tensor's own memory (a view, no copy), on the writer's thread while
+    // the next tensor is merged.
+    writer.write_async(prefix + name,
+                       Array::view(DType::F32, merged.sizes().vec(), static_cast<const std::byte*>(merged.data_ptr()),
+                                   std::make_shared<at::Tensor>(merged)));
     for (std::size_t k = 0; k < sources.size(); ++k) {
       if (sources[k].kind != Kind::Full) continue;
       hash_through(k, arrays[k].numel());  // what the kernel did not fetch, or the method did not read

@@ -42,9 +42,15 @@ SafetensorsWriter::SafetensorsWriter(const std::filesystem::path& path, std::vec
   file_->write(text);
 }
 
-SafetensorsWriter::~SafetensorsWriter() = default;
+SafetensorsWriter::~SafetensorsWriter() {
+  if (pending_.valid()) pending_.wait();  // its error, if any, goes with the uncommitted file
+}
 
-void SafetensorsWriter::write(const std::string& name, const Array& array) {
+void SafetensorsWriter::wait() {
+  if (pending_.valid()) pending_.get();
+}
+
+void SafetensorsWriter::check_next(const std::string& name, const Array& array) const {
   if (next_ >= tensors_.size() || tensors_[next_].name != name)
     throw Error(fmt::format("internal: {}: tensor \"{}\" written out of its declared order", path_, name));
   const TensorDeclaration& t = tensors_[next_];
@@ -52,12 +58,28 @@ void SafetensorsWriter::write(const std::string& name, const Array& array) {
     throw Error(fmt::format("internal: {}: tensor \"{}\" is {} {}, declared {} {}", path_, name,
                             dtype_name(array.dtype()), shape_string(array.shape()), dtype_name(t.dtype),
                             shape_string(t.shape)));
+}
+
+void SafetensorsWriter::write(const std::string& name, const Array& array) {
+  wait();
+  check_next(name, array);
   file_->write(array.bytes(), array.nbytes());
   file_->write_behind();
   ++next_;
 }
 
+void SafetensorsWriter::write_async(const std::string& name, Array array) {
+  wait();
+  check_next(name, array);
+  ++next_;
+  pending_ = std::async(std::launch::async, [this, array = std::move(array)] {
+    file_->write(array.bytes(), array.nbytes());
+    file_->write_behind();
+  });
+}
+
 void SafetensorsWriter::commit() {
+  wait();
   if (next_ != tensors_.size())
     throw Error(fmt::format("internal: {}: {} of {} declared tensors written", path_, next_, tensors_.size()));
   file_->commit();

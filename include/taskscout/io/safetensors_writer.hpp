@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -30,7 +31,7 @@ class SafetensorsWriter {
   // names; IoError when the file cannot be created.
   SafetensorsWriter(const std::filesystem::path& path, std::vector<TensorDeclaration> tensors,
                     const std::map<std::string, std::string>& metadata = {});
-  ~SafetensorsWriter();  // without commit(), nothing is left behind
+  ~SafetensorsWriter();  // without commit(), nothing is left behind (a write in flight is waited for)
   SafetensorsWriter(const SafetensorsWriter&) = delete;
   SafetensorsWriter& operator=(const SafetensorsWriter&) = delete;
 
@@ -38,14 +39,22 @@ class SafetensorsWriter {
   // (AtomicFile::write_behind). Error (internal) for a name out of order, or an array whose
   // dtype or shape differs from the declaration.
   void write(const std::string& name, const Array& array);
+  // As write, but returns at once: the bytes are copied to the file on a thread of its own
+  // while the caller computes the next tensor (the array keeps its memory alive until
+  // then). The next write, write_async or commit waits for it and rethrows its error.
+  void write_async(const std::string& name, Array array);
   // Every declared tensor must have been written. IoError when the file cannot be completed.
   void commit();
 
  private:
+  void check_next(const std::string& name, const Array& array) const;
+  void wait();  // for the write in flight, rethrowing its error
+
   std::unique_ptr<AtomicFile> file_;
   std::vector<TensorDeclaration> tensors_;
   std::size_t next_ = 0;
   std::string path_;
+  std::future<void> pending_;  // write_async's copy in flight
 };
 
 }  // namespace taskscout
