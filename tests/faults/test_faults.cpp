@@ -14,10 +14,14 @@
 #include <functional>
 #include <iostream>
 #include <set>
+#include <tuple>
+#include <vector>
 
 #include "../registry/registry_fixtures.hpp"
+#include "array_values.hpp"
 #include "fault_layer.hpp"
 #include "taskscout/core/error.hpp"
+#include "taskscout/io/safetensors_writer.hpp"
 #include "taskscout/registry/archive.hpp"
 #include "taskscout/registry/registry.hpp"
 #include "test_support.hpp"
@@ -271,6 +275,49 @@ TEST_F(Faults, GarbageCollectionCountsAFileItCouldNotDelete) {
   EXPECT_EQ(again.files_deleted, 1);
   EXPECT_EQ(again.files_left, 0);
   EXPECT_EQ(check_nothing_lost(reg_dir, "gc"), (std::set<std::string>{"a", "b"}));
+}
+
+// A safetensors file streamed tensor by tensor on the writer's own thread, as merge writes
+// its output (SafetensorsWriter::write_async): every write and fsync fails in turn. The
+// failure surfaces as one IoError line, from the next write or from commit, and no file,
+// finished or temporary, is left.
+TEST(FaultsWriter, AsyncSafetensorsWritesFailAsOneErrorAndLeaveNoFile) {
+  TempDir dir;
+  std::vector<std::pair<std::string, Array>> tensors;
+  std::vector<TensorDeclaration> declared;
+  for (int i = 0; i < 4; ++i) {
+    tensors.emplace_back("t" + std::to_string(i), testing::make<float>({1000}, std::vector<float>(1000, i + 0.5f)));
+    declared.push_back({tensors.back().first, DType::F32, {1000}});
+  }
+  const fs::path out = dir / "m.safetensors";
+  auto write_all = [&] {
+    SafetensorsWriter writer(out, declared);
+    for (const auto& [name, array] : tensors) writer.write_async(name, array);
+    writer.commit();
+  };
+  faults::arm(dir.path());
+  write_all();
+  faults::disarm();
+  const long steps[] = {faults::count(Kind::Write), faults::count(Kind::Sync)};
+  ASSERT_GE(steps[0], 5);  // the header, then each tensor
+  for (const auto& [kind, error, count] : {std::tuple{Kind::Write, ENOSPC, steps[0]}, {Kind::Sync, EIO, steps[1]}})
+    for (long n = 1; n <= count; ++n) {
+      fs::remove_all(dir.path());
+      fs::create_directories(dir.path());
+      const std::string what = std::string(faults::kind_name(kind)) + " #" + std::to_string(n);
+      faults::arm(dir.path(), kind, n, error);
+      try {
+        write_all();
+        ADD_FAILURE() << what << ": no error";
+      } catch (const IoError& e) {
+        EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << what << ": " << e.what();
+        EXPECT_NE(std::string(e.what()).find(out.string()), std::string::npos) << what << ": " << e.what();
+      }
+      EXPECT_TRUE(faults::fired()) << what;
+      faults::disarm();
+      EXPECT_TRUE(fs::is_empty(dir.path())) << what << ": a file was left";
+      ++g_injected;
+    }
 }
 
 TEST(FaultLayer, ReportsTheTotal) {
