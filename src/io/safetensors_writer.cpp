@@ -60,11 +60,15 @@ void SafetensorsWriter::check_next(const std::string& name, const Array& array) 
                             shape_string(t.shape)));
 }
 
+void SafetensorsWriter::append(const Array& array) {
+  file_->write(array.bytes(), array.nbytes());
+  file_->write_behind();
+}
+
 void SafetensorsWriter::write(const std::string& name, const Array& array) {
   wait();
   check_next(name, array);
-  file_->write(array.bytes(), array.nbytes());
-  file_->write_behind();
+  append(array);
   ++next_;
 }
 
@@ -72,10 +76,7 @@ void SafetensorsWriter::write_async(const std::string& name, Array array) {
   wait();
   check_next(name, array);
   ++next_;
-  pending_ = std::async(std::launch::async, [this, array = std::move(array)] {
-    file_->write(array.bytes(), array.nbytes());
-    file_->write_behind();
-  });
+  pending_ = std::async(std::launch::async, [this, array = std::move(array)] { append(array); });
 }
 
 void SafetensorsWriter::commit() {

@@ -48,7 +48,8 @@ class SafetensorsWriter {
 
  private:
   void check_next(const std::string& name, const Array& array) const;
-  void wait();  // for the write in flight, rethrowing its error
+  void append(const Array& array);  // its bytes, then their writeback started
+  void wait();                      // for the write in flight, rethrowing its error
 
   std::unique_ptr<AtomicFile> file_;
   std::vector<TensorDeclaration> tensors_;
